@@ -1,0 +1,3 @@
+"""acrbrowse: browse container registries from the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from acrbrowse.cli import main
+
+raise SystemExit(main())

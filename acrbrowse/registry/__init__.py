@@ -1,0 +1,1 @@
+"""Speaks the OCI distribution API. Never imports textual (a test checks)."""

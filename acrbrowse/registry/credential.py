@@ -1,0 +1,53 @@
+"""A credential for one registry, with its secret kept out of every repr."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+class Secret:
+    """A string that never shows itself in repr/str, so tracebacks with locals can't leak it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self):  # never pickle the value into a file by accident
+        raise TypeError("Secret cannot be pickled")
+
+
+CredentialKind = Literal["password", "identity_token"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """username + secret. kind="identity_token" is an OAuth2 refresh token (docker's identitytoken,
+    `az acr login --expose-token`); it is exchanged with grant_type=refresh_token."""
+
+    username: str
+    secret: Secret = field(repr=False)
+    kind: CredentialKind = "password"
+    # Where it came from, for --verbose and the UI: "command line", "environment", "keyring", ...
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return f"Credential(username={self.username!r}, kind={self.kind!r}, source={self.source!r})"
