@@ -1,0 +1,240 @@
+"""Command line: the only place that parses argv. Subcommands never import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from acrbrowse import __version__
+
+SUBCOMMANDS = ("repos", "tags", "tree", "login", "logout", "logins")
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (exit 2)."""
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection")
+    group.add_argument("-u", "--username", help="user name (ACR: a token or service principal name)")
+    group.add_argument("--password-stdin", action="store_true",
+                       help="read the password or token from standard input (there is no --password: secrets stay off the command line)")
+    group.add_argument("--plain-http", action="store_true",
+                       help="speak plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    group.add_argument("--ca-cert", type=Path, metavar="FILE", help="also trust this CA certificate (PEM)")
+    group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout (default 30)")
+    group.add_argument("-v", "--verbose", action="store_true", help="say where the credential came from")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _connection_options()
+    parser = argparse.ArgumentParser(
+        prog="acrbrowse",
+        description="Browse container registries: Azure Container Registry first, any OCI registry.",
+        epilog="Without a subcommand, `acrbrowse [REGISTRY[/REPO[:TAG]]]` opens the interactive browser.",
+    )
+    parser.add_argument("--version", action="version", version=f"acrbrowse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    repos = sub.add_parser("repos", parents=[common], help="list the repositories of a registry, one per line")
+    repos.add_argument("registry", metavar="REGISTRY")
+    repos.add_argument("--json", action="store_true", help="print JSON")
+
+    tags = sub.add_parser("tags", parents=[common], help="list the tags of a repository, one per line")
+    tags.add_argument("reference", metavar="REGISTRY/REPO")
+    tags.add_argument("--json", action="store_true", help="print JSON")
+
+    tree = sub.add_parser("tree", parents=[common],
+                          help="show a tag's manifest tree: platforms, configs, layers and sizes")
+    tree.add_argument("reference", metavar="REGISTRY/REPO[:TAG|@DIGEST]")
+    tree.add_argument("--json", action="store_true", help="print the tree as JSON with exact byte sizes")
+
+    login = sub.add_parser("login", parents=[common],
+                           help="check a credential against the registry and keep it in the OS keyring")
+    login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
+                       help="with /REPO, verify against that repository (for repository-scoped tokens)")
+    login.add_argument("--list", action="store_true", help="list the registries with stored credentials")
+
+    logout = sub.add_parser("logout", parents=[common], help="remove a registry's credential from the keyring")
+    logout.add_argument("registry", metavar="REGISTRY")
+
+    sub.add_parser("logins", parents=[common], help="list the registries with stored credentials (never the secrets)")
+    return parser
+
+
+def build_ui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acrbrowse",
+        parents=[_connection_options()],
+        description="Browse container registries: Azure Container Registry first, any OCI registry.",
+        epilog=f"Commands for scripts: {', '.join(SUBCOMMANDS)} (see `acrbrowse COMMAND --help`).",
+    )
+    parser.add_argument("--version", action="version", version=f"acrbrowse {__version__}")
+    parser.add_argument("target", nargs="?", metavar="REGISTRY[/REPO[:TAG|@DIGEST]]",
+                        help="where to open; without it, a start screen lists known registries")
+    return parser
+
+
+def _wants_subcommand(argv: Sequence[str]) -> bool:
+    for arg in argv:
+        if arg in ("-h", "--help", "--version"):
+            return True
+        if not arg.startswith("-"):
+            return arg in SUBCOMMANDS
+    return False
+
+
+def read_password_stdin(stream=None) -> str:
+    stream = stream or sys.stdin
+    data = stream.read()
+    password = data.rstrip("\r\n")
+    if not password:
+        raise UsageError("--password-stdin: standard input was empty")
+    return password
+
+
+def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
+    """The credential for `registry` from the flags, the environment, the keyring or Docker's config."""
+    from acrbrowse.credentials.resolver import resolve
+    from acrbrowse.registry.credential import Secret
+
+    password = None
+    if args.password_stdin:
+        if not args.username and not os.environ.get("ACRBROWSE_USERNAME"):
+            raise UsageError("--password-stdin needs --username (or ACRBROWSE_USERNAME)")
+        password = Secret(read_password_stdin(stdin))
+    elif args.username:
+        if not sys.stdin.isatty():
+            raise UsageError("--username needs --password-stdin when standard input is not a terminal")
+        import getpass
+
+        password = Secret(getpass.getpass(f"Password for {args.username}@{registry}: "))
+    username = args.username or (os.environ.get("ACRBROWSE_USERNAME") if password else None)
+    credential = resolve(registry, username=username, password=password)
+    if args.verbose:
+        if credential is None:
+            print(f"acrbrowse: no credential for {registry}; trying anonymously", file=sys.stderr)
+        else:
+            print(f"acrbrowse: using {credential.username!r} for {registry} from {credential.source}", file=sys.stderr)
+    return credential
+
+
+def _client(args: argparse.Namespace, reference, credential):
+    from acrbrowse.registry.client import RegistryClient
+
+    return RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
+                          ca_cert=args.ca_cert, timeout=args.timeout)
+
+
+def _require_repository(text: str):
+    from acrbrowse.registry.errors import InvalidReference
+    from acrbrowse.registry.reference import parse_reference
+
+    reference = parse_reference(text)
+    if reference.repository is None:
+        raise InvalidReference(f"{text!r} names no repository; expected REGISTRY/REPO")
+    return reference
+
+
+async def cmd_repos(args: argparse.Namespace) -> int:
+    from acrbrowse.registry.reference import parse_registry
+
+    reference = parse_registry(args.registry)
+    credential = resolve_credential(args, reference.registry)
+    names: list[str] = []
+    async with _client(args, reference, credential) as client:
+        async for page in client.repository_pages():
+            if args.json:
+                names.extend(page)
+            else:
+                sys.stdout.write("".join(f"{name}\n" for name in page))
+                sys.stdout.flush()
+    if args.json:
+        print(json.dumps({"registry": reference.registry, "repositories": names}, indent=2))
+    return EXIT_OK
+
+
+async def cmd_tags(args: argparse.Namespace) -> int:
+    reference = _require_repository(args.reference)
+    credential = resolve_credential(args, reference.registry)
+    tags: list[str] = []
+    async with _client(args, reference, credential) as client:
+        async for page in client.tag_pages(reference.repository):
+            if args.json:
+                tags.extend(page)
+            else:
+                sys.stdout.write("".join(f"{tag}\n" for tag in page))
+                sys.stdout.flush()
+    if args.json:
+        print(json.dumps({"registry": reference.registry, "repository": reference.repository, "tags": tags}, indent=2))
+    return EXIT_OK
+
+
+async def cmd_tree(args: argparse.Namespace) -> int:
+    from acrbrowse.registry.walk import walk
+    from acrbrowse.render import render_json, render_text
+
+    reference = _require_repository(args.reference)
+    if reference.manifest_ref is None:
+        reference = reference.with_tag("latest")
+    credential = resolve_credential(args, reference.registry)
+    async with _client(args, reference, credential) as client:
+        tree = await walk(client, reference)
+    print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
+    for error in tree.errors:
+        print(f"acrbrowse: error: {error}", file=sys.stderr)
+    return EXIT_ERROR if tree.errors else EXIT_OK
+
+
+def _login_commands() -> dict[str, Callable]:
+    from acrbrowse import login_commands
+
+    return {"login": login_commands.cmd_login, "logout": login_commands.cmd_logout, "logins": login_commands.cmd_logins}
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    from acrbrowse.ui.launch import launch
+
+    return launch(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from acrbrowse.registry.errors import RegistryError
+
+    try:
+        if _wants_subcommand(argv):
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return EXIT_USAGE
+            handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "tree": cmd_tree}
+            if args.command in handlers:
+                return asyncio.run(handlers[args.command](args))
+            return _login_commands()[args.command](args)
+        args = build_ui_parser().parse_args(argv)
+        return run_ui(args)
+    except UsageError as exc:
+        print(f"acrbrowse: usage error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RegistryError as exc:
+        print(f"acrbrowse: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `acrbrowse tags … | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as exc:
+        print(f"acrbrowse: error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,122 @@
+"""Registry failures as typed errors, each with a one-line message a person can act on."""
+
+from __future__ import annotations
+
+import json
+
+
+class RegistryError(Exception):
+    """Base class. str(error) is the one line shown to a person; it never holds a secret."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidReference(RegistryError, ValueError):
+    """Malformed user input: a registry, repository, tag or digest that cannot be."""
+
+
+class AuthenticationRequired(RegistryError):
+    """The registry wants credentials and none were given."""
+
+
+class AuthenticationFailed(RegistryError):
+    """Credentials were given and refused: wrong user, password or token."""
+
+
+class AccessDenied(RegistryError):
+    """The credential is valid but lacks the right for this action."""
+
+
+class CatalogDenied(AccessDenied):
+    """The credential cannot list repositories (repository-scoped token, or no catalog on this registry)."""
+
+
+class NotFound(RegistryError):
+    pass
+
+
+class RepositoryNotFound(NotFound):
+    pass
+
+
+class ManifestNotFound(NotFound):
+    pass
+
+
+class RateLimited(RegistryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServerError(RegistryError):
+    def __init__(self, message: str, status_code: int = 0) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class Unreachable(RegistryError):
+    pass
+
+
+class TLSFailure(Unreachable):
+    pass
+
+
+class Timeout(RegistryError):
+    pass
+
+
+class IntegrityError(RegistryError):
+    """Content did not hash to the digest it was asked for or announced with."""
+
+
+class MalformedResponse(RegistryError):
+    """The registry answered something that is not what the API promises."""
+
+
+class InsecureRequest(RegistryError):
+    """acrbrowse refused to do something that would expose credentials or follow a foreign link."""
+
+
+# OCI distribution error codes and what a person reads for them.
+_CODE_TEXT = {
+    "NAME_UNKNOWN": "repository not found",
+    "MANIFEST_UNKNOWN": "manifest not found",
+    "BLOB_UNKNOWN": "blob not found",
+    "NAME_INVALID": "invalid repository name",
+    "TAG_INVALID": "invalid tag",
+    "DIGEST_INVALID": "invalid digest",
+    "UNAUTHORIZED": "authentication required",
+    "DENIED": "access denied",
+    "UNSUPPORTED": "operation not supported by this registry",
+    "TOOMANYREQUESTS": "too many requests",
+}
+
+
+def oci_errors(body: bytes) -> list[dict]:
+    """The `errors` list of an OCI error body, or [] when the body is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def oci_error_codes(body: bytes) -> set[str]:
+    return {str(e.get("code", "")).upper() for e in oci_errors(body)}
+
+
+def oci_error_summary(body: bytes) -> str:
+    """'code: message' of the first OCI error, single line and bounded, or ''."""
+    for error in oci_errors(body):
+        code = str(error.get("code", "")).upper()
+        message = " ".join(str(error.get("message") or _CODE_TEXT.get(code, "")).split())
+        return (f"{code}: {message}" if code else message)[:200]
+    return ""
