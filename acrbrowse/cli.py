@@ -30,6 +30,8 @@ def _connection_options() -> argparse.ArgumentParser:
                        help="speak plain HTTP (automatic for localhost and 127.0.0.0/8)")
     group.add_argument("--ca-cert", type=Path, metavar="FILE", help="also trust this CA certificate (PEM)")
     group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout (default 30)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the cache of digest-addressed manifests and configs")
     group.add_argument("-v", "--verbose", action="store_true", help="say where the credential came from")
     return common
 
@@ -127,11 +129,21 @@ def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
     return credential
 
 
+def content_cache(args: argparse.Namespace):
+    """The on-disk cache of immutable (digest-addressed) content, unless --no-cache."""
+    if args.no_cache:
+        return None
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.registry.cache import ContentCache
+
+    return ContentCache(cache_dir() / "content")
+
+
 def _client(args: argparse.Namespace, reference, credential):
     from acrbrowse.registry.client import RegistryClient
 
     return RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
-                          ca_cert=args.ca_cert, timeout=args.timeout)
+                          ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args))
 
 
 def _require_repository(text: str):
@@ -208,6 +220,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from acrbrowse.credentials.errors import CredentialError
     from acrbrowse.registry.errors import RegistryError
 
     try:
@@ -226,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"acrbrowse: usage error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except RegistryError as exc:
+    except (RegistryError, CredentialError) as exc:
         print(f"acrbrowse: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import httpx
 from acrbrowse import __version__
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.auth import ROUTE, SCOPE, RegistryAuth, retry_after_seconds
+from acrbrowse.registry.cache import ContentCache
 from acrbrowse.registry.challenge import parse_challenges, pick
 from acrbrowse.registry.credential import Credential
 from acrbrowse.registry.errors import (
@@ -78,6 +79,7 @@ class RegistryClient:
         retries: int = 3,
         backoff: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
+        cache: ContentCache | None = None,
     ) -> None:
         self.reference = registry if isinstance(registry, Reference) else parse_registry(registry)
         self.registry = self.reference.registry
@@ -88,6 +90,7 @@ class RegistryClient:
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
+        self.cache = cache
         self.auth = RegistryAuth(self.registry, credential, plain_http_loopback=self.plain_http and loopback)
         self._http = httpx.AsyncClient(
             base_url=f"{self.scheme}://{self.reference.api_host}",
@@ -309,6 +312,10 @@ class RegistryClient:
     async def get_manifest(self, repository: str, reference: str) -> Manifest:
         """A manifest by tag or digest. By digest, the bytes must hash to it; by tag, to Docker-Content-Digest."""
         label = f"{repository}@{reference}" if ":" in reference else f"{repository}:{reference}"
+        if ":" in reference and self.cache is not None:
+            cached = self.cache.get(reference)
+            if cached is not None:
+                return parse_manifest(cached[1], reference, cached[0])
         response = await self._get_content("GET", f"/v2/{repository}/manifests/{reference}", repository,
                                            what=f"read manifest {label}", accept=mt.MANIFEST_ACCEPT)
         raw = response.content
@@ -317,7 +324,10 @@ class RegistryClient:
         announced = response.headers.get("docker-content-digest")
         expected = reference if ":" in reference else announced
         digest = self._verified_digest(raw, expected, f"manifest {label}")
-        return parse_manifest(raw, digest, response.headers.get("content-type"))
+        manifest = parse_manifest(raw, digest, response.headers.get("content-type"))
+        if self.cache is not None:
+            self.cache.put(digest, manifest.media_type, raw)
+        return manifest
 
     def _verified_digest(self, data: bytes, expected: str | None, what: str) -> str:
         if expected is None:
@@ -338,12 +348,18 @@ class RegistryClient:
     async def get_blob(self, repository: str, digest: str, *, max_bytes: int = MAX_CONFIG_BYTES) -> bytes:
         """A (small) blob, verified against its digest. Redirects are followed without credentials."""
         validate_digest(digest)
+        if self.cache is not None:
+            cached = self.cache.get(digest)
+            if cached is not None:
+                return cached[1]
         response = await self._get_content("GET", f"/v2/{repository}/blobs/{digest}", repository,
                                            what=f"read blob {digest[:19]} of {repository}")
         data = response.content
         if len(data) > max_bytes:
             raise MalformedResponse(f"blob {digest[:19]} is larger than {max_bytes // 2**20} MiB; not reading it")
         self._verified_digest(data, digest, f"blob {digest[:19]} of {repository}")
+        if self.cache is not None:
+            self.cache.put(digest, mt.bare(response.headers.get("content-type")) or "application/octet-stream", data)
         return data
 
     async def get_config(self, repository: str, config: Descriptor) -> ImageConfig:
