@@ -155,6 +155,9 @@ class RegistryAuth(httpx.Auth):
                 # A 401 for the token we sent means it expired or lacks the scope: fetch anew, once.
                 self._tokens.pop(scopes, None)
                 token_response = yield self._token_request(challenge, scopes)
+                # httpx reads response bodies for an auth flow only in its default async_auth_flow,
+                # which this class overrides (requires_response_body alone does nothing here).
+                await token_response.aread()
                 token = self._read_token(token_response)
                 self._tokens[scopes] = token
         request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
