@@ -160,7 +160,11 @@ class RegistryClient:
 
     def _connect_error(self, exc: httpx.ConnectError) -> RegistryError:
         cause = exc.__cause__ or exc.__context__
+        seen = {id(exc)}  # a cause chain can loop back on itself; don't walk it forever
         while cause is not None and not isinstance(cause, ssl.SSLError) and cause.__cause__ is not None:
+            if id(cause) in seen:
+                break
+            seen.add(id(cause))
             cause = cause.__cause__
         text = str(exc)
         if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
