@@ -14,7 +14,7 @@ _DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "
 
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _REPOSITORY_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
+_TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)  # tags are ASCII; \w alone takes any letter
 _DIGEST_RE = re.compile(r"(?P<algorithm>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]{32,})")
 _HOSTNAME_RE = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
@@ -106,6 +106,8 @@ def normalize_registry(text: str) -> str:
         registry = registry.rstrip("/")
     if not registry:
         raise InvalidReference("no registry given; try: acrbrowse myregistry.azurecr.io")
+    if registry.endswith(":"):
+        raise InvalidReference(f"{text!r}: nothing after ':'; give a port or leave the ':' out")
     host, _, port = registry.rpartition(":") if not registry.endswith("]") else (registry, "", "")
     if not host or (host.startswith("[") and not host.endswith("]")):
         host, port = registry, ""
@@ -165,10 +167,13 @@ def parse_reference(text: str) -> Reference:
     raw = text.strip()
     if not raw:
         raise InvalidReference("empty reference; expected REGISTRY or REGISTRY/REPO[:TAG]")
-    if raw.startswith("https://"):
-        raw = raw[len("https://"):].rstrip("/")
-    elif raw.startswith("http://"):
-        raise InvalidReference(f"{text!r}: give the registry without http:// and add --plain-http")
+    if "://" in raw:
+        scheme, _, rest = raw.partition("://")
+        if scheme.lower() == "http":
+            raise InvalidReference(f"{text!r}: give the registry without http:// and add --plain-http")
+        if scheme.lower() != "https":
+            raise InvalidReference(f"{text!r}: unknown scheme {scheme!r}; give the registry as HOST[:PORT]")
+        raw = rest.rstrip("/")
     name, at, digest = raw.partition("@")
     first, slash, rest = name.partition("/")
     if not slash and not at and _is_bare_registry(first):
