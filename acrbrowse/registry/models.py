@@ -245,6 +245,8 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
         raise MalformedResponse(f"manifest {digest} is not valid JSON ({exc.__class__.__name__})") from None
     media_type = manifest_media_type(data, content_type)
     if not isinstance(data, dict):
+        if mt.is_index(media_type) or mt.is_image(media_type) or mt.is_schema1(media_type):
+            raise MalformedResponse(f"manifest {digest[:19]} ({mt.describe(media_type)}) is not a JSON object")
         return UnknownManifest(media_type, digest, raw)
     where = f"manifest {digest[:19]}"
     try:
@@ -348,6 +350,8 @@ def parse_config(raw: bytes, digest: str) -> ImageConfig:
     if not isinstance(runtime, dict):
         runtime = {}
     history = data.get("history") or []
+    if not isinstance(history, list):
+        history = []
     labels = runtime.get("Labels") or {}
     return ImageConfig(
         digest=digest,
