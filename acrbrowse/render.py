@@ -21,8 +21,14 @@ def node_label(node: ImageNode, index: ImageIndex | None = None) -> str:
         return descriptor.platform.label
     image = node.image
     if image is not None and image.is_artifact:
-        return f"artifact {image.effective_artifact_type}"
+        return _artifact_label(image)
     return node.manifest.kind if node.manifest is not None else "manifest"
+
+
+def _artifact_label(image: ImageManifest) -> str:
+    # An artifact with an empty config and no artifactType (the spec forbids it, some tools do it) has no type.
+    kind = image.effective_artifact_type
+    return f"artifact {kind}" if kind else "artifact"
 
 
 def _platform_of(index: ImageIndex, digest: str) -> str | None:
@@ -96,7 +102,7 @@ def render_text(tree: ManifestTree) -> str:
     else:
         node = tree.nodes[0]
         if isinstance(root, ImageManifest) and root.is_artifact:
-            lines[-1] += f", artifact {root.effective_artifact_type}"
+            lines[-1] += f", {_artifact_label(root)}"
         if isinstance(root, ImageManifest) and root.subject is not None:
             lines.append(f"refers to {root.subject.digest}")
         _branch(lines, [(c, []) for c in _node_children(node)])
