@@ -1,0 +1,43 @@
+"""Credential errors: values with one human line each, never carrying a secret."""
+
+from __future__ import annotations
+
+KEYRING_WAYS_OUT = (
+    "start or unlock a Secret Service (e.g. gnome-keyring), install a keyring backend, "
+    "or pass the secret per run with --password-stdin or ACRBROWSE_USERNAME/ACRBROWSE_PASSWORD"
+)
+
+
+class CredentialError(Exception):
+    """Base class: str(error) is one line meant for a person."""
+
+
+class KeyringUnavailable(CredentialError):
+    """No usable OS keyring: none installed, locked, unreachable over D-Bus, or it dropped a write.
+
+    `reason` is the short cause (no secret in it); the message adds the ways out.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"No usable keyring ({reason}): {KEYRING_WAYS_OUT}.")
+
+
+class KeyringEntryCorrupt(CredentialError):
+    """The keyring holds a header for a registry but its chunks are missing or don't add up."""
+
+
+class SettingsError(CredentialError):
+    """The settings file can't be read or written."""
+
+
+class DockerConfigError(CredentialError):
+    """Docker's config.json is unreadable or has an entry that can't be decoded."""
+
+
+class CredentialHelperError(DockerConfigError):
+    """A docker-credential-NAME helper is missing, timed out, failed or printed nonsense."""
+
+
+class IncompleteCredential(CredentialError):
+    """A password was given without a username (or the other way round where both are needed)."""
