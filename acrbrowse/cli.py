@@ -221,7 +221,7 @@ def run_ui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from acrbrowse.credentials.errors import CredentialError
-    from acrbrowse.registry.errors import RegistryError
+    from acrbrowse.registry.errors import InvalidReference, RegistryError
 
     try:
         if _wants_subcommand(argv):
@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _login_commands()[args.command](args)
         args = build_ui_parser().parse_args(argv)
         return run_ui(args)
-    except UsageError as exc:
+    except (UsageError, InvalidReference) as exc:
         print(f"acrbrowse: usage error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (RegistryError, CredentialError) as exc:
