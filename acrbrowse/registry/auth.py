@@ -47,6 +47,13 @@ def basic_header(credential: Credential) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
+def secret_forms(credential: Credential | None) -> tuple[str, ...]:
+    """The ways a credential's secret travels, to be masked in anything a server says back."""
+    if credential is None:
+        return ()
+    return credential.secret.reveal(), basic_header(credential).removeprefix("Basic ")
+
+
 def jwt_expiry(token: str) -> float | None:
     """The `exp` claim of a JWT (seconds since the epoch), or None if it isn't a readable JWT."""
     parts = token.split(".")
@@ -202,7 +209,7 @@ class RegistryAuth(httpx.Auth):
         if status >= 500:
             raise ServerError(f"{self.registry}'s token service failed ({status}); try again later", status)
         if status != 200:
-            detail = oci_error_summary(response.content)
+            detail = oci_error_summary(response.content, secret_forms(self.credential))
             raise MalformedResponse(
                 f"{self.registry}'s token service answered {status}" + (f" ({detail})" if detail else "")
             )

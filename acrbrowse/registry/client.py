@@ -13,7 +13,7 @@ import httpx
 
 from acrbrowse import __version__
 from acrbrowse.registry import mediatypes as mt
-from acrbrowse.registry.auth import ROUTE, SCOPE, RegistryAuth, retry_after_seconds
+from acrbrowse.registry.auth import ROUTE, SCOPE, RegistryAuth, retry_after_seconds, secret_forms
 from acrbrowse.registry.cache import ContentCache
 from acrbrowse.registry.challenge import parse_challenges, pick
 from acrbrowse.registry.credential import Credential
@@ -179,7 +179,7 @@ class RegistryClient:
         """Map a final non-2xx answer to a typed error with a message a person can act on."""
         status = response.status_code
         codes = oci_error_codes(response.content)
-        detail = oci_error_summary(response.content)
+        detail = oci_error_summary(response.content, secret_forms(self.credential))
         if status == 401:
             challenge = pick(parse_challenges(response.headers.get_list("www-authenticate")))
             if self.credential is None:

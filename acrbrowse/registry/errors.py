@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Iterable
 
 
 class RegistryError(Exception):
@@ -113,10 +114,16 @@ def oci_error_codes(body: bytes) -> set[str]:
     return {str(e.get("code", "")).upper() for e in oci_errors(body)}
 
 
-def oci_error_summary(body: bytes) -> str:
-    """'code: message' of the first OCI error, single line and bounded, or ''."""
+def oci_error_summary(body: bytes, secrets: Iterable[str] = ()) -> str:
+    """'code: message' of the first OCI error, single line and bounded, or ''.
+
+    Each of `secrets` is masked: a server may echo what it was sent (a bad refresh token, say)."""
     for error in oci_errors(body):
         code = str(error.get("code", "")).upper()
         message = " ".join(str(error.get("message") or _CODE_TEXT.get(code, "")).split())
-        return (f"{code}: {message}" if code else message)[:200]
+        text = f"{code}: {message}" if code else message
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "********")
+        return text[:200]
     return ""
