@@ -1,0 +1,129 @@
+"""The acrbrowse Textual app: a start screen, a browser per registry, login, help, raw JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from acrbrowse.registry.cache import ContentCache
+from acrbrowse.registry.credential import Credential
+from acrbrowse.registry.errors import RegistryError
+from acrbrowse.registry.reference import Reference
+from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
+from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.help import HelpScreen
+from acrbrowse.ui.screens.start import StartScreen
+from acrbrowse.ui.services import ClientFactory, ClientOptions, Connections, Services
+from acrbrowse.ui.taginfo import TagCache
+
+ERROR_TIMEOUT = 8.0
+
+
+class AcrBrowseApp(App[int]):
+    CSS_PATH = "acrbrowse.tcss"
+    TITLE = "acrbrowse"
+    BINDINGS = bindings(APP_KEYS)
+
+    def __init__(
+        self,
+        start: Reference | None = None,
+        credential: Credential | None = None,
+        *,
+        plain_http: bool | None = None,
+        ca_cert: Path | None = None,
+        timeout: float = 30.0,
+        cache: ContentCache | None = None,
+        client_factory: ClientFactory | None = None,
+        services: Services | None = None,
+        display_names: Mapping[str, str] | None = None,
+        system_clipboard: bool = True,
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
+        """`display_names` maps a registry to the name shown for it (tests and screenshots pin the
+        test registry's random port this way); copied text always carries the real name."""
+        super().__init__()
+        self.start = start
+        options = ClientOptions(plain_http=plain_http, ca_cert=ca_cert, timeout=timeout, cache=cache)
+        self.connections = Connections(client_factory or options.factory())
+        if start is not None:
+            self.connections.credentials[start.registry] = credential
+        self.services = services or Services()
+        self.display_names = dict(display_names or {})
+        self.system_clipboard = system_clipboard
+        self.tag_cache = TagCache()
+        self.copied: list[str] = []  # everything copied this session, newest last (tests read it)
+        if keymap:
+            self.set_keymap(dict(keymap))
+
+    def on_mount(self) -> None:
+        self.push_screen(StartScreen())
+        if self.start is not None:
+            self.push_screen(BrowserScreen(self.start.registry, self.start))
+
+    async def on_unmount(self) -> None:
+        await self.connections.aclose()
+
+    # ---- shared helpers --------------------------------------------------------------------
+
+    def display_text(self, text: str) -> str:
+        for real, shown in self.display_names.items():
+            text = text.replace(real, shown)
+        return text
+
+    def report(self, error: RegistryError | Exception) -> None:
+        """One line, the error's own words; the app goes on."""
+        self.notify(self.display_text(str(error)), severity="error", timeout=ERROR_TIMEOUT, markup=False)
+
+    async def copy_text(self, text: str, what: str) -> None:
+        """OSC 52 always; the system clipboard too when there is a local one."""
+        self.copy_to_clipboard(text)
+        self.copied.append(text)
+        if self.system_clipboard:
+            command = system_clipboard_command()
+            if command is not None:
+                await copy_to_system_clipboard(text, command)
+        self.notify(self.display_text(text), title=f"Copied {what}", markup=False)
+
+    def open_reference(self, reference: Reference) -> None:
+        """From the start screen: resolve the registry's credential (in a thread), then browse."""
+        self.run_worker(self._open_reference(reference), group="open", exclusive=True)
+
+    async def _open_reference(self, reference: Reference) -> None:
+        import asyncio
+
+        registry = reference.registry
+        if registry not in self.connections.credentials:
+            notes: list[str] = []
+            try:
+                credential = await asyncio.to_thread(self.services.resolve, registry, notes)
+            except Exception as exc:  # a broken keyring or helper: browse anonymously, say why
+                self.notify(str(exc), severity="warning", markup=False)
+                credential = None
+            self.connections.set_credential(registry, credential)
+        await asyncio.to_thread(self.services.record_recent, registry)
+        await self.push_screen(BrowserScreen(registry, reference))
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys", "Show the keys and what they do", self.action_help)
+        if isinstance(screen, BrowserScreen):
+            for key in BROWSER_KEYS:
+                if key.palette:
+                    yield SystemCommand(key.description, f"{key.help} ({key.display})",
+                                        partial(screen.run_action, key.action))
+            yield SystemCommand("Next pane", "Move to the next pane (Tab)", self.action_focus_next)
+            yield SystemCommand("Previous pane", "Move to the previous pane (Shift+Tab)", self.action_focus_previous)

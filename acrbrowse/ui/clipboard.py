@@ -1,0 +1,50 @@
+"""Copy text: OSC 52 through the terminal (works over SSH and in tmux with set-clipboard on), and
+also the system clipboard tool where OSC 52 may not reach (a local terminal without OSC 52).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+
+
+def over_ssh(env: Mapping[str, str] = os.environ) -> bool:
+    return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
+
+
+def system_clipboard_command(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> list[str] | None:
+    """The local clipboard tool to feed on stdin, or None (over SSH the local tool is the wrong machine's)."""
+    if over_ssh(env):
+        return None
+    candidates: list[list[str]] = []
+    if platform == "darwin":
+        candidates.append(["pbcopy"])
+    elif platform == "win32":
+        candidates.append(["clip.exe"])
+    else:
+        if env.get("WAYLAND_DISPLAY"):
+            candidates.append(["wl-copy"])
+        if env.get("DISPLAY"):
+            candidates += [["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"]]
+        if env.get("WSL_DISTRO_NAME"):
+            candidates.append(["clip.exe"])
+    for command in candidates:
+        if shutil.which(command[0]):
+            return command
+    return None
+
+
+async def copy_to_system_clipboard(text: str, command: list[str], timeout: float = 2.0) -> bool:
+    """Feed `text` to the clipboard tool; False if it failed. Never raises."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.wait_for(process.communicate(text.encode("utf-8")), timeout)
+        return process.returncode == 0
+    except (OSError, asyncio.TimeoutError):
+        return False

@@ -1,0 +1,295 @@
+"""The browser: repositories | tags | manifest tree over details, for one registry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Tree
+
+from acrbrowse.registry.client import RegistryClient
+from acrbrowse.registry.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    AuthenticationRequired,
+    CatalogDenied,
+    RegistryError,
+)
+from acrbrowse.registry.reference import Reference
+from acrbrowse.ui.keys import BROWSER_KEYS, bindings
+from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.raw import RawScreen
+from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.widgets.detail import DetailPane
+from acrbrowse.ui.widgets.manifest_tree import ManifestTree, NodeData
+from acrbrowse.ui.widgets.repositories import RepositoriesPane
+from acrbrowse.ui.widgets.tags import TagsPane
+
+
+class BrowserScreen(Screen[None]):
+    BINDINGS = bindings(BROWSER_KEYS)
+    AUTO_FOCUS = ""  # on_mount picks the pane that fits the start reference
+
+    def __init__(self, registry: str, start: Reference | None = None) -> None:
+        super().__init__()
+        self.registry = registry
+        self.start = start
+        self._login_open = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            yield RepositoriesPane(self.registry, id="repos")
+            yield TagsPane(self.registry, id="tags")
+            with Vertical(id="right"):
+                with Vertical(id="tree-pane", classes="pane"):
+                    yield ManifestTree(self.registry, id="tree")
+                yield DetailPane(id="detail")
+        yield Footer()
+
+    # ---- parts -----------------------------------------------------------------------------
+
+    @property
+    def repos(self) -> RepositoriesPane:
+        return self.query_one("#repos", RepositoriesPane)
+
+    @property
+    def tags(self) -> TagsPane:
+        return self.query_one("#tags", TagsPane)
+
+    @property
+    def tree(self) -> ManifestTree:
+        return self.query_one("#tree", ManifestTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one("#detail", DetailPane)
+
+    @property
+    def client(self) -> RegistryClient:
+        return self.app.connections.client(self.registry)
+
+    def on_mount(self) -> None:
+        self.sub_title = self.app.display_text(self.registry)
+        self.query_one("#tree-pane").border_title = "Manifest"
+        self.tree.display = True
+        self.repos.load()
+        start = self.start
+        if start is not None and start.repository:
+            self.tags.show_repository(start.repository)
+            if start.manifest_ref:
+                self.tree.show(start.repository, start.manifest_ref)
+                self.tree.focus()
+                return
+            self.tags.table.focus()
+            return
+        self.repos.table.focus()
+
+    # ---- which pane ------------------------------------------------------------------------
+
+    def _pane_of(self, widget: Widget | None) -> str | None:
+        while widget is not None:
+            if widget.id in ("repos", "tags", "tree-pane", "detail"):
+                return {"tree-pane": "tree"}.get(widget.id, widget.id)
+            widget = widget.parent  # type: ignore[assignment]
+        return None
+
+    @property
+    def focused_pane(self) -> str | None:
+        return self._pane_of(self.focused)
+
+    # ---- navigation ------------------------------------------------------------------------
+
+    @on(RepositoriesPane.Opened)
+    def open_repository(self, event: RepositoriesPane.Opened) -> None:
+        self.tags.show_repository(event.repository)
+        self.tags.table.focus()
+
+    @on(TagsPane.Loaded)
+    def _tags_loaded(self, event: TagsPane.Loaded) -> None:
+        self._remember_visit(event.repository)
+
+    @work(group="settings")
+    async def _remember_visit(self, repository: str) -> None:
+        await asyncio.to_thread(self.app.services.record_visit, self.registry, repository)
+
+    @on(TagsPane.Opened)
+    def open_tag(self, event: TagsPane.Opened) -> None:
+        entry = self.app.tag_cache.of(self.registry, event.repository).get(event.tag)
+        manifest = entry.manifest if isinstance(entry, TagInfo) else None
+        self.tree.show(event.repository, event.tag, manifest)
+        self.tree.focus()
+
+    @on(TagsPane.Highlighted)
+    def _tag_highlighted(self, event: TagsPane.Highlighted) -> None:
+        if event.tag is None or self.focused_pane != "tags":
+            return
+        info = self.app.tag_cache.of(self.registry, event.repository).get(event.tag)
+        self.detail.show_tag(self.registry, event.repository, event.tag, info)
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self.detail.show_node(event.node.data)
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id in ("repo-filter", "tag-filter"):
+            (self.repos if focused.id == "repo-filter" else self.tags).close_filter(clear=True)
+            return
+        if isinstance(focused, Input) and focused.id == "repo-name":
+            self.repos.table.focus()
+            return
+        pane = self.focused_pane
+        if pane == "detail":
+            self.tree.focus()
+        elif pane == "tree":
+            self.tags.table.focus()
+        elif pane == "tags":
+            self.repos.table.focus()
+        elif len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        pane = self.focused_pane
+        if pane == "repos" or self.tags.repository is None:
+            self.repos.open_filter()
+        else:
+            self.tags.open_filter()
+
+    def action_reload(self) -> None:
+        pane = self.focused_pane
+        if pane == "repos":
+            self.repos.load()
+        elif pane == "tags":
+            self.tags.reload()
+        elif pane in ("tree", "detail"):
+            self.tree.reload()
+
+    # ---- copy ------------------------------------------------------------------------------
+
+    def _tree_target(self) -> NodeData | None:
+        node = self.tree.cursor_node
+        return node.data if node is not None else None
+
+    def action_copy_digest(self) -> None:
+        self._copy(reference=False)
+
+    def action_copy_reference(self) -> None:
+        self._copy(reference=True)
+
+    @work(exclusive=True, group="copy")
+    async def _copy(self, reference: bool) -> None:
+        pane = self.focused_pane
+        repository: str | None
+        digest: str | None = None
+        if pane == "tags" and self.tags.highlighted() is not None:
+            repository = self.tags.repository
+            try:
+                info = await self.tags.info_for(self.tags.highlighted())
+            except RegistryError as exc:
+                self.app.report(exc)
+                return
+            digest = info.digest
+        elif pane in ("tree", "detail"):
+            repository = self.tree.repository
+            data = self._tree_target()
+            if data is not None:
+                digest = data.manifest_digest if reference else data.digest
+        else:
+            self.app.notify("Highlight a tag or a tree node to copy its digest", severity="warning")
+            return
+        if digest is None or repository is None:
+            self.app.notify("Nothing to copy here: this node has no digest", severity="warning")
+            return
+        if reference:
+            text = Reference(self.registry, repository, digest=digest).pullable()
+            await self.app.copy_text(text, "reference")
+        else:
+            await self.app.copy_text(digest, "digest")
+
+    # ---- raw JSON --------------------------------------------------------------------------
+
+    def action_raw(self) -> None:
+        pane = self.focused_pane
+        if pane == "tags":
+            tag = self.tags.highlighted()
+            entry = self.app.tag_cache.of(self.registry, self.tags.repository).get(tag) if tag else None
+            if isinstance(entry, TagInfo):
+                self.app.push_screen(RawScreen(f"{self.tags.repository}:{tag}", entry.manifest.raw))
+            else:
+                self.app.notify("The tag's manifest has not arrived yet", severity="warning")
+            return
+        data = self._tree_target()
+        if data is None:
+            return
+        if data.kind in ("root", "entry") and data.manifest is not None:
+            self.app.push_screen(RawScreen(f"manifest {data.manifest.digest}", data.manifest.raw))
+        elif data.kind == "config" and data.config is not None:
+            self.app.push_screen(RawScreen(f"config {data.config.digest}", data.config.raw))
+        elif data.kind in ("config", "layer", "entry") and data.descriptor is not None:
+            self.app.push_screen(RawScreen(f"descriptor {data.descriptor.digest}",
+                                           json.dumps(data.descriptor.to_json())))
+        elif data.manifest is not None:
+            self.app.push_screen(RawScreen(f"manifest {data.manifest.digest}", data.manifest.raw))
+        else:
+            self.app.notify("Nothing to show raw here", severity="warning")
+
+    # ---- errors and signing in -------------------------------------------------------------
+
+    def _wants_login(self, error: RegistryError) -> bool:
+        if isinstance(error, (AuthenticationRequired, AuthenticationFailed)):
+            return True
+        return isinstance(error, AccessDenied) and self.client.credential is None
+
+    @on(RepositoriesPane.Failed)
+    def _catalog_failed(self, event: RepositoriesPane.Failed) -> None:
+        primary = self.start is None or self.start.repository is None
+        if primary and self._wants_login(event.error):
+            self.request_login(event.error)
+        elif not isinstance(event.error, CatalogDenied):
+            self.app.report(event.error)
+
+    @on(TagsPane.Failed)
+    def _tags_failed(self, event: TagsPane.Failed) -> None:
+        if self._wants_login(event.error):
+            self.request_login(event.error)
+        else:
+            self.app.report(event.error)
+
+    @on(ManifestTree.NodeFailed)
+    def _node_failed(self, event: ManifestTree.NodeFailed) -> None:
+        if self._wants_login(event.error):
+            self.request_login(event.error)
+        else:
+            self.app.report(event.error)
+
+    def request_login(self, error: RegistryError) -> None:
+        if self._login_open:
+            return
+        self._login_open = True
+        credential = self.client.credential
+        repository = self.tags.repository or (self.start.repository if self.start else None)
+        self.app.push_screen(
+            LoginScreen(self.registry, reason=str(error), repository=repository,
+                        username=credential.username if credential else None),
+            self._signed_in,
+        )
+
+    async def _signed_in(self, client: RegistryClient | None) -> None:
+        self._login_open = False
+        if client is None:
+            return
+        old = self.app.connections.adopt(self.registry, client)
+        if old is not None:
+            await old.aclose()
+        self.repos.load()
+        if self.tags.repository is not None:
+            self.tags.reload()
+        if self.tree.repository is not None:
+            self.tree.reload()

@@ -1,0 +1,41 @@
+"""The help screen: the key table (from keys.py, the one source of truth)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from acrbrowse.ui.keys import help_rows
+
+
+def key_table() -> Table:
+    table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+    table.add_column("Keys", style="bold cyan", no_wrap=True)
+    table.add_column("Does")
+    for keys, does in help_rows():
+        table.add_row(keys, does)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="acrbrowse.help_close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Static(Text("acrbrowse keys", style="bold"), id="help-title")
+            yield Static(key_table())
+            yield Static(Text(
+                "\nPanes: repositories → tags → manifest tree → details. Copying uses the terminal "
+                "(OSC 52, works over SSH and in tmux with set-clipboard on) and the system clipboard "
+                "when one is at hand. Every binding has an id (acrbrowse.copy_digest, …) for remapping.",
+                style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

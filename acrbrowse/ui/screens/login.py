@@ -1,0 +1,122 @@
+"""The login dialog: username, masked password, "remember in keyring"; verifies before it closes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from acrbrowse.credentials import CredentialError
+from acrbrowse.registry.client import RegistryClient
+from acrbrowse.registry.credential import Credential, Secret
+from acrbrowse.registry.errors import RegistryError
+from acrbrowse.registry.reference import parse_registry
+
+SOURCE_LOGIN_DIALOG = "login dialog"
+
+
+class LoginScreen(ModalScreen["RegistryClient | None"]):
+    """Dismisses with a client whose credential was just verified, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="acrbrowse.login_cancel")]
+
+    def __init__(self, registry: str, *, reason: str = "", repository: str | None = None,
+                 username: str | None = None) -> None:
+        super().__init__()
+        self.registry = registry
+        self.reason = reason
+        self.repository = repository
+        self.username = username or ""
+        self.attempts = 0
+
+    def compose(self) -> ComposeResult:
+        display = self.app.display_text
+        with Vertical(id="login-dialog"):
+            yield Label(Text.assemble("Sign in to ", (display(self.registry), "bold")), id="login-title")
+            if self.reason:
+                yield Static(Text(display(self.reason), style="dim"), id="login-reason")
+            yield Label("Username")
+            yield Input(self.username, placeholder="user, token or service principal name", id="login-username")
+            yield Label("Password")
+            yield Input(placeholder="password or token", password=True, id="login-password")
+            yield Checkbox("Remember in the keyring", True, id="login-remember")
+            yield Static("", id="login-error")
+            with Horizontal(id="login-buttons"):
+                yield Button("Sign in", variant="primary", id="login-submit")
+                yield Button("Cancel", id="login-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#login-error").display = False
+        self.query_one("#login-password" if self.username else "#login-username", Input).focus()
+
+    def show_error(self, text: str) -> None:
+        error = self.query_one("#login-error", Static)
+        error.update(Text(self.app.display_text(text), style="bold red"))
+        error.display = True
+
+    @on(Input.Submitted, "#login-username")
+    def _username_done(self) -> None:
+        self.query_one("#login-password", Input).focus()
+
+    @on(Input.Submitted, "#login-password")
+    @on(Button.Pressed, "#login-submit")
+    def submit(self) -> None:
+        username = self.query_one("#login-username", Input).value.strip()
+        password = self.query_one("#login-password", Input).value
+        if not username:
+            self.show_error("Enter a username.")
+            self.query_one("#login-username", Input).focus()
+            return
+        if not password:
+            self.show_error("Enter a password or token.")
+            self.query_one("#login-password", Input).focus()
+            return
+        credential = Credential(username, Secret(password), "password", source=SOURCE_LOGIN_DIALOG)
+        remember = self.query_one("#login-remember", Checkbox).value
+        self._verify(credential, remember)
+
+    @on(Button.Pressed, "#login-cancel")
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "login")
+        self.dismiss(None)
+
+    def _busy(self, busy: bool) -> None:
+        for widget in self.query("Input, Checkbox, #login-submit"):
+            widget.disabled = busy
+        self.query_one("#login-submit", Button).label = "Signing in…" if busy else "Sign in"
+
+    @work(exclusive=True, group="login")
+    async def _verify(self, credential: Credential, remember: bool) -> None:
+        self.attempts += 1
+        self._busy(True)
+        self.query_one("#login-error").display = False
+        client = self.app.connections.factory(parse_registry(self.registry), credential)
+        try:
+            await client.verify_credentials(self.repository)
+        except RegistryError as exc:
+            await client.aclose()
+            self._busy(False)
+            self.show_error(str(exc))
+            password = self.query_one("#login-password", Input)
+            password.value = ""
+            password.focus()
+            return
+        except asyncio.CancelledError:
+            await client.aclose()
+            raise
+        if remember:
+            try:
+                await asyncio.to_thread(self.app.services.save_login, self.registry, credential)
+            except CredentialError as exc:
+                self.app.notify(str(exc), title="Not remembered", severity="warning", timeout=10, markup=False)
+            else:
+                self.app.notify(f"Signed in as {credential.username}; remembered in the keyring", markup=False)
+        else:
+            self.app.notify(f"Signed in as {credential.username}", markup=False)
+        self.dismiss(client)

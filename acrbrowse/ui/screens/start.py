@@ -1,0 +1,100 @@
+"""The start screen: registries signed in to (keyring), in Docker's config, and recent ones; an
+input for another. Known registries load in a thread (a docker credential helper can be slow), so
+the screen paints at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from acrbrowse.credentials import KnownRegistry
+from acrbrowse.registry.errors import InvalidReference
+from acrbrowse.registry.reference import Reference, parse_reference
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+
+SOURCE_NAMES = {"recent": "recent", "keyring": "signed in (keyring)"}
+
+
+class StartScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "focus_input", "Type a registry", id="acrbrowse.start_input"),
+        Binding("escape", "focus_list", "Registries", show=False, id="acrbrowse.start_list"),
+    ]
+
+    COLUMNS = (Column("registry", "registry"), Column("user", "user", 24), Column("from", "known from", 36))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: dict[str, KnownRegistry] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="start"):
+            yield Static(Text.assemble(("Open a registry", "bold"), ("  type one, or pick a known one below", "dim")),
+                         id="start-title")
+            yield Input(placeholder="REGISTRY[/REPO[:TAG]]  e.g. myregistry.azurecr.io", id="registry-input")
+            yield Static("", id="start-error")
+            with Vertical(id="known-pane", classes="pane"):
+                yield VirtualTable(self.COLUMNS, self._render_cell, id="known-table",
+                                   empty_text="no known registries yet: type one above")
+            yield Static("", id="start-notes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#start-error").display = False
+        self.query_one("#known-pane").border_title = "Known registries"
+        self.query_one("#known-table", VirtualTable).busy = True
+        self.query_one("#registry-input", Input).focus()
+        self._load_known()
+
+    def _render_cell(self, key: str, column: Column) -> Text | str:
+        known = self.known[key]
+        if column.key == "registry":
+            return Text(self.app.display_text(known.registry), style="bold")
+        if column.key == "user":
+            return known.username or Text("anonymous", style="dim")
+        return ", ".join(SOURCE_NAMES.get(s, s) for s in known.sources)
+
+    @work(exclusive=True, group="known-registries")
+    async def _load_known(self) -> None:
+        notes: list[str] = []
+        known = await asyncio.to_thread(self.app.services.known_registries, notes)
+        self.known = {k.registry: k for k in known}
+        table = self.query_one("#known-table", VirtualTable)
+        table.busy = False
+        table.set_keys(list(self.known))
+        self.query_one("#known-pane").border_title = f"Known registries · {len(self.known)}"
+        if notes:
+            self.query_one("#start-notes", Static).update(Text("\n".join(notes[:3]), style="dim"))
+
+    def action_focus_input(self) -> None:
+        self.query_one("#registry-input", Input).focus()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#known-table", VirtualTable).focus()
+
+    @on(Input.Submitted, "#registry-input")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        error = self.query_one("#start-error", Static)
+        try:
+            reference = parse_reference(text)
+        except InvalidReference as exc:
+            error.update(Text(str(exc), style="red"))
+            error.display = True
+            return
+        error.display = False
+        self.app.open_reference(reference)
+
+    @on(VirtualTable.Selected, "#known-table")
+    def _picked(self, event: VirtualTable.Selected) -> None:
+        self.app.open_reference(Reference(event.key))

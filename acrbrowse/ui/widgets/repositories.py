@@ -1,0 +1,192 @@
+"""The repositories pane: the catalog with a filter; or, where the catalog is denied, why, the
+repositories visited before, and an input for a name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
+from acrbrowse.registry.reference import validate_repository
+from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+
+
+def repository_text(name: str) -> Text:
+    """bulk/repo-001 with the namespace dimmed, so the last component reads first."""
+    namespace, slash, leaf = name.rpartition("/")
+    text = Text()
+    if slash:
+        text.append(namespace + "/", style="dim")
+    text.append(leaf)
+    return text
+
+
+class RepositoriesPane(Vertical):
+    """Lists repositories; posts Opened(name) on Enter."""
+
+    @dataclass
+    class Opened(Message):
+        repository: str
+
+    @dataclass
+    class Failed(Message):
+        """A catalog error the screen may want to handle (sign in)."""
+
+        error: RegistryError
+
+    def __init__(self, registry: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pane")
+        self.registry = registry
+        self.names: list[str] = []
+        self.denied: CatalogDenied | None = None
+        self.complete = False
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter repositories", id="repo-filter", classes="filter")
+        yield Static("", id="repo-message", classes="pane-message")
+        yield Input(placeholder="repository name, then Enter", id="repo-name")
+        yield VirtualTable([Column("name", "repository")], self._render_cell, id="repo-table",
+                           empty_text="no repositories", show_header=False)
+
+    def on_mount(self) -> None:
+        self.border_title = "Repositories"
+        self.query_one("#repo-message").display = False
+        self.query_one("#repo-name").display = False
+        self.query_one("#repo-filter").display = False
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#repo-table", VirtualTable)
+
+    def _render_cell(self, key: str, column: Column) -> Text:
+        return repository_text(key)
+
+    # ---- loading ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.names = []
+        self.denied = None
+        self.complete = False
+        self.query_one("#repo-message").display = False
+        self.query_one("#repo-name").display = False
+        self.table.set_keys([])
+        self.table.busy = True
+        self._update_title()
+        self._load()
+
+    @work(exclusive=True, group="repositories")
+    async def _load(self) -> None:
+        client = self.app.connections.client(self.registry)
+        try:
+            async for page in client.repository_pages():
+                self.names.extend(page)
+                self.table.busy = False
+                self._apply_filter()
+        except CatalogDenied as exc:
+            self.table.busy = False
+            self.show_denied(exc)
+            self.post_message(self.Failed(exc))
+            return
+        except RegistryError as exc:
+            self.table.busy = False
+            self.show_message(str(exc), error=True)
+            self.post_message(self.Failed(exc))
+            return
+        self.complete = True
+        self.table.busy = False
+        self.table.empty_text = "no repositories"
+        self._apply_filter()
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#repo-message", Static)
+        message.update(Text(self.app.display_text(text), style="red" if error else ""))
+        message.display = True
+        self._update_title()
+
+    def show_denied(self, error: CatalogDenied) -> None:
+        """Say why there is no list, and offer the repositories visited before plus a name input."""
+        self.denied = error
+        self.show_message(str(error))
+        self.names = self.app.services.visited_repositories(self.registry)
+        self.table.empty_text = "no repositories visited yet: type a name above"
+        name = self.query_one("#repo-name", Input)
+        name.display = True
+        self._apply_filter()
+        self._update_title()
+
+    def remember(self, repository: str) -> None:
+        """A repository opened by name: list it while the catalog is denied."""
+        if self.denied is not None and repository not in self.names:
+            self.names.insert(0, repository)
+            self._apply_filter()
+
+    # ---- filtering -------------------------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        keys = filter_names(self.names, self.filter_text)
+        self.table.set_keys(keys)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        shown, total = len(self.table.keys), len(self.names)
+        if self.denied is not None:
+            label = f"{total} visited"
+        elif self.filter_text:
+            label = f"{shown} of {total}"
+        else:
+            label = f"{total}"
+        if not self.complete and self.denied is None and not self.query_one("#repo-message").display:
+            label += " · loading…"
+        self.border_title = f"Repositories · {label}"
+        self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
+
+    def open_filter(self) -> None:
+        filter_input = self.query_one("#repo-filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    def close_filter(self, *, clear: bool) -> None:
+        filter_input = self.query_one("#repo-filter", Input)
+        if clear:
+            filter_input.value = ""
+        filter_input.display = bool(filter_input.value)
+        self.table.focus()
+
+    @on(Input.Changed, "#repo-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._apply_filter()
+
+    @on(Input.Submitted, "#repo-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.close_filter(clear=False)
+
+    @on(Input.Submitted, "#repo-name")
+    def _name_submitted(self, event: Input.Submitted) -> None:
+        name = event.value.strip().strip("/")
+        if not name:
+            return
+        try:
+            validate_repository(name)
+        except InvalidReference as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        event.input.value = ""
+        self.remember(name)
+        self.post_message(self.Opened(name))
+
+    @on(VirtualTable.Selected, "#repo-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        event.stop()
+        self.post_message(self.Opened(event.key))
+
+    def highlighted(self) -> str | None:
+        return self.table.cursor_key

@@ -1,0 +1,265 @@
+"""The tags pane: every tag at once (paged in as the registry answers), a filter, and per row the
+digest, kind and platform count, fetched only for the rows in view or under the cursor."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from acrbrowse.registry.errors import RegistryError
+from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+from acrbrowse.units import short_digest
+
+TAG_INFO_CONCURRENCY = 6
+RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the registry
+
+
+class TagsPane(Vertical):
+    @dataclass
+    class Opened(Message):
+        repository: str
+        tag: str
+
+    @dataclass
+    class Failed(Message):
+        repository: str
+        error: RegistryError
+
+    @dataclass
+    class Loaded(Message):
+        repository: str
+
+    @dataclass
+    class Highlighted(Message):
+        repository: str
+        tag: str | None
+
+    COLUMNS = (
+        Column("tag", "tag"),
+        Column("digest", "digest", 19),
+        Column("kind", "kind", 8),
+        Column("platforms", "platforms", 9, justify="right"),
+    )
+
+    def __init__(self, registry: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pane")
+        self.registry = registry
+        self.repository: str | None = None
+        self.tags: list[str] = []
+        self.complete = False
+        self.filter_text = ""
+        self.generation = 0
+        self._resolve_timer: Timer | None = None
+        self._in_flight: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter tags", id="tag-filter", classes="filter")
+        yield Static("", id="tag-message", classes="pane-message")
+        yield VirtualTable(self.COLUMNS, self._render_cell, id="tag-table", empty_text="open a repository")
+
+    def on_mount(self) -> None:
+        self.border_title = "Tags"
+        self.query_one("#tag-filter").display = False
+        self.query_one("#tag-message").display = False
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#tag-table", VirtualTable)
+
+    @property
+    def info(self) -> dict[str, TagInfo | Exception]:
+        assert self.repository is not None
+        return self.app.tag_cache.of(self.registry, self.repository)
+
+    # ---- rendering -------------------------------------------------------------------------
+
+    def _render_cell(self, tag: str, column: Column) -> Text | str:
+        if column.key == "tag":
+            return Text(tag, style="bold")
+        entry = self.info.get(tag) if self.repository else None
+        if entry is None:
+            return Text("…", style="dim") if column.key == "digest" else ""
+        if isinstance(entry, Exception):
+            return Text("error", style="red") if column.key == "digest" else ""
+        if column.key == "digest":
+            return Text(short_digest(entry.digest), style="cyan")
+        if column.key == "kind":
+            return Text(entry.kind, style="dim" if entry.kind == "artifact" else "")
+        count = entry.platform_count
+        return "–" if count is None else str(count)
+
+    # ---- loading ---------------------------------------------------------------------------
+
+    def show_repository(self, repository: str, *, reload: bool = False) -> None:
+        if repository == self.repository and not reload:
+            return
+        self.generation += 1
+        self.repository = repository
+        if reload:
+            self.app.tag_cache.clear(self.registry, repository)
+        self.tags = []
+        self.complete = False
+        self._in_flight.clear()
+        self.workers.cancel_group(self, "tag-info")
+        self.query_one("#tag-message").display = False
+        self.table.empty_text = "no tags"
+        self.table.set_keys([])
+        self.table.busy = True
+        self._update_title()
+        self._load(repository, self.generation)
+
+    def reload(self) -> None:
+        if self.repository is not None:
+            self.show_repository(self.repository, reload=True)
+
+    @work(exclusive=True, group="tags")
+    async def _load(self, repository: str, generation: int) -> None:
+        client = self.app.connections.client(self.registry)
+        try:
+            async for page in client.tag_pages(repository):
+                if generation != self.generation:
+                    return  # the user moved on; drop the stale answer
+                self.tags.extend(page)
+                self.table.busy = False
+                self._apply_filter()
+        except RegistryError as exc:
+            if generation != self.generation:
+                return
+            self.table.busy = False
+            message = self.query_one("#tag-message", Static)
+            message.update(Text(self.app.display_text(str(exc)), style="red"))
+            message.display = True
+            self.table.empty_text = ""
+            self.table.set_keys([])
+            self._update_title()
+            self.post_message(self.Failed(repository, exc))
+            return
+        if generation != self.generation:
+            return
+        self.complete = True
+        self.table.busy = False
+        self._apply_filter()
+        self.post_message(self.Loaded(repository))
+
+    def _apply_filter(self) -> None:
+        self.table.set_keys(filter_names(self.tags, self.filter_text))
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.repository is None:
+            self.border_title = "Tags"
+            return
+        shown, total = len(self.table.keys), len(self.tags)
+        count = f"{shown} of {total}" if self.filter_text else f"{total}"
+        loading = "" if self.complete else " · loading…"
+        self.border_title = f"Tags · {self.repository} · {count}{loading}"
+        self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
+
+    # ---- lazy per-row details --------------------------------------------------------------
+
+    @on(VirtualTable.ViewportChanged, "#tag-table")
+    def _viewport_changed(self, event: VirtualTable.ViewportChanged) -> None:
+        event.stop()
+        self._schedule_resolve()
+
+    @on(VirtualTable.Highlighted, "#tag-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        event.stop()
+        if self.repository is not None:
+            self.post_message(self.Highlighted(self.repository, event.key))
+        self._schedule_resolve()
+
+    def _schedule_resolve(self) -> None:
+        if self._resolve_timer is not None:
+            self._resolve_timer.stop()
+        self._resolve_timer = self.set_timer(RESOLVE_DELAY, self._resolve_visible)
+
+    def _resolve_visible(self) -> None:
+        if self.repository is None:
+            return
+        wanted = []
+        cursor = self.table.cursor_key
+        for tag in ([cursor] if cursor else []) + self.table.visible_keys():
+            if tag not in self.info and tag not in wanted:
+                wanted.append(tag)
+        if wanted:
+            self._resolve(self.repository, self.generation, wanted)
+
+    @work(exclusive=True, group="tag-info")
+    async def _resolve(self, repository: str, generation: int, tags: list[str]) -> None:
+        client = self.app.connections.client(self.registry)
+        limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
+        info = self.info
+
+        async def one(tag: str) -> None:
+            async with limit:
+                if generation != self.generation or tag in info:
+                    return
+                try:
+                    manifest = await client.get_manifest(repository, tag)
+                except RegistryError as exc:
+                    result: TagInfo | Exception = exc
+                else:
+                    result = TagInfo(tag, manifest)
+                if generation != self.generation:
+                    return
+                info[tag] = result
+                self.table.refresh_key(tag)
+                if tag == self.table.cursor_key:
+                    self.post_message(self.Highlighted(repository, tag))
+
+        await asyncio.gather(*(one(tag) for tag in tags))
+
+    async def info_for(self, tag: str) -> TagInfo:
+        """The tag's info, fetched now if the table has not got to it; raises RegistryError."""
+        assert self.repository is not None
+        entry = self.info.get(tag)
+        if isinstance(entry, TagInfo):
+            return entry
+        manifest = await self.app.connections.client(self.registry).get_manifest(self.repository, tag)
+        entry = TagInfo(tag, manifest)
+        self.info[tag] = entry
+        self.table.refresh_key(tag)
+        return entry
+
+    # ---- filter and selection --------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        filter_input = self.query_one("#tag-filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    def close_filter(self, *, clear: bool) -> None:
+        filter_input = self.query_one("#tag-filter", Input)
+        if clear:
+            filter_input.value = ""
+        filter_input.display = bool(filter_input.value)
+        self.table.focus()
+
+    @on(Input.Changed, "#tag-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._apply_filter()
+
+    @on(Input.Submitted, "#tag-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.close_filter(clear=False)
+
+    @on(VirtualTable.Selected, "#tag-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        event.stop()
+        if self.repository is not None:
+            self.post_message(self.Opened(self.repository, event.key))
+
+    def highlighted(self) -> str | None:
+        return self.table.cursor_key

@@ -1,0 +1,105 @@
+"""UI fixtures: the app wired to the real test bed, with settings, Docker config and keyring kept
+in the test's own folder, and the registry's random port shown as a fixed name."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keyring.backend
+import pytest
+
+from acrbrowse.credentials import Settings
+from acrbrowse.registry.credential import Credential, Secret
+from acrbrowse.registry.reference import Reference, parse_reference
+from acrbrowse.ui.app import AcrBrowseApp
+from acrbrowse.ui.services import Services
+
+SIZE = (160, 45)
+# Every test-bed registry is shown under one fixed name, so snapshots do not depend on its port.
+DISPLAY_NAME = "registry.test:5000"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture
+def keyring_memory() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def services(tmp_path: Path, keyring_memory: MemoryKeyring) -> Services:
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker),
+           "HOME": str(tmp_path), "PATH": ""}
+    return Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
+                    keyring_backend=keyring_memory, include_helper_list=False)
+
+
+@pytest.fixture
+def make_app(testbed, services: Services) -> Callable[..., AcrBrowseApp]:
+    def make(target: str | Reference | None = None, credential: Credential | None = None,
+             **kwargs: Any) -> AcrBrowseApp:
+        start = parse_reference(target) if isinstance(target, str) else target
+        names = {ep.host: DISPLAY_NAME for ep in (testbed.anon, testbed.basic, testbed.token)}
+        kwargs.setdefault("services", services)
+        kwargs.setdefault("display_names", names)
+        kwargs.setdefault("system_clipboard", False)
+        kwargs.setdefault("timeout", 10.0)
+        return AcrBrowseApp(start, credential, **kwargs)
+
+    return make
+
+
+def user(testbed, name: str) -> Credential:
+    return Credential(name, Secret(testbed.users[name]), source="test")
+
+
+async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Let the app run until predicate() is truthy (network answers come in workers)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.02)
+
+
+def write_docker_config(services: Services, auths: dict[str, dict]) -> None:
+    path = Path(services.env["DOCKER_CONFIG"]) / "config.json"
+    path.write_text(json.dumps({"auths": auths}))
+
+
+def screen_text(app) -> str:
+    """The screen as plain text lines (from the SVG screenshot Textual exports)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for match in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        x, y, text = float(match[1]), float(match[2]), html.unescape(match[3])
+        rows.setdefault(y, []).append((x, text.replace("\xa0", " ")))
+    return "\n".join("".join(t for _, t in sorted(rows[y])) for y in sorted(rows))

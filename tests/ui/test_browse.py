@@ -1,0 +1,213 @@
+"""Browsing the real test bed with Pilot: repositories → tags → manifest tree → layers, copying,
+filtering, and opening straight at a repository or a tag."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.help import HelpScreen
+from acrbrowse.ui.screens.raw import RawScreen
+from acrbrowse.units import human_size
+from tests.ui.conftest import SIZE, screen_text, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+def labels(node) -> list[str]:
+    return [str(child.label.plain) for child in node.children]
+
+
+async def open_browser(pilot) -> BrowserScreen:
+    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
+                            what="the browser screen")
+    await wait_for(pilot, lambda: screen.repos.complete, what="the catalog")
+    return screen
+
+
+async def test_repositories_tags_tree_layers(testbed, make_app):
+    content = testbed.content
+    app = make_app(testbed.anon.host)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_browser(pilot)
+        assert screen.repos.table.keys == content.repositories
+        assert screen.repos.border_title == f"Repositories · {len(content.repositories)}"
+        assert screen.repos.table.has_focus
+        assert screen.repos.table.cursor_key == "aspnetapp"
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
+        assert screen.tags.table.has_focus
+        assert sorted(screen.tags.tags) == sorted(content.tags["aspnetapp"])
+
+        # the rows in view get their digest, kind and platform count
+        info = screen.tags.info
+        await wait_for(pilot, lambda: all(t in info for t in content.tags["aspnetapp"]), what="tag details")
+        assert info["latest"].digest == content.aspnetapp.digest
+        assert info["latest"].kind == "index"
+        assert info["latest"].platform_count == 4
+        assert info["sbom"].kind == "artifact"
+        assert info["8.0-amd64"].kind == "image"
+
+        # j/k move the cursor; Enter opens the tag's tree
+        screen.tags.table.cursor = 0
+        target = screen.tags.tags.index("latest")
+        await pilot.press(*(["j"] * target))
+        assert screen.tags.table.cursor_key == "latest"
+        await pilot.press("k", "j", "enter")
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root manifest")
+        assert tree.has_focus and tree.cursor_line == 0
+        platforms = labels(tree.root)
+        assert [p.split("  ")[0] for p in platforms] == [
+            "linux/amd64", "linux/arm64/v8", "linux/arm/v7", "windows/amd64 10.0.17763.5329"]
+
+        # expand linux/amd64: a loading state, then config, 7 layers with human sizes, total
+        await pilot.press("down", "enter")
+        amd64 = tree.root.children[0]
+        assert amd64.is_expanded
+        await wait_for(pilot, lambda: amd64.data.manifest is not None and len(amd64.children) > 1, what="layers")
+        image = content.aspnetapp_platforms["linux/amd64"]
+        children = labels(amd64)
+        assert children[0].startswith("config")
+        layer_lines = [c for c in children if c.startswith("layer ")]
+        assert len(layer_lines) == 7
+        for line, layer in zip(layer_lines, image.layers):
+            assert line.endswith(human_size(layer.size))
+        assert children[-1] == f"total  7 layers, {human_size(image.layers_size)}"
+        assert human_size(image.layers_size) in str(amd64.label.plain)
+
+        # a layer's detail: exact bytes and the history line that made it
+        await pilot.press("down", "down")
+        node = tree.cursor_node
+        assert node.data.kind == "layer" and node.data.layer_index == 1
+        body = screen.detail.plain_text()
+        assert f"{image.layers[0].size:,} bytes" in body
+        created_by = [h["created_by"] for h in image.config_json["history"] if not h.get("empty_layer")][0]
+        assert " ".join(created_by.split())[:40] in " ".join(body.split())
+
+        # fetched once: collapsing and expanding again asks the registry nothing new
+        await pilot.press("left")  # to the parent
+        await pilot.press("enter", "enter")
+        assert amd64.is_expanded and len(labels(amd64)) == len(children)
+
+
+async def test_copy_digest_and_reference(testbed, make_app):
+    content = testbed.content
+    app = make_app(f"{testbed.anon.host}/aspnetapp")
+    copied: list[str] = []
+    app.copy_to_clipboard = lambda text: copied.append(text)  # the OSC 52 call
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
+        assert screen.tags.table.has_focus
+        screen.tags.table.cursor = screen.tags.table.keys.index("latest")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: copied, what="a copy")
+        assert copied[-1] == content.aspnetapp.digest
+        await pilot.press("C")
+        await wait_for(pilot, lambda: len(copied) == 2, what="the second copy")
+        assert copied[-1] == f"{testbed.anon.host}/aspnetapp@{content.aspnetapp.digest}"
+
+        # in the tree: a layer's digest; C gives the platform image it belongs to
+        await pilot.press("enter")
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root")
+        await pilot.press("down", "enter")
+        amd64 = tree.root.children[0]
+        await wait_for(pilot, lambda: amd64.data.manifest is not None, what="linux/amd64")
+        await pilot.press("down", "down", "down")  # config, layer 1, layer 2
+        image = content.aspnetapp_platforms["linux/amd64"]
+        await pilot.press("c")
+        await wait_for(pilot, lambda: len(copied) == 3)
+        assert copied[-1] == image.layers[1].digest
+        await pilot.press("C")
+        await wait_for(pilot, lambda: len(copied) == 4)
+        assert copied[-1] == f"{testbed.anon.host}/aspnetapp@{image.digest}"
+        assert app.copied == copied
+        # the notification says what was copied (registry shown under its display name)
+        messages = [n.message for n in app._notifications]
+        assert any(image.digest in m for m in messages)
+
+
+async def test_filters(testbed, make_app):
+    app = make_app(testbed.anon.host)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_browser(pilot)
+        await pilot.press("slash")
+        assert screen.focused.id == "repo-filter"
+        await pilot.press(*"repo-15")
+        assert screen.repos.table.keys == [f"bulk/repo-{i:03d}" for i in range(150, 160)]
+        assert screen.repos.border_title.startswith("Repositories · 10 of ")
+        await pilot.press("enter")  # keeps the filter, back to the list
+        assert screen.repos.table.has_focus
+        await pilot.press("slash", "escape")  # Esc clears it
+        assert len(screen.repos.table.keys) == len(testbed.content.repositories)
+
+        screen.repos.table.cursor = screen.repos.table.keys.index("manytags")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.tags.complete, timeout=20, what="2,100 tags")
+        assert len(screen.tags.table.keys) == 2100
+        await pilot.press("slash", *"build-20")
+        expected = sorted(t for t in testbed.content.manytags if "build-20" in t)
+        assert sorted(screen.tags.table.keys) == expected
+        # filtering as you type over 2,100 tags stays far below a frame
+        filter_input = screen.query_one("#tag-filter")
+        started = time.perf_counter()
+        for text in ("1", "1.", "1.3", "1.39", "1.3", "1.", "1", ""):
+            filter_input.value = text
+            await pilot.pause()
+        per_keystroke = (time.perf_counter() - started) / 8
+        assert per_keystroke < 0.25, per_keystroke
+        assert len(screen.tags.table.keys) == 2100
+
+        # scrolling to the end resolves the rows that come into view, not all 2,100
+        await pilot.press("escape")
+        await pilot.press("end")
+        last = screen.tags.table.keys[-1]
+        await wait_for(pilot, lambda: last in screen.tags.info, what="the last row's details")
+        assert len(screen.tags.info) < 200
+
+
+async def test_open_at_tag_expands_tree_with_cursor_on_root(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/buildkit/app:latest")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root")
+        assert tree.has_focus
+        assert tree.cursor_line == 0 and tree.cursor_node is tree.root
+        assert tree.root.is_expanded
+        top = labels(tree.root)
+        assert [t.split("  ")[0] for t in top] == ["linux/amd64", "linux/arm64", "attestations (2)"]
+        group = tree.root.children[-1]
+        assert group.label.style == "dim"
+        assert [c.split("  ")[0] for c in labels(group)] == ["attestation for linux/amd64", "attestation for linux/arm64"]
+        assert screen.tags.repository == "buildkit/app"
+
+
+async def test_help_palette_and_raw_json(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tree.root.data.manifest is not None)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(screen_text(app).split())
+        for needle in ("Copy the digest", "REGISTRY/REPO@sha256", "Filter the repositories"):
+            assert needle in text
+        await pilot.press("escape")
+        assert app.screen is screen
+
+        await pilot.press("v")
+        assert isinstance(app.screen, RawScreen)
+        assert '"mediaType": "application/vnd.docker.distribution.manifest.list.v2+json"' in app.screen.raw
+        await pilot.press("escape")
+
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Copy digest", "Copy ref", "Filter", "Reload", "Back", "Raw JSON", "Help: keys", "Quit"} <= titles
+
+        await pilot.press("q")
+    assert app.return_code == 0
