@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -139,11 +140,27 @@ def content_cache(args: argparse.Namespace):
     return ContentCache(cache_dir() / "content")
 
 
-def _client(args: argparse.Namespace, reference, credential):
+@contextlib.asynccontextmanager
+async def open_client(args: argparse.Namespace, reference, credential):
+    """A RegistryClient set up from the flags, with the registry's auth challenge remembered between runs."""
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.registry.cache import ChallengeMemo
     from acrbrowse.registry.client import RegistryClient
 
-    return RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
-                          ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args))
+    memo = ChallengeMemo(cache_dir() / "challenges.json")
+    client = RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
+                            ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args),
+                            known_challenge=None if args.no_cache else memo.get(reference.registry))
+    try:
+        yield client
+    except BaseException:
+        memo.forget(reference.registry)  # in case a remembered realm is what went wrong
+        raise
+    else:
+        if not args.no_cache:
+            memo.put(reference.registry, client.auth.challenge)
+    finally:
+        await client.aclose()
 
 
 def _require_repository(text: str):
@@ -162,7 +179,7 @@ async def cmd_repos(args: argparse.Namespace) -> int:
     reference = parse_registry(args.registry)
     credential = resolve_credential(args, reference.registry)
     names: list[str] = []
-    async with _client(args, reference, credential) as client:
+    async with open_client(args, reference, credential) as client:
         async for page in client.repository_pages():
             if args.json:
                 names.extend(page)
@@ -178,7 +195,7 @@ async def cmd_tags(args: argparse.Namespace) -> int:
     reference = _require_repository(args.reference)
     credential = resolve_credential(args, reference.registry)
     tags: list[str] = []
-    async with _client(args, reference, credential) as client:
+    async with open_client(args, reference, credential) as client:
         async for page in client.tag_pages(reference.repository):
             if args.json:
                 tags.extend(page)
@@ -198,7 +215,7 @@ async def cmd_tree(args: argparse.Namespace) -> int:
     if reference.manifest_ref is None:
         reference = reference.with_tag("latest")
     credential = resolve_credential(args, reference.registry)
-    async with _client(args, reference, credential) as client:
+    async with open_client(args, reference, credential) as client:
         tree = await walk(client, reference)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
     for error in tree.errors:

@@ -96,13 +96,14 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 class RegistryAuth(httpx.Auth):
     requires_response_body = True
 
-    def __init__(self, registry: str, credential: Credential | None, *, plain_http_loopback: bool) -> None:
+    def __init__(self, registry: str, credential: Credential | None, *, plain_http_loopback: bool,
+                 known_challenge: Challenge | None = None) -> None:
         self.registry = registry
         self.credential = credential
         # A token realm over plain HTTP may see credentials only when the registry itself is
         # a plain-HTTP loopback one (a local test registry); never for a remote registry.
         self._plain_http_loopback = plain_http_loopback
-        self.challenge: Challenge | None = None
+        self.challenge: Challenge | None = known_challenge
         self._tokens: dict[tuple[str, ...], Token] = {}
         self._route_scopes: dict[str, tuple[str, ...]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
@@ -121,19 +122,25 @@ class RegistryAuth(httpx.Auth):
         scope = request.extensions.get(SCOPE)
         return (scope,) if scope else ()
 
-    def _authorize_up_front(self, request: httpx.Request) -> None:
-        if self.challenge is None:
-            return
-        if self.challenge.scheme == "basic":
-            if self.credential:
-                request.headers["Authorization"] = basic_header(self.credential)
-            return
-        token = self._tokens.get(self._scopes_for(request))
-        if token and token.valid(time.monotonic()):
-            request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+    def _authorize_basic_up_front(self, request: httpx.Request) -> None:
+        if self.challenge is not None and self.challenge.scheme == "basic" and self.credential:
+            request.headers["Authorization"] = basic_header(self.credential)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        self._authorize_up_front(request)
+        challenge = self.challenge
+        scopes = self._scopes_for(request)
+        if challenge is not None and challenge.scheme == "bearer" and scopes:
+            # The realm is known (from an earlier 401, or remembered from another run): get the
+            # token first instead of spending a round trip on a 401.
+            async with self._locks.setdefault(scopes, asyncio.Lock()):
+                token = self._tokens.get(scopes)
+                if token is None or not token.valid(time.monotonic()):
+                    token_response = yield self._token_request(challenge, scopes)
+                    await token_response.aread()
+                    token = self._tokens[scopes] = self._read_token(token_response)
+            request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        else:
+            self._authorize_basic_up_front(request)
         sent = request.headers.get("Authorization")
         response = yield request
         if response.status_code != 401:

@@ -9,10 +9,13 @@ verified against the digest, and a bad entry is deleted and reported as a miss.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from acrbrowse.registry.challenge import Challenge
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
@@ -99,3 +102,51 @@ class ContentCache:
             total -= size
             if total <= self.max_bytes * 0.8:
                 return
+
+
+class ChallengeMemo:
+    """Each registry's auth challenge (scheme, realm, service: nothing secret), kept between runs so
+    the first request of a run can carry a token instead of spending a round trip on a 401."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, registry: str) -> Challenge | None:
+        entry = self._read().get(registry)
+        if not isinstance(entry, dict) or entry.get("scheme") not in ("bearer", "basic"):
+            return None
+        params = {k: str(entry[k]) for k in ("realm", "service") if isinstance(entry.get(k), str)}
+        if entry["scheme"] == "bearer" and not params.get("realm"):
+            return None
+        return Challenge(entry["scheme"], params)
+
+    def put(self, registry: str, challenge: Challenge | None) -> None:
+        if challenge is None:
+            return
+        entry = {"scheme": challenge.scheme, **{k: challenge.params[k] for k in ("realm", "service") if k in challenge.params}}
+        data = self._read()
+        if data.get(registry) != entry:
+            data[registry] = entry
+            self._write(data)
+
+    def forget(self, registry: str) -> None:
+        data = self._read()
+        if data.pop(registry, None) is not None:
+            self._write(data)
+
+    def _write(self, data: dict) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "w") as file:
+                json.dump(data, file)
+            os.replace(temp, self.path)
+        except OSError:
+            return

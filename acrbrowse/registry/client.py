@@ -15,7 +15,7 @@ from acrbrowse import __version__
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.auth import ROUTE, SCOPE, RegistryAuth, retry_after_seconds, secret_forms
 from acrbrowse.registry.cache import ContentCache
-from acrbrowse.registry.challenge import parse_challenges, pick
+from acrbrowse.registry.challenge import Challenge, parse_challenges, pick
 from acrbrowse.registry.credential import Credential
 from acrbrowse.registry.errors import (
     AccessDenied,
@@ -80,6 +80,7 @@ class RegistryClient:
         backoff: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
         cache: ContentCache | None = None,
+        known_challenge: Challenge | None = None,
     ) -> None:
         self.reference = registry if isinstance(registry, Reference) else parse_registry(registry)
         self.registry = self.reference.registry
@@ -91,7 +92,8 @@ class RegistryClient:
         self.backoff = backoff
         self.timeout = timeout
         self.cache = cache
-        self.auth = RegistryAuth(self.registry, credential, plain_http_loopback=self.plain_http and loopback)
+        self.auth = RegistryAuth(self.registry, credential, plain_http_loopback=self.plain_http and loopback,
+                                 known_challenge=known_challenge)
         self._http = httpx.AsyncClient(
             base_url=f"{self.scheme}://{self.reference.api_host}",
             auth=self.auth,

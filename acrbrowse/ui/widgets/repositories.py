@@ -52,7 +52,7 @@ class RepositoriesPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter repositories", id="repo-filter", classes="filter")
         yield Static("", id="repo-message", classes="pane-message")
-        yield Input(placeholder="repository name, then Enter", id="repo-name")
+        yield Input(placeholder="repository name ⏎", id="repo-name")
         yield VirtualTable([Column("name", "repository")], self._render_cell, id="repo-table",
                            empty_text="no repositories", show_header=False)
 
@@ -116,7 +116,7 @@ class RepositoriesPane(Vertical):
         self.denied = error
         self.show_message(str(error))
         self.names = self.app.services.visited_repositories(self.registry)
-        self.table.empty_text = "no repositories visited yet: type a name above"
+        self.table.empty_text = "none visited yet"
         name = self.query_one("#repo-name", Input)
         name.display = True
         self._apply_filter()
