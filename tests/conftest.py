@@ -1,0 +1,59 @@
+"""Test-bed fixtures (session registry bed, fault proxies). Other fixtures live in
+subfolder conftest files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.testbed import FaultProxy, Testbed, TokenServer
+
+
+@pytest.fixture(scope="session")
+def testbed() -> Iterator[Testbed]:
+    """Three registries (``anon``/``basic``/``token``) over one filled storage dir.
+
+    Set ACRBROWSE_TESTBED_DATA=/some/dir to keep the storage between sessions (the
+    fill is skipped when that dir already holds the same content)."""
+    bed = Testbed(data_dir=os.environ.get("ACRBROWSE_TESTBED_DATA") or None)
+    bed.start()
+    try:
+        yield bed
+    finally:
+        bed.stop()
+
+
+@pytest.fixture
+def token_server(testbed: Testbed) -> Iterator[TokenServer]:
+    """The bed's token server, with its request log cleared; ``lifetime``,
+    ``send_expires_in`` and ``policy`` are restored after the test."""
+    ts = testbed.token_server
+    assert ts is not None
+    saved = (ts.lifetime, ts.send_expires_in, {k: list(v) for k, v in ts.policy.items()})
+    ts.requests.clear()
+    try:
+        yield ts
+    finally:
+        ts.lifetime, ts.send_expires_in, ts.policy = saved[0], saved[1], saved[2]
+
+
+@pytest.fixture
+def fault_proxy(testbed: Testbed) -> Iterator[Callable[..., FaultProxy]]:
+    """Factory: ``fault_proxy("anon"|"basic"|"token" or "HOST:PORT", latency=0.0)`` → a started
+    :class:`FaultProxy` in front of that registry; all are stopped after the test."""
+    proxies: list[FaultProxy] = []
+
+    def make(target: Any = "anon", *, latency: float = 0.0) -> FaultProxy:
+        upstream = testbed.endpoint(target) if target in ("anon", "basic", "token") else target
+        p = FaultProxy(upstream, latency=latency).start()
+        proxies.append(p)
+        return p
+
+    try:
+        yield make
+    finally:
+        for p in proxies:
+            p.stop()
