@@ -91,3 +91,44 @@ def test_docker_config_credentials_are_used(cli, testbed):
     result = cli("tree", f"{testbed.token.host}/aspnetapp:latest", "-v")
     assert result.code == 0, result.err
     assert "from docker config" in result.err
+
+
+def test_login_prompts_with_hidden_input_on_a_terminal(keyring_cli, testbed, secret_service):
+    """A real pseudo-terminal: the username is echoed, the password is not."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    password = testbed.users["readonlypull"]
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "acrbrowse", "login", testbed.token.host],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=keyring_cli.env,
+        start_new_session=True, close_fds=True,
+    )
+    os.close(secondary)
+    screen = b""
+
+    def read_until(marker: bytes, timeout: float = 30) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while marker not in screen and time.monotonic() < deadline:
+            if select.select([primary], [], [], 0.2)[0]:
+                try:
+                    screen += os.read(primary, 4096)
+                except OSError:
+                    break
+        assert marker in screen, screen
+
+    read_until(b"Username for ")
+    os.write(primary, b"readonlypull\n")
+    read_until(b"Password or token for readonlypull@")
+    os.write(primary, password.encode() + b"\n")
+    read_until(b"Login succeeded")
+    assert process.wait(timeout=30) == 0
+    os.close(primary)
+    assert b"readonlypull" in screen and password.encode() not in screen
+    assert secret_service.items()

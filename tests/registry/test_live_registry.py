@@ -1,0 +1,73 @@
+"""The client against the real registry of the test bed: paging, token lifetimes, identity tokens."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acrbrowse.registry.client import RegistryClient
+from acrbrowse.registry.credential import Credential, Secret
+from acrbrowse.registry.errors import AuthenticationFailed
+from acrbrowse.registry.models import ImageIndex
+from acrbrowse.registry.walk import walk
+from acrbrowse.registry.reference import parse_reference
+
+
+def admin(testbed) -> Credential:
+    return Credential("admin", Secret(testbed.users["admin"]), source="test")
+
+
+async def test_catalog_pages_follow_the_registry_link_header(testbed):
+    async with RegistryClient(testbed.token.host, credential=admin(testbed)) as client:
+        pages = [page async for page in client.repository_pages(page_size=50)]
+    assert len(pages) == -(-len(testbed.content.repositories) // 50)  # ceil: 166 repositories -> 4 pages
+    assert all(len(page) == 50 for page in pages[:-1])
+    names = [name for page in pages for name in page]
+    assert names == sorted(testbed.content.repositories)
+
+
+async def test_a_token_that_expires_mid_run_is_replaced(testbed, token_server, fault_proxy):
+    proxy = fault_proxy("token")
+    proxy.strip_expired_bearer()
+    token_server.lifetime = 2
+    async with RegistryClient(proxy.host, credential=admin(testbed)) as client:
+        first = [tag async for tag in client.tags("aspnetapp")]
+        await asyncio.sleep(2.2)
+        second = [tag async for tag in client.tags("aspnetapp")]
+    assert first == second and "latest" in first
+    token_requests = [r for r in token_server.requests if "/oauth2/token" in r[1]]
+    assert len(token_requests) == 2
+
+
+async def test_a_token_without_expires_in_lives_by_its_jwt_exp(testbed, token_server):
+    token_server.send_expires_in = False
+    async with RegistryClient(testbed.token.host, credential=admin(testbed)) as client:
+        for _ in range(3):
+            assert [t async for t in client.tags("aspnetapp")]
+    assert len([r for r in token_server.requests if "/oauth2/token" in r[1]]) == 1
+
+
+async def test_an_identity_token_is_exchanged_as_a_refresh_token(testbed, token_server):
+    refresh = token_server.refresh_token_for("readonlypull", testbed.token.service)
+    credential = Credential("00000000-0000-0000-0000-000000000000", Secret(refresh), "identity_token")
+    async with RegistryClient(testbed.token.host, credential=credential) as client:
+        tree = await walk(client, parse_reference(f"{testbed.token.host}/aspnetapp:latest"))
+    assert isinstance(tree.root, ImageIndex) and not tree.errors
+    assert any(method == "POST" for method, _, _ in token_server.requests)
+
+
+async def test_an_unknown_identity_token_is_refused(testbed, token_server):
+    credential = Credential("00000000-0000-0000-0000-000000000000", Secret("not-a-refresh-token"), "identity_token")
+    async with RegistryClient(testbed.token.host, credential=credential) as client:
+        with pytest.raises(AuthenticationFailed):
+            await client.verify_credentials()
+
+
+async def test_one_token_per_repository_is_reused_across_a_tree(testbed, token_server):
+    async with RegistryClient(testbed.token.host, credential=admin(testbed)) as client:
+        tree = await walk(client, parse_reference(f"{testbed.token.host}/aspnetapp:latest"))
+        assert len(tree.nodes) == 4 and not tree.errors
+        await walk(client, parse_reference(f"{testbed.token.host}/buildkit/app:latest"))
+    scopes = [path for _, path, _ in token_server.requests]
+    assert len(scopes) == 2, scopes  # one per repository, shared by every manifest and blob in it
