@@ -169,13 +169,18 @@ class RegistryClient:
             seen.add(id(cause))
             cause = cause.__cause__
         text = str(exc)
+        target = self.registry
+        try:
+            host = exc.request.url.host
+        except RuntimeError:  # no request attached
+            host = None
+        if host and host != self.reference.api_host.rsplit(":", 1)[0].strip("[]"):
+            target = f"{self.registry}'s token or blob service at {host}"
         if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
             if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
-                return TLSFailure(f"{self.registry} does not speak HTTPS; if it is a plain-HTTP registry, add --plain-http")
-            return TLSFailure(
-                f"TLS with {self.registry} failed ({_reason(exc)}); if it uses a private CA, pass --ca-cert FILE"
-            )
-        return Unreachable(f"cannot reach {self.registry} ({_reason(exc)}); check the name and your network")
+                return TLSFailure(f"{target} does not speak HTTPS; if it is a plain-HTTP registry, add --plain-http")
+            return TLSFailure(f"TLS with {target} failed ({_reason(exc)}); if it uses a private CA, pass --ca-cert FILE")
+        return Unreachable(f"cannot reach {target} ({_reason(exc)}); check the name and your network")
 
     def _fail(self, response: httpx.Response, *, what: str, repository: str | None = None, catalog: bool = False) -> RegistryError:
         """Map a final non-2xx answer to a typed error with a message a person can act on."""

@@ -376,7 +376,7 @@ def parse_config(raw: bytes, digest: str) -> ImageConfig:
                 created=h.get("created"),
                 created_by=h.get("created_by"),
                 comment=h.get("comment"),
-                empty_layer=bool(h.get("empty_layer", False)),
+                empty_layer=h.get("empty_layer") is True or str(h.get("empty_layer")).lower() == "true",
             )
             for h in history
             if isinstance(h, dict)

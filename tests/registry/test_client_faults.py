@@ -221,3 +221,15 @@ def test_ca_cert_that_cannot_be_read(tmp_path):
     bad.write_text("not a certificate")
     with pytest.raises(TLSFailure, match="cannot use --ca-cert"):
         client_module.tls_context(bad)
+
+
+async def test_an_unreachable_token_service_is_named_as_such(mock, make_client, password):
+    from acrbrowse.registry.errors import Unreachable
+
+    mock.get("/v2/app/tags/list").mock(return_value=httpx.Response(
+        401, headers={"WWW-Authenticate": 'Bearer realm="https://auth.example.io/oauth2/token",service="reg.example.io"'}))
+    mock.get("https://auth.example.io/oauth2/token").mock(side_effect=httpx.ConnectError("refused"))
+    client = make_client(password)
+    with pytest.raises(Unreachable) as caught:
+        await tags(client)
+    assert "reg.example.io's token or blob service at auth.example.io" in str(caught.value)

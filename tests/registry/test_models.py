@@ -309,3 +309,15 @@ def test_a_known_manifest_type_that_is_not_an_object_is_malformed(raw, content_t
 def test_image_config_history_that_is_not_a_list_is_ignored(history):
     config = parse_config(c.encode({"architecture": "amd64", "history": history}), DIGEST)
     assert config.history == () and config.architecture == "amd64"
+
+
+def test_empty_layer_as_a_string_is_read_by_its_meaning():
+    import json as _json
+
+    from acrbrowse.registry.models import parse_config
+
+    raw = _json.dumps({"history": [{"created_by": "a", "empty_layer": "false"},
+                                   {"created_by": "b", "empty_layer": "true"},
+                                   {"created_by": "c", "empty_layer": True}]}).encode()
+    config = parse_config(raw, "sha256:" + "0" * 64)
+    assert [h.empty_layer for h in config.history] == [False, True, True]
