@@ -173,38 +173,36 @@ def _require_repository(text: str):
     return reference
 
 
+async def _print_names(args: argparse.Namespace, pages, key: str, about: dict) -> int:
+    """One name per line as each page arrives, or all of them as one JSON document."""
+    names: list[str] = []
+    async for page in pages:
+        if args.json:
+            names.extend(page)
+        else:
+            sys.stdout.write("".join(f"{name}\n" for name in page))
+            sys.stdout.flush()
+    if args.json:
+        print(json.dumps({**about, key: names}, indent=2))
+    return EXIT_OK
+
+
 async def cmd_repos(args: argparse.Namespace) -> int:
     from acrbrowse.registry.reference import parse_registry
 
     reference = parse_registry(args.registry)
     credential = resolve_credential(args, reference.registry)
-    names: list[str] = []
     async with open_client(args, reference, credential) as client:
-        async for page in client.repository_pages():
-            if args.json:
-                names.extend(page)
-            else:
-                sys.stdout.write("".join(f"{name}\n" for name in page))
-                sys.stdout.flush()
-    if args.json:
-        print(json.dumps({"registry": reference.registry, "repositories": names}, indent=2))
-    return EXIT_OK
+        return await _print_names(args, client.repository_pages(), "repositories",
+                                  {"registry": reference.registry})
 
 
 async def cmd_tags(args: argparse.Namespace) -> int:
     reference = _require_repository(args.reference)
     credential = resolve_credential(args, reference.registry)
-    tags: list[str] = []
     async with open_client(args, reference, credential) as client:
-        async for page in client.tag_pages(reference.repository):
-            if args.json:
-                tags.extend(page)
-            else:
-                sys.stdout.write("".join(f"{tag}\n" for tag in page))
-                sys.stdout.flush()
-    if args.json:
-        print(json.dumps({"registry": reference.registry, "repository": reference.repository, "tags": tags}, indent=2))
-    return EXIT_OK
+        return await _print_names(args, client.tag_pages(reference.repository), "tags",
+                                  {"registry": reference.registry, "repository": reference.repository})
 
 
 async def cmd_tree(args: argparse.Namespace) -> int:
