@@ -1,6 +1,16 @@
-"""The filter both list panes use: every space-separated word must appear, case-insensitively."""
+"""Ordering and filtering for the list panes."""
 
 from __future__ import annotations
+
+import re
+
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    """"1.9" before "1.10", "build-2" before "build-10"; case-insensitive, ties broken by the name."""
+    parts = _NUMBERS.split(name.lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p), name
 
 
 def matches(name: str, query: str) -> bool:

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from acrbrowse.registry.errors import RegistryError
-from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.filtering import filter_names, natural_key
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 from acrbrowse.units import short_digest
@@ -125,11 +125,15 @@ class TagsPane(Vertical):
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
         client = self.app.connections.client(self.registry)
+        sort_keys: dict[str, tuple] = {}
         try:
             async for page in client.tag_pages(repository):
                 if generation != self.generation:
                     return  # the user moved on; drop the stale answer
                 self.tags.extend(page)
+                # Registries list tags in storage order; a stable, version-aware order reads better.
+                sort_keys.update((tag, natural_key(tag)) for tag in page)
+                self.tags.sort(key=sort_keys.__getitem__)
                 self.table.busy = False
                 self._apply_filter()
         except RegistryError as exc:

@@ -1,0 +1,125 @@
+"""Write README screenshots: screenshots/{start,browse,tree,login}.svg.
+
+Starts the test bed (tests.testbed), drives the app with Pilot at 160x45 and saves SVGs. The
+bed's random port is shown as a fixed registry name, settings and keyring live in a temporary
+folder, and the script fails if any password of the bed appears in a screenshot.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from acrbrowse.credentials import Settings  # noqa: E402
+from acrbrowse.registry.reference import parse_reference  # noqa: E402
+from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
+from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
+from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
+from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
+from acrbrowse.ui.services import Services  # noqa: E402
+from tests.testbed import Testbed  # noqa: E402
+
+SIZE = (160, 45)
+SHOWN_AS = "contoso.azurecr.io"
+TYPED_PASSWORD = "correct-horse-battery"  # typed into the login dialog; must never show
+
+
+async def until(pilot, predicate, timeout: float = 20.0) -> object:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := predicate()):
+        if loop.time() > deadline:
+            raise SystemExit(f"screenshots: timed out waiting for {predicate}")
+        await pilot.pause(0.05)
+    return value
+
+
+def steady(app: AcrBrowseApp) -> None:
+    from textual.widgets import Input
+
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
+    services = Services(env={"ACRBROWSE_CONFIG_DIR": str(workdir / "config"), "DOCKER_CONFIG": str(workdir),
+                             "HOME": str(workdir), "PATH": ""},
+                        settings=Settings(workdir / "config" / "config.json"), include_helper_list=False)
+    services.settings.record_recent_registry("myregistry.azurecr.io")
+    services.settings.record_recent_registry(bed.anon.host)
+    services.settings.record_stored_login("myregistry.azurecr.io", "ci-pipeline")
+    services.settings.record_stored_login("ghcr.io", "octocat")
+    names = {ep.host: SHOWN_AS for ep in (bed.anon, bed.basic, bed.token)}
+
+    def app_for(target: str | None) -> AcrBrowseApp:
+        return AcrBrowseApp(parse_reference(target) if target else None, None, services=services,
+                            display_names=names, system_clipboard=False, timeout=10)
+
+    written: list[Path] = []
+
+    app = app_for(None)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen.known)
+        steady(app)
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("start.svg", str(out))))
+
+    app = app_for(f"{bed.anon.host}/aspnetapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await until(pilot, lambda: screen.repos.complete and screen.tags.complete)
+        await until(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
+        screen.tags.table.cursor = screen.tags.table.keys.index("latest")
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("browse.svg", str(out))))
+
+        await pilot.press("enter")
+        tree = screen.tree
+        await until(pilot, lambda: tree.root.data.manifest is not None)
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: tree.root.children[0].data.manifest is not None)
+        await pilot.press("down", "down", "down")
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("tree.svg", str(out))))
+
+    app = app_for(bed.token.host)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await pilot.press(*"admin", "enter", *TYPED_PASSWORD)
+        steady(app)
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("login.svg", str(out))))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with Testbed() as bed, tempfile.TemporaryDirectory(prefix="acrbrowse-shots-") as tmp:
+        written = asyncio.run(shoot(bed, args.out, Path(tmp)))
+        secrets = [*bed.users.values(), TYPED_PASSWORD]
+        hosts = [ep.host for ep in (bed.anon, bed.basic, bed.token)]
+    for path in written:
+        svg = path.read_text(encoding="utf-8")
+        leaked = [s for s in secrets if s in svg]
+        if leaked:
+            path.unlink()
+            raise SystemExit(f"screenshots: {path.name} shows a secret; removed it")
+        if any(host in svg for host in hosts):
+            raise SystemExit(f"screenshots: {path.name} shows the test bed's random port")
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

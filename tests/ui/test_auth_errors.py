@@ -1,0 +1,160 @@
+"""Signing in, a denied catalog, and errors in the middle of browsing, against the real test bed."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from acrbrowse.registry.client import RegistryClient
+from acrbrowse.ui.launch import launch
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.start import StartScreen
+from tests.ui.conftest import SIZE, screen_text, user, wait_for, write_docker_config
+
+pytestmark = pytest.mark.ui
+
+
+async def test_catalog_denied_offers_a_name_and_remembers_it(testbed, make_app, services):
+    readonly = user(testbed, "readonlypull")
+    app = make_app(testbed.token.host, readonly)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.repos.denied is not None, what="the catalog denial")
+        assert not isinstance(app.screen, LoginScreen)  # a credential that works, just not for the catalog
+        message = str(screen.query_one("#repo-message").render())
+        assert "cannot list repositories" in message
+        name = screen.query_one("#repo-name")
+        assert name.display
+        name.focus()
+        await pilot.press(*"aspnetapp", "enter")
+        await wait_for(pilot, lambda: screen.tags.complete, what="aspnetapp's tags")
+        assert sorted(screen.tags.tags) == sorted(testbed.content.tags["aspnetapp"])
+        await wait_for(pilot, lambda: services.visited_repositories(testbed.token.host) == ["aspnetapp"],
+                       what="the visit to be remembered")
+
+    # next time the pane lists it
+    app = make_app(testbed.token.host, readonly)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.repos.denied is not None)
+        assert screen.repos.table.keys == ["aspnetapp"]
+        assert screen.repos.border_title == "Repositories · 1 visited"
+        screen.repos.table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.tags.complete)
+
+
+async def test_login_dialog_wrong_then_right_password(testbed, make_app, services, keyring_memory):
+    password = testbed.users["admin"]
+    app = make_app(testbed.token.host)  # no credential
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen,
+                                what="the login dialog")
+        assert dialog.query_one("#login-password").password  # masked
+        assert dialog.query_one("#login-remember").value  # on by default
+        await pilot.press(*"admin", "enter")
+        assert dialog.focused.id == "login-password"
+        await pilot.press(*"not-the-password", "enter")
+        error = dialog.query_one("#login-error")
+        await wait_for(pilot, lambda: error.display, what="the refusal")
+        assert "refused the credentials of 'admin'" in str(error.render())
+        assert isinstance(app.screen, LoginScreen)
+        assert dialog.query_one("#login-password").value == ""
+
+        await pilot.press(*password, "enter")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen,
+                                what="the dialog to close")
+        await wait_for(pilot, lambda: screen.repos.complete, what="the catalog, signed in")
+        assert screen.repos.table.keys == testbed.content.repositories
+        assert app.connections.client(testbed.token.host).credential.username == "admin"
+        # remembered: the keyring holds it and the resolver finds it
+        assert services.resolve(testbed.token.host).username == "admin"
+        # the secret is never on screen or in a notification
+        assert password not in screen_text(app)
+        assert all(password not in n.message for n in app._notifications)
+
+
+async def test_login_needed_for_basic_registry_can_be_cancelled(testbed, make_app):
+    app = make_app(testbed.basic.host)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login dialog")
+        await pilot.press("escape")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        message = screen.query_one("#repo-message")
+        assert message.display and "does not let anonymous users list repositories" in str(message.render())
+        assert screen.query_one("#repo-name").display
+
+
+async def test_error_mid_browse_is_one_line_and_the_app_goes_on(testbed, make_app, fault_proxy):
+    proxy = fault_proxy("anon")
+    app = make_app(proxy.host, display_names={proxy.host: "registry.test:5000"},
+                   client_factory=lambda ref, cred: RegistryClient(ref, credential=cred, retries=0, timeout=5))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.repos.complete)
+        proxy.error("GET", r"/tags/list$", status=500, times=None)
+        await pilot.press("enter")
+        message = screen.query_one("#tag-message")
+        await wait_for(pilot, lambda: message.display, what="the error in the pane")
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1
+        assert "\n" not in errors[0].message and "failed to list the tags of aspnetapp" in errors[0].message
+        assert "registry.test:5000" in errors[0].message
+
+        # the registry heals; r reloads the pane and browsing goes on
+        proxy.clear_rules()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.tags.complete, what="the tags after the fault")
+        assert not message.display
+
+        # a dropped connection while expanding a platform: the node says so, expanding again retries
+        await pilot.press("enter")
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None)
+        proxy.reset("GET", r"/manifests/sha256:", times=None)
+        await pilot.press("down", "enter")
+        amd64 = tree.root.children[0]
+        await wait_for(pilot, lambda: amd64.data.error is not None, what="the node's error")
+        assert labels_of(amd64)[0].startswith("error: ")
+        proxy.clear_rules()
+        await pilot.press("enter", "enter")  # collapse, expand: fetch again
+        await wait_for(pilot, lambda: amd64.data.manifest is not None, what="the retry")
+        assert any(line.startswith("layer 7") for line in labels_of(amd64))
+
+
+def labels_of(node) -> list[str]:
+    return [child.label.plain for child in node.children]
+
+
+async def test_start_screen_lists_known_registries_and_opens_one(testbed, make_app, services):
+    services.settings.record_recent_registry(testbed.anon.host)
+    services.settings.record_stored_login("myregistry.azurecr.io", "ci-bot")
+    write_docker_config(services, {"ghcr.io": {"auth": "dXNlcjpwYXNz"}})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen)
+        table = start.query_one("#known-table")
+        await wait_for(pilot, lambda: table.keys, what="known registries")
+        assert table.keys == [testbed.anon.host, "myregistry.azurecr.io", "ghcr.io"]
+        text = screen_text(app)
+        assert "registry.test:5000" in text and "ci-bot" in text and "signed in (keyring)" in text
+        assert "dXNlcjpwYXNz" not in text
+
+        await pilot.press(*f"{testbed.anon.host}/public/hello", "enter")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tags.complete)
+        assert screen.tags.tags == ["latest"]
+        await pilot.press("escape")  # tags → repositories
+        assert screen.repos.table.has_focus
+        await pilot.press("escape")  # → back to the start screen
+        assert app.screen is start
+
+
+def test_launch_rejects_a_bad_reference(capsys):
+    args = argparse.Namespace(target="Not A Reference!", username=None, password_stdin=False, plain_http=False,
+                              ca_cert=None, timeout=30.0, verbose=False, no_cache=True)
+    assert launch(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("acrbrowse: error: ") and err.count("\n") == 1

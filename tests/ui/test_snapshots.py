@@ -1,0 +1,79 @@
+"""Snapshots of the main screens (pytest-textual-snapshot). The test bed's random ports are shown
+as DISPLAY_NAME (the app's display_names), cursors don't blink, and each snapshot waits until the
+network has answered everything on screen, so the SVGs are the same on every run.
+
+Update after an intended change: pytest tests/ui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.start import StartScreen
+from tests.ui.conftest import SIZE, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+def steady(app) -> None:
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+def test_start_screen(snap_compare, make_app, services, testbed):
+    services.settings.record_recent_registry("contoso.azurecr.io")
+    services.settings.record_recent_registry(testbed.anon.host)
+    services.settings.record_stored_login("contoso.azurecr.io", "ci-bot")
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen.known)
+        steady(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_repositories_and_tags(snap_compare, make_app, testbed):
+    app = make_app(f"{testbed.anon.host}/aspnetapp")
+
+    async def run_before(pilot) -> None:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
+        await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
+        await pilot.press("down")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_expanded_tree(snap_compare, make_app, testbed):
+    app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
+
+    async def run_before(pilot) -> None:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None)
+        await pilot.press("down", "enter")
+        node = tree.root.children[0]
+        await wait_for(pilot, lambda: node.data.manifest is not None)
+        await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
+        await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
+        await pilot.press("down", "down")  # config, layer 1: the detail pane shows its history line
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_login_dialog(snap_compare, make_app, testbed):
+    app = make_app(testbed.token.host)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await pilot.press(*"admin", "enter", *"hunter2")
+        steady(app)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
