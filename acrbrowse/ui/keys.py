@@ -35,7 +35,7 @@ BROWSER_KEYS = (
     Key("acrbrowse.filter", "slash", "filter", "Filter", "Filter the repositories or tags as you type", "/"),
     Key("acrbrowse.copy_digest", "c", "copy_digest", "Copy digest",
         "Copy the digest of the highlighted tag or tree node", "c"),
-    Key("acrbrowse.copy_reference", "C", "copy_reference", "Copy ref",
+    Key("acrbrowse.copy_reference", "C,shift+c", "copy_reference", "Copy ref",
         "Copy the pullable reference REGISTRY/REPO@sha256:…", "C"),
     Key("acrbrowse.raw", "v", "raw", "Raw JSON", "View the raw JSON of the highlighted manifest or config", "v"),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),

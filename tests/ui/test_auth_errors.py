@@ -108,6 +108,7 @@ async def test_error_mid_browse_is_one_line_and_the_app_goes_on(testbed, make_ap
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags after the fault")
         assert not message.display
+        assert "loading" not in screen.tags.border_title
 
         # a dropped connection while expanding a platform: the node says so, expanding again retries
         await pilot.press("enter")
@@ -158,3 +159,26 @@ def test_launch_rejects_a_bad_reference(capsys):
     assert launch(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("acrbrowse: error: ") and err.count("\n") == 1
+
+
+async def test_paints_before_the_network_answers_and_drops_stale_answers(testbed, make_app, fault_proxy):
+    proxy = fault_proxy("anon")
+    proxy.delay("GET", r"/_catalog$", seconds=1.0, times=1)
+    app = make_app(proxy.host, display_names={proxy.host: "registry.test:5000"})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen, timeout=0.5)
+        await pilot.pause(0.1)
+        assert not screen.repos.complete  # the catalog has not answered yet...
+        text = screen_text(app)
+        assert "Repositories · loading…" in text  # ...and the screen is up
+        assert screen.repos.table.has_focus  # a pane that is loading still takes the keys
+        await wait_for(pilot, lambda: screen.repos.complete)
+
+        # a slow answer for a repository the user already left is dropped
+        proxy.delay("GET", r"/v2/aspnetapp/tags/list$", seconds=1.0, times=1)
+        await pilot.press("enter")  # aspnetapp (slow)
+        await pilot.press("escape", "down", "enter")  # then buildkit/app
+        await wait_for(pilot, lambda: screen.tags.complete and screen.tags.repository == "buildkit/app")
+        await pilot.pause(1.2)  # aspnetapp's answer has arrived by now
+        assert screen.tags.repository == "buildkit/app"
+        assert screen.tags.tags == sorted(testbed.content.tags["buildkit/app"])

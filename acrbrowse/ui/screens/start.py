@@ -54,6 +54,10 @@ class StartScreen(Screen[None]):
         self.query_one("#registry-input", Input).focus()
         self._load_known()
 
+    def on_screen_resume(self) -> None:
+        if self.known:  # back from a registry: it is the most recent one now
+            self._load_known()
+
     def _render_cell(self, key: str, column: Column) -> Text | str:
         known = self.known[key]
         if column.key == "registry":

@@ -143,8 +143,9 @@ class RepositoriesPane(Vertical):
             label = f"{shown} of {total}"
         else:
             label = f"{total}"
-        if not self.complete and self.denied is None and not self.query_one("#repo-message").display:
-            label += " · loading…"
+        loading = not self.complete and self.denied is None and not self.query_one("#repo-message").display
+        if loading:  # more pages to come
+            label = f"{label}…" if total else "loading…"
         self.border_title = f"Repositories · {label}"
         self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
 

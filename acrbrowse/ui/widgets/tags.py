@@ -165,8 +165,9 @@ class TagsPane(Vertical):
             return
         shown, total = len(self.table.keys), len(self.tags)
         count = f"{shown} of {total}" if self.filter_text else f"{total}"
-        loading = "" if self.complete else " · loading…"
-        self.border_title = f"Tags · {self.repository} · {count}{loading}"
+        if not self.complete and not self.query_one("#tag-message").display:  # more pages to come
+            count = f"{count}…" if total else "loading…"
+        self.border_title = f"Tags · {self.repository} · {count}"
         self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
 
     # ---- lazy per-row details --------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""The UI's small pure helpers: ordering, filtering, clipboard choice, keymap, key table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from acrbrowse.ui.clipboard import system_clipboard_command
+from acrbrowse.ui.filtering import filter_names, matches, natural_key
+from acrbrowse.ui.keymap import load_keymap
+from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, help_rows
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.raw import pretty_json
+from tests.ui.conftest import SIZE, wait_for
+
+
+def test_natural_order():
+    tags = ["latest", "1.10.0", "build-10", "1.9.2", "build-2", "8.0-amd64", "8.0", "Alpha"]
+    assert sorted(tags, key=natural_key) == ["1.9.2", "1.10.0", "8.0", "8.0-amd64", "Alpha", "build-2", "build-10",
+                                             "latest"]
+
+
+def test_filter_words_case_insensitive():
+    names = ["bulk/repo-001", "bulk/repo-150", "dotnet/nightly/aspnet", "aspnetapp"]
+    assert filter_names(names, "ASPNET") == ["dotnet/nightly/aspnet", "aspnetapp"]
+    assert filter_names(names, "nightly asp") == ["dotnet/nightly/aspnet"]
+    assert filter_names(names, "  ") == names
+    assert matches("bulk/repo-150", "repo 15") and not matches("bulk/repo-001", "repo 15")
+
+
+@pytest.mark.parametrize("env,platform,expected", [
+    ({"SSH_CONNECTION": "1 2 3 4", "DISPLAY": ":0"}, "linux", None),  # over SSH: OSC 52 only
+    ({}, "linux", None),  # no display at all
+])
+def test_system_clipboard_choice(env, platform, expected):
+    assert system_clipboard_command(env, platform) == expected
+
+
+def test_system_clipboard_prefers_wayland(monkeypatch):
+    monkeypatch.setattr("acrbrowse.ui.clipboard.shutil.which", lambda name: f"/usr/bin/{name}")
+    assert system_clipboard_command({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "linux") == ["wl-copy"]
+    assert system_clipboard_command({"DISPLAY": ":0"}, "linux")[0] == "xclip"
+    assert system_clipboard_command({}, "darwin") == ["pbcopy"]
+    assert system_clipboard_command({"WSL_DISTRO_NAME": "Ubuntu"}, "linux") == ["clip.exe"]
+
+
+def test_keymap_file(tmp_path):
+    path = tmp_path / "config.json"
+    assert load_keymap(path) == {}
+    path.write_text("{not json")
+    assert load_keymap(path) == {}
+    path.write_text(json.dumps({"keymap": {"acrbrowse.copy_digest": "y", "acrbrowse.quit": 3}, "version": 1}))
+    assert load_keymap(path) == {"acrbrowse.copy_digest": "y"}
+
+
+def test_every_binding_has_a_unique_id_and_a_help_line():
+    ids = [k.id for k in (*APP_KEYS, *BROWSER_KEYS)]
+    assert len(ids) == len(set(ids)) and all(i.startswith("acrbrowse.") for i in ids)
+    described = {does for _, does in help_rows()}
+    assert all(k.help in described for k in (*APP_KEYS, *BROWSER_KEYS))
+
+
+def test_pretty_json():
+    assert pretty_json(b'{"a":[1,2]}') == '{\n  "a": [\n    1,\n    2\n  ]\n}'
+    assert pretty_json(b"not json") == "not json"
+
+
+async def test_a_remapped_key_works(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp", keymap={"acrbrowse.copy_digest": "y"})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tags.complete)
+        screen.tags.table.cursor = screen.tags.table.keys.index("latest")
+        await pilot.press("c")  # no longer bound
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.copied)
+        assert app.copied == [testbed.content.aspnetapp.digest]
