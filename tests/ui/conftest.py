@@ -13,6 +13,7 @@ import keyring.backend
 import pytest
 
 from acrbrowse.credentials import Settings
+from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.reference import Reference, parse_reference
 from acrbrowse.ui.app import AcrBrowseApp
@@ -55,11 +56,36 @@ def services(tmp_path: Path, keyring_memory: MemoryKeyring) -> Services:
                     keyring_backend=keyring_memory, include_helper_list=False)
 
 
+class PinnedCatalogClient(RegistryClient):
+    """Lists only the repositories the test bed was filled with: other tests push scratch
+    repositories into the shared bed, and a snapshot must not change with them."""
+
+    known: frozenset[str] = frozenset()
+
+    async def _pinned(self, page_size: int):
+        async for page in RegistryClient.repository_pages(self, page_size):
+            kept = [name for name in page if name in self.known]
+            if kept:
+                yield kept
+
+    def repository_pages(self, page_size: int = 1000):
+        return self._pinned(page_size)
+
+
 @pytest.fixture
 def make_app(testbed, services: Services) -> Callable[..., AcrBrowseApp]:
     def make(target: str | Reference | None = None, credential: Credential | None = None,
-             **kwargs: Any) -> AcrBrowseApp:
+             *, pinned_catalog: bool = False, **kwargs: Any) -> AcrBrowseApp:
         start = parse_reference(target) if isinstance(target, str) else target
+        if pinned_catalog:
+            known = frozenset(testbed.content.repositories)
+
+            def factory(reference, credential):
+                client = PinnedCatalogClient(reference, credential=credential, timeout=10.0)
+                client.known = known
+                return client
+
+            kwargs.setdefault("client_factory", factory)
         names = {ep.host: DISPLAY_NAME for ep in (testbed.anon, testbed.basic, testbed.token)}
         kwargs.setdefault("services", services)
         kwargs.setdefault("display_names", names)

@@ -67,7 +67,7 @@ async def test_login_dialog_wrong_then_right_password(testbed, make_app, service
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen,
                                 what="the dialog to close")
         await wait_for(pilot, lambda: screen.repos.complete, what="the catalog, signed in")
-        assert screen.repos.table.keys == testbed.content.repositories
+        assert set(testbed.content.repositories) <= set(screen.repos.table.keys)
         assert app.connections.client(testbed.token.host).credential.username == "admin"
         # remembered: the keyring holds it and the resolver finds it
         assert services.resolve(testbed.token.host).username == "admin"
@@ -95,6 +95,7 @@ async def test_error_mid_browse_is_one_line_and_the_app_goes_on(testbed, make_ap
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
         await wait_for(pilot, lambda: screen.repos.complete)
         proxy.error("GET", r"/tags/list$", status=500, times=None)
+        screen.repos.table.cursor = screen.repos.table.keys.index("aspnetapp")
         await pilot.press("enter")
         message = screen.query_one("#tag-message")
         await wait_for(pilot, lambda: message.display, what="the error in the pane")
@@ -176,8 +177,12 @@ async def test_paints_before_the_network_answers_and_drops_stale_answers(testbed
 
         # a slow answer for a repository the user already left is dropped
         proxy.delay("GET", r"/v2/aspnetapp/tags/list$", seconds=1.0, times=1)
+        keys = screen.repos.table.keys
+        screen.repos.table.cursor = keys.index("aspnetapp")
         await pilot.press("enter")  # aspnetapp (slow)
-        await pilot.press("escape", "down", "enter")  # then buildkit/app
+        await pilot.press("escape")
+        screen.repos.table.cursor = keys.index("buildkit/app")
+        await pilot.press("enter")  # then buildkit/app
         await wait_for(pilot, lambda: screen.tags.complete and screen.tags.repository == "buildkit/app")
         await pilot.pause(1.2)  # aspnetapp's answer has arrived by now
         assert screen.tags.repository == "buildkit/app"

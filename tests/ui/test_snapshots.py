@@ -37,7 +37,7 @@ def test_start_screen(snap_compare, make_app, services, testbed):
 
 
 def test_repositories_and_tags(snap_compare, make_app, testbed):
-    app = make_app(f"{testbed.anon.host}/aspnetapp")
+    app = make_app(f"{testbed.anon.host}/aspnetapp", pinned_catalog=True)
 
     async def run_before(pilot) -> None:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
@@ -50,7 +50,7 @@ def test_repositories_and_tags(snap_compare, make_app, testbed):
 
 
 def test_expanded_tree(snap_compare, make_app, testbed):
-    app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
+    app = make_app(f"{testbed.anon.host}/aspnetapp:latest", pinned_catalog=True)
 
     async def run_before(pilot) -> None:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
@@ -68,7 +68,7 @@ def test_expanded_tree(snap_compare, make_app, testbed):
 
 
 def test_login_dialog(snap_compare, make_app, testbed):
-    app = make_app(testbed.token.host)
+    app = make_app(testbed.token.host, pinned_catalog=True)
 
     async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
