@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
