@@ -1,0 +1,268 @@
+"""Child process for cases 4 and 5: launch the acrbrowse UI headless (Pilot) against the rig and
+report when things were painted, as monotonic timestamps, in one JSON line on stdout.
+
+Run by bench/run.py in a fresh interpreter, so the imports and the start-up are the real ones
+and ru_maxrss is this UI process alone. "Painted" is when the widget rendered its lines with
+the data in it (the bench wraps `render_lines` of the widget classes, in this process only).
+"""
+
+from __future__ import annotations
+
+import time
+
+T_MAIN = time.monotonic()  # before any import: the interpreter is up
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from acrbrowse.credentials.resolver import resolve  # noqa: E402
+from acrbrowse.registry.cache import ContentCache  # noqa: E402
+from acrbrowse.registry.reference import parse_reference  # noqa: E402
+from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
+from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
+from acrbrowse.ui.services import Services  # noqa: E402
+from acrbrowse.ui.widgets.manifest_tree import ManifestTree  # noqa: E402
+from acrbrowse.ui.widgets.tags import TagsPane  # noqa: E402
+from acrbrowse.ui.widgets.virtual_table import VirtualTable  # noqa: E402
+
+T_IMPORTED = time.monotonic()
+SIZE = (160, 45)
+POLL = 0.002  # seconds between checks of a condition inside the app's loop
+
+
+def rss_kib() -> int:
+    """Peak RSS of this process image (VmHWM). Not ru_maxrss: across exec Linux keeps the larger
+    of the old and new images, so a child of a big parent would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class Marks:
+    """First-paint times and the state the bench watches, filled from the render hooks."""
+
+    def __init__(self, platforms: int | None, tag_count: int | None) -> None:
+        self.platforms = platforms
+        self.tag_count = tag_count
+        self.t: dict[str, float] = {}
+        self.tag_renders: list[tuple[float, int]] = []  # (time, keys generation) per tags-table paint
+        self.filter_seconds: list[float] = []  # time inside TagsPane._apply_filter, per call
+        self.details: list[float] = []  # when a row's digest/kind arrived (VirtualTable.refresh_key)
+
+    def first(self, name: str) -> None:
+        self.t.setdefault(name, time.monotonic())
+
+
+MARKS: Marks | None = None
+GC_PAUSES: list[tuple[float, float, int]] = []  # (start, seconds, generation) of collections over 2 ms
+_gc_start = [0.0]
+
+
+def _gc_callback(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_start[0] = time.monotonic()
+    else:
+        took = time.monotonic() - _gc_start[0]
+        if took > 0.002:
+            GC_PAUSES.append((_gc_start[0], took, info.get("generation", -1)))
+
+
+def install_hooks() -> None:
+    """Wrap the render and data entry points of the widget classes (this process only)."""
+    table_render = VirtualTable.render_lines
+    table_set_keys = VirtualTable.set_keys
+    table_refresh_key = VirtualTable.refresh_key
+    tree_render = ManifestTree.render_lines
+    apply_filter = getattr(TagsPane, "_apply_filter", None)
+
+    def set_keys(self, keys, **kwargs):
+        self._bench_generation = getattr(self, "_bench_generation", 0) + 1
+        return table_set_keys(self, keys, **kwargs)
+
+    def refresh_key(self, key):
+        if MARKS is not None and self.id == "tag-table":
+            MARKS.details.append(time.monotonic())
+        return table_refresh_key(self, key)
+
+    def render_table(self, crop):
+        lines = table_render(self, crop)
+        marks = MARKS
+        if marks is not None:
+            if self.id == "repo-table" and self.keys:
+                marks.first("repos_painted")
+            elif self.id == "tag-table":
+                marks.tag_renders.append((time.monotonic(), getattr(self, "_bench_generation", 0)))
+                if marks.tag_count is not None and len(self.keys) >= marks.tag_count:
+                    marks.first("tags_painted")
+        return lines
+
+    def render_tree(self, crop):
+        lines = tree_render(self, crop)
+        marks = MARKS
+        root = self.root
+        if marks is not None and root.data is not None and root.data.manifest is not None:
+            entries = [n for n in root.children if n.data is not None and n.data.kind == "entry"]
+            if marks.platforms is None or len(entries) >= marks.platforms:
+                marks.first("root_painted")
+                if entries and all(n.is_expanded and n.data.manifest is not None and len(n.children) > 1
+                                   for n in entries):
+                    marks.first("tree_painted")
+        return lines
+
+    VirtualTable.set_keys = set_keys
+    VirtualTable.refresh_key = refresh_key
+    VirtualTable.render_lines = render_table
+    ManifestTree.render_lines = render_tree
+    if apply_filter is not None:
+        def timed_apply_filter(self, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return apply_filter(self, *args, **kwargs)
+            finally:
+                if MARKS is not None:
+                    MARKS.filter_seconds.append(time.perf_counter() - t0)
+
+        TagsPane._apply_filter = timed_apply_filter
+
+
+async def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(POLL)
+
+
+def gc_census() -> dict:
+    """How many objects the collector tracks (a full collection walks them all), and the most
+    common types: what makes the long pauses, if any."""
+    import collections
+    import gc
+
+    objects = gc.get_objects()
+    common = collections.Counter(type(o).__name__ for o in objects).most_common(8)
+    t0 = time.perf_counter()
+    gc.collect()
+    return {"tracked": len(objects), "full_collect_s": time.perf_counter() - t0, "common": common}
+
+
+def running_workers(app) -> int:
+    return sum(1 for w in app.workers if w.state.name in ("PENDING", "RUNNING"))
+
+
+async def drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        out["t_run"] = time.monotonic()
+        screen = await wait_until(lambda: isinstance(app.screen, BrowserScreen) and app.screen, args.timeout,
+                                  "the browser screen")
+        await wait_until(lambda: "repos_painted" in marks.t, args.timeout, "the repositories painted")
+        if args.gc_freeze:  # a proposed fix, measured without editing acrbrowse
+            import gc
+
+            gc.freeze()
+        if args.tag:
+            tree = screen.tree
+
+            def entries():
+                root = tree.root
+                if root.data is None or root.data.manifest is None:
+                    return None
+                found = [n for n in root.children if n.data is not None and n.data.kind == "entry"]
+                return found if len(found) >= (marks.platforms or 1) else None
+
+            found = await wait_until(entries, args.timeout, "the platforms under the root")
+            if args.expand_all:
+                out["t_expand"] = time.monotonic()
+                for node in found:  # what Enter on each platform does, without the keystrokes
+                    node.expand()
+                await wait_until(lambda: "tree_painted" in marks.t, args.timeout, "every platform expanded")
+            else:
+                await wait_until(lambda: "root_painted" in marks.t, args.timeout, "the root painted")
+        if args.filter:
+            await wait_until(lambda: "tags_painted" in marks.t, args.timeout, f"{marks.tag_count} tags painted")
+            out["rss_tags_kib"] = rss_kib()
+            # Let the details of the rows in view arrive first, so keystrokes are timed alone.
+            await wait_until(lambda: running_workers(app) == 0 or None, args.timeout, "quiet workers")
+            await pilot.press("slash")
+            await wait_until(lambda: screen.focused is not None and screen.focused.id == "tag-filter",
+                             args.timeout, "the tag filter")
+            table = screen.tags.table
+            keys = list(args.filter) + ["backspace"] * len(args.filter)
+            strokes = []
+            for key in keys:
+                marks.filter_seconds.clear()
+                t0 = time.monotonic()
+                await pilot.press(key)
+                generation = getattr(table, "_bench_generation", 0)
+
+                def painted():
+                    for t, g in marks.tag_renders:
+                        if t >= t0 and g >= generation:
+                            return t
+                    return None
+
+                t_paint = await wait_until(painted, args.timeout, f"the table after {key!r}")
+                # What else ran in the loop meanwhile: rows' details arriving, garbage collection.
+                details = sum(1 for t in marks.details if t0 <= t <= t_paint)
+                gc_seconds = sum(min(t_paint, start + took) - max(t0, start) for start, took, _ in GC_PAUSES
+                                 if start < t_paint and start + took > t0)
+                strokes.append({"key": key, "seconds": t_paint - t0, "rows": len(table.keys),
+                                "handler": sum(marks.filter_seconds), "details_arrived": details,
+                                "gc_seconds": gc_seconds, "t0": t0})
+                marks.tag_renders.clear()
+            out["strokes"] = strokes
+        out["workers_at_end"] = running_workers(app)
+        out["gc_objects"] = gc_census()
+
+
+def main(argv: list[str] | None = None) -> int:
+    global MARKS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--tag")
+    ap.add_argument("--platforms", type=int)
+    ap.add_argument("--tag-count", type=int)
+    ap.add_argument("--expand-all", action="store_true")
+    ap.add_argument("--filter", help="type this into the tag filter, then erase it, timing each keystroke")
+    ap.add_argument("--cache-dir", type=Path, required=True)
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() once the repositories are painted (what-if for a proposed fix)")
+    args = ap.parse_args(argv)
+
+    out: dict = {"t_main": T_MAIN, "t_imported": T_IMPORTED, "rss_imported_kib": rss_kib()}
+    install_hooks()
+    import gc
+
+    gc.callbacks.append(_gc_callback)
+    MARKS = marks = Marks(args.platforms, args.tag_count)
+    target = f"{args.host}/{args.repo}" + (f":{args.tag}" if args.tag else "")
+    start = parse_reference(target)
+    out["t_app"] = time.monotonic()
+    credential = resolve(start.registry)  # from ACRBROWSE_USERNAME/PASSWORD, as `acrbrowse` would
+    app = AcrBrowseApp(start, credential, cache=ContentCache(args.cache_dir / "content"),
+                       services=Services(env=dict(os.environ), include_helper_list=False),
+                       system_clipboard=False)
+    asyncio.run(drive(app, args, marks, out))
+    out["marks"] = marks.t
+    out["gc_pauses"] = GC_PAUSES
+    out["rss_peak_kib"] = rss_kib()
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
