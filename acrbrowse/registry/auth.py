@@ -19,13 +19,13 @@ import httpx
 from acrbrowse.registry.challenge import Challenge, parse_challenges, pick
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import (
-    AuthenticationFailed,
-    AuthenticationRequired,
     InsecureRequest,
     MalformedResponse,
     RateLimited,
     ServerError,
+    credentials_refused,
     oci_error_summary,
+    sign_in_required,
 )
 
 ROUTE = "acrbrowse_route"  # request extension: which kind of request this is, e.g. "pull:aspnetapp"
@@ -203,14 +203,8 @@ class RegistryAuth(httpx.Auth):
         status = response.status_code
         if status in (401, 403):
             if self.credential:
-                raise AuthenticationFailed(
-                    f"{self.registry} refused the credentials of {self.credential.username!r} "
-                    f"(from {self.credential.source or 'the given credentials'}): wrong username, password or token; "
-                    f"sign in again with: acrbrowse login {self.registry}"
-                )
-            raise AuthenticationRequired(
-                f"{self.registry} requires you to sign in: acrbrowse login {self.registry}"
-            )
+                raise credentials_refused(self.registry, self.credential.username, self.credential.source)
+            raise sign_in_required(self.registry)
         if status == 429:
             raise RateLimited(f"{self.registry}'s token service is throttling requests", retry_after_seconds(response))
         if status >= 500:

@@ -19,8 +19,6 @@ from acrbrowse.registry.challenge import Challenge, parse_challenges, pick
 from acrbrowse.registry.credential import Credential
 from acrbrowse.registry.errors import (
     AccessDenied,
-    AuthenticationFailed,
-    AuthenticationRequired,
     CatalogDenied,
     IntegrityError,
     InsecureRequest,
@@ -34,8 +32,10 @@ from acrbrowse.registry.errors import (
     Timeout,
     TLSFailure,
     Unreachable,
+    credentials_refused,
     oci_error_codes,
     oci_error_summary,
+    sign_in_required,
 )
 from acrbrowse.registry.models import Descriptor, ImageConfig, Manifest, parse_config, parse_manifest
 from acrbrowse.registry.reference import Reference, is_loopback_host, parse_registry, validate_digest
@@ -191,29 +191,25 @@ class RegistryClient:
             challenge = pick(parse_challenges(response.headers.get_list("www-authenticate")))
             if self.credential is None:
                 if catalog:
+                    reason = f"{self.registry} does not let anonymous users list repositories"
                     return CatalogDenied(
-                        f"{self.registry} does not let anonymous users list repositories; "
-                        f"sign in with: acrbrowse login {self.registry}, or name one: acrbrowse {self.registry}/REPO"
+                        f"{reason}; sign in with: acrbrowse login {self.registry}, "
+                        f"or name one: acrbrowse {self.registry}/REPO", reason=reason
                     )
-                return AuthenticationRequired(f"{self.registry} requires you to sign in: acrbrowse login {self.registry}")
+                return sign_in_required(self.registry)
             if challenge is not None and challenge.scheme == "basic":
-                return AuthenticationFailed(
-                    f"{self.registry} refused the credentials of {self.credential.username!r} "
-                    f"(from {self.credential.source or 'the given credentials'}): wrong username or password; "
-                    f"sign in again with: acrbrowse login {self.registry}"
-                )
+                return credentials_refused(self.registry, self.credential.username, self.credential.source,
+                                           "wrong username or password")
         if status in (401, 403):
             if catalog:
-                return CatalogDenied(
-                    f"this credential cannot list repositories of {self.registry}; name one: acrbrowse {self.registry}/REPO"
-                )
+                reason = f"this credential cannot list repositories of {self.registry}"
+                return CatalogDenied(f"{reason}; name one: acrbrowse {self.registry}/REPO", reason=reason)
             target = f" {repository}" if repository else ""
             return AccessDenied(f"access to{target} on {self.registry} denied: the credential lacks the right to {what}")
         if status == 404:
             if catalog:
-                return CatalogDenied(
-                    f"{self.registry} has no repository catalog; name a repository: acrbrowse {self.registry}/REPO"
-                )
+                reason = f"{self.registry} has no repository catalog"
+                return CatalogDenied(f"{reason}; name a repository: acrbrowse {self.registry}/REPO", reason=reason)
             if "NAME_UNKNOWN" in codes:
                 return RepositoryNotFound(f"repository {repository} not found on {self.registry}")
             if "MANIFEST_UNKNOWN" in codes or what.startswith("read manifest"):

@@ -9,9 +9,11 @@ from typing import Iterable
 class RegistryError(Exception):
     """Base class. str(error) is the one line shown to a person; it never holds a secret."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # What happened, without the command-line advice (the UI offers its own way out).
+        self.reason = reason or message
 
     def __str__(self) -> str:
         return self.message
@@ -83,6 +85,17 @@ class MalformedResponse(RegistryError):
 
 class InsecureRequest(RegistryError):
     """acrbrowse refused to do something that would expose credentials or follow a foreign link."""
+
+
+def credentials_refused(registry: str, username: str, source: str,
+                        detail: str = "wrong username, password or token") -> AuthenticationFailed:
+    reason = f"{registry} refused the credentials of {username!r} (from {source or 'the given credentials'}): {detail}"
+    return AuthenticationFailed(f"{reason}; sign in again with: acrbrowse login {registry}", reason=reason)
+
+
+def sign_in_required(registry: str) -> AuthenticationRequired:
+    return AuthenticationRequired(f"{registry} requires you to sign in: acrbrowse login {registry}",
+                                  reason=f"{registry} requires you to sign in")
 
 
 # OCI distribution error codes and what a person reads for them.

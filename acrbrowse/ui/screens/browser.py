@@ -275,7 +275,7 @@ class BrowserScreen(Screen[None]):
         credential = self.client.credential
         repository = self.tags.repository or (self.start.repository if self.start else None)
         self.app.push_screen(
-            LoginScreen(self.registry, reason=str(error), repository=repository,
+            LoginScreen(self.registry, reason=error.reason, repository=repository,
                         username=credential.username if credential else None),
             self._signed_in,
         )

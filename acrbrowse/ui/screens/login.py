@@ -102,7 +102,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         except RegistryError as exc:
             await client.aclose()
             self._busy(False)
-            self.show_error(str(exc))
+            self.show_error(exc.reason)
             password = self.query_one("#login-password", Input)
             password.value = ""
             password.focus()

@@ -114,7 +114,7 @@ class RepositoriesPane(Vertical):
     def show_denied(self, error: CatalogDenied) -> None:
         """Say why there is no list, and offer the repositories visited before plus a name input."""
         self.denied = error
-        self.show_message(str(error))
+        self.show_message(f"{error.reason}. Type a repository name:")
         self.names = self.app.services.visited_repositories(self.registry)
         self.table.empty_text = "none visited yet"
         name = self.query_one("#repo-name", Input)
