@@ -162,7 +162,29 @@ def running_workers(app) -> int:
     return sum(1 for w in app.workers if w.state.name in ("PENDING", "RUNNING"))
 
 
+STALLS: list[tuple[float, float]] = []  # (start, seconds) the event loop did not come back for over 20 ms
+HEARTBEAT = 0.005
+
+
+async def heartbeat() -> None:
+    """Wakes up every 5 ms; a late wake-up means something held the event loop (the UI froze)."""
+    while True:
+        t0 = time.monotonic()
+        await asyncio.sleep(HEARTBEAT)
+        late = time.monotonic() - t0 - HEARTBEAT
+        if late > 0.02:
+            STALLS.append((t0, late))
+
+
 async def drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
+    beat = asyncio.create_task(heartbeat())
+    try:
+        await _drive(app, args, marks, out)
+    finally:
+        beat.cancel()
+
+
+async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
     async with app.run_test(size=SIZE) as pilot:
         out["t_run"] = time.monotonic()
         screen = await wait_until(lambda: isinstance(app.screen, BrowserScreen) and app.screen, args.timeout,
@@ -192,9 +214,11 @@ async def drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: 
                 await wait_until(lambda: "root_painted" in marks.t, args.timeout, "the root painted")
         if args.filter:
             await wait_until(lambda: "tags_painted" in marks.t, args.timeout, f"{marks.tag_count} tags painted")
+            out["t_tags_painted"] = marks.t["tags_painted"]
             out["rss_tags_kib"] = rss_kib()
             # Let the details of the rows in view arrive first, so keystrokes are timed alone.
             await wait_until(lambda: running_workers(app) == 0 or None, args.timeout, "quiet workers")
+            out["t_typing"] = time.monotonic()
             await pilot.press("slash")
             await wait_until(lambda: screen.focused is not None and screen.focused.id == "tag-filter",
                              args.timeout, "the tag filter")
@@ -259,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(drive(app, args, marks, out))
     out["marks"] = marks.t
     out["gc_pauses"] = GC_PAUSES
+    out["stalls"] = STALLS
     out["rss_peak_kib"] = rss_kib()
     print(json.dumps(out))
     return 0
