@@ -71,3 +71,15 @@ async def test_one_token_per_repository_is_reused_across_a_tree(testbed, token_s
         await walk(client, parse_reference(f"{testbed.token.host}/buildkit/app:latest"))
     scopes = [path for _, path, _ in token_server.requests]
     assert len(scopes) == 2, scopes  # one per repository, shared by every manifest and blob in it
+
+
+async def test_head_resolves_a_tag_to_its_digest_without_the_body(testbed, fault_proxy):
+    proxy = fault_proxy("anon")
+    async with RegistryClient(proxy.host) as client:
+        descriptor = await client.head_manifest("aspnetapp", "latest")
+    assert descriptor.digest == testbed.content.aspnetapp.digest
+    assert descriptor.media_type == "application/vnd.docker.distribution.manifest.list.v2+json"
+    assert descriptor.size == testbed.content.aspnetapp.size
+    assert [(e.method, e.path) for e in proxy.log] == [("HEAD", "/v2/aspnetapp/manifests/latest")]
+    accept = proxy.log[0].headers.get("Accept", "")
+    assert "application/vnd.oci.image.index.v1+json" in accept and "manifest.list.v2+json" in accept
