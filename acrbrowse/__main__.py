@@ -1,3 +1,3 @@
-from acrbrowse.cli import main
+from acrbrowse.cli import entry
 
-raise SystemExit(main())
+entry()

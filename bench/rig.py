@@ -38,13 +38,11 @@ def big_repo_tags(count: int) -> list[str]:
 
 
 class TimedProxy(FaultProxy):
-    """A FaultProxy whose log entries carry the monotonic time the request arrived, and whose
-    sockets send without Nagle's delay (see :func:`no_nagle`)."""
+    """A FaultProxy whose log entries carry the monotonic time the request arrived."""
 
     def start(self) -> "TimedProxy":
         super().start()
         assert self._httpd
-        no_nagle(self._httpd)
         # A client that exits with a response in flight is normal here; keep its traceback quiet.
         self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         return self
@@ -52,15 +50,6 @@ class TimedProxy(FaultProxy):
     def _record(self, entry: LogEntry) -> None:
         entry.arrived = time.monotonic()  # type: ignore[attr-defined]
         super()._record(entry)
-
-
-def no_nagle(server) -> None:
-    """http.server writes a response's headers and its body in two send() calls. With Nagle's
-    algorithm on, the body waits for the ACK of the headers, and on a reused (keep-alive)
-    connection the client's kernel delays that ACK by up to 40 ms: every response but the first
-    on a connection would arrive ~40 ms late, which no real registry does (Go sets TCP_NODELAY).
-    The handler class is private to this server instance, so the change stays here."""
-    server.RequestHandlerClass.disable_nagle_algorithm = True
 
 
 @dataclass
@@ -159,7 +148,6 @@ class Rig:
 
         assert self.bed.token_server and self.bed.workdir and self.bed.data_dir
         latency = self.rtt / 2
-        no_nagle(self.bed.token_server._httpd)
         self.token_proxy = TimedProxy(self.bed.token_server.host, latency=latency).start()
         port = free_port()
         self.registry_proxy = TimedProxy(f"127.0.0.1:{port}", latency=latency).start()

@@ -20,10 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from acrbrowse.credentials.errors import (
     CredentialError,
@@ -44,7 +41,10 @@ FORMAT_VERSION = 1
 KINDS: tuple[CredentialKind, ...] = ("password", "identity_token")
 SOURCE = "keyring"
 
-KeyringBackend = keyring.backend.KeyringBackend
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+else:
+    KeyringBackend = object  # keyring itself is imported only when a keyring is used: it is slow to import
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -164,6 +164,8 @@ def _one_line(text: str, hide: Sequence[str], limit: int = 160) -> str:
 
 def _reason(exc: BaseException, hide: Sequence[str]) -> str:
     """A short cause for KeyringUnavailable. Types are matched by name for the optional D-Bus libs."""
+    import keyring.errors
+
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, keyring.errors.NoKeyringError):
         return "no keyring backend is installed"
@@ -217,6 +219,8 @@ class _Guard:
 
 
 def _backend(backend: KeyringBackend | None) -> KeyringBackend:
+    import keyring
+
     chosen = backend if backend is not None else keyring.get_keyring()
     module = type(chosen).__module__
     # Checked up front: both answer "nothing here" to a lookup without a username, silently.
@@ -369,6 +373,8 @@ def _delete_chunks(kr: KeyringBackend, registry: str, username: str, *, start: i
 
 
 def _delete_one(kr: KeyringBackend, service: str, username: str) -> None:
+    import keyring.errors
+
     try:
         kr.delete_password(service, username)
     except keyring.errors.PasswordDeleteError:

@@ -49,6 +49,8 @@ def launch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.registry.cache import ChallengeMemo
     from acrbrowse.ui.app import AcrBrowseApp
     from acrbrowse.ui.keymap import load_keymap
 
@@ -59,6 +61,7 @@ def launch(args: argparse.Namespace) -> int:
         ca_cert=args.ca_cert,
         timeout=args.timeout,
         cache=content_cache(args),
+        challenges=None if args.no_cache else ChallengeMemo(cache_dir() / "challenges.json"),
         keymap=load_keymap(),
     )
     result = app.run()

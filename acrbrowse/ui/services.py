@@ -22,7 +22,7 @@ from acrbrowse.credentials import (
     save_login,
 )
 from acrbrowse.credentials.keyring_store import KeyringBackend
-from acrbrowse.registry.cache import ContentCache
+from acrbrowse.registry.cache import ChallengeMemo, ContentCache
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential
 from acrbrowse.registry.reference import Reference, parse_registry
@@ -36,13 +36,21 @@ class ClientOptions:
     ca_cert: Path | None = None
     timeout: float = 30.0
     cache: ContentCache | None = None
+    # Each registry's auth realm from earlier runs: the first request carries a token, no 401 first.
+    challenges: ChallengeMemo | None = None
 
     def factory(self) -> ClientFactory:
         def make(reference: Reference, credential: Credential | None) -> RegistryClient:
+            known = self.challenges.get(reference.registry) if self.challenges else None
             return RegistryClient(reference, credential=credential, plain_http=self.plain_http,
-                                  ca_cert=self.ca_cert, timeout=self.timeout, cache=self.cache)
+                                  ca_cert=self.ca_cert, timeout=self.timeout, cache=self.cache,
+                                  known_challenge=known)
 
         return make
+
+    def remember(self, client: RegistryClient) -> None:
+        if self.challenges is not None:
+            self.challenges.put(client.registry, client.auth.challenge)
 
 
 @dataclass
@@ -92,8 +100,9 @@ class Services:
 class Connections:
     """One RegistryClient per registry for the app's lifetime: one connection pool, one token cache."""
 
-    def __init__(self, factory: ClientFactory) -> None:
+    def __init__(self, factory: ClientFactory, on_close: Callable[[RegistryClient], None] | None = None) -> None:
         self.factory = factory
+        self.on_close = on_close
         self._clients: dict[str, RegistryClient] = {}
         self.credentials: dict[str, Credential | None] = {}
 
@@ -120,6 +129,8 @@ class Connections:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             try:
+                if self.on_close is not None:
+                    self.on_close(client)
                 await client.aclose()
             except Exception:  # closing is best effort; never turn an exit into a traceback
                 pass

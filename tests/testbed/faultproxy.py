@@ -196,6 +196,7 @@ class BlobServer:
 
 class _BlobHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes; Nagle would hold the second ~40 ms
     blob_server: BlobServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -399,6 +400,7 @@ class FaultProxy:
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes; Nagle would hold the second ~40 ms
     fault_proxy: FaultProxy
     timeout = 60
     _upstream: http.client.HTTPConnection | None = None

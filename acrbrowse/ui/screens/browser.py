@@ -113,6 +113,7 @@ class BrowserScreen(Screen[None]):
     @on(TagsPane.Loaded)
     def _tags_loaded(self, event: TagsPane.Loaded) -> None:
         self._remember_visit(event.repository)
+        self.app.call_after_refresh(self.app.settle_memory)
 
     @work(group="settings")
     async def _remember_visit(self, repository: str) -> None:

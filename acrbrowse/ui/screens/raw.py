@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -30,6 +29,8 @@ class RawScreen(ModalScreen[None]):
         self.raw = pretty_json(raw)
 
     def compose(self) -> ComposeResult:
+        from rich.syntax import Syntax  # pygments is slow to import; only this screen needs it
+
         with VerticalScroll(id="raw-dialog") as scroll:
             scroll.border_title = self.title_text
             scroll.border_subtitle = "Esc closes"

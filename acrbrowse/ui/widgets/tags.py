@@ -22,6 +22,7 @@ from acrbrowse.units import short_digest
 
 TAG_INFO_CONCURRENCY = 6
 RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the registry
+TYPING_RESOLVE_DELAY = 0.3  # longer than the gap between keystrokes: no fetches mid-word
 
 
 class TagsPane(Vertical):
@@ -125,7 +126,7 @@ class TagsPane(Vertical):
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
         client = self.app.connections.client(self.registry)
-        sort_keys: dict[str, tuple] = {}
+        sort_keys: dict[str, str] = {}
         try:
             async for page in client.tag_pages(repository):
                 if generation != self.generation:
@@ -187,7 +188,8 @@ class TagsPane(Vertical):
     def _schedule_resolve(self) -> None:
         if self._resolve_timer is not None:
             self._resolve_timer.stop()
-        self._resolve_timer = self.set_timer(RESOLVE_DELAY, self._resolve_visible)
+        typing = self.query_one("#tag-filter").has_focus
+        self._resolve_timer = self.set_timer(TYPING_RESOLVE_DELAY if typing else RESOLVE_DELAY, self._resolve_visible)
 
     def _resolve_visible(self) -> None:
         if self.repository is None:
