@@ -87,18 +87,26 @@ class RepositoriesPane(Vertical):
         client = self.app.connections.client(self.registry)
         try:
             async for page in client.repository_pages():
+                if not self.is_attached:
+                    return  # the app is closing
                 self.names.extend(page)
                 self.table.busy = False
                 self._apply_filter()
         except CatalogDenied as exc:
+            if not self.is_attached:
+                return
             self.table.busy = False
             self.show_denied(exc)
             self.post_message(self.Failed(exc))
             return
         except RegistryError as exc:
+            if not self.is_attached:
+                return
             self.table.busy = False
             self.show_message(str(exc), error=True)
             self.post_message(self.Failed(exc))
+            return
+        if not self.is_attached:
             return
         self.complete = True
         self.table.busy = False

@@ -129,8 +129,8 @@ class TagsPane(Vertical):
         sort_keys: dict[str, str] = {}
         try:
             async for page in client.tag_pages(repository):
-                if generation != self.generation:
-                    return  # the user moved on; drop the stale answer
+                if self._stale(generation):
+                    return  # the user moved on (or the app is closing); drop the answer
                 self.tags.extend(page)
                 # Registries list tags in storage order; a stable, version-aware order reads better.
                 sort_keys.update((tag, natural_key(tag)) for tag in page)
@@ -138,7 +138,7 @@ class TagsPane(Vertical):
                 self.table.busy = False
                 self._apply_filter()
         except RegistryError as exc:
-            if generation != self.generation:
+            if self._stale(generation):
                 return
             self.table.busy = False
             message = self.query_one("#tag-message", Static)
@@ -149,7 +149,7 @@ class TagsPane(Vertical):
             self._update_title()
             self.post_message(self.Failed(repository, exc))
             return
-        if generation != self.generation:
+        if self._stale(generation):
             return
         self.complete = True
         self.table.busy = False
@@ -218,7 +218,7 @@ class TagsPane(Vertical):
                     result: TagInfo | Exception = exc
                 else:
                     result = TagInfo(tag, manifest)
-                if generation != self.generation:
+                if self._stale(generation):
                     return
                 info[tag] = result
                 self.table.refresh_key(tag)
@@ -236,8 +236,13 @@ class TagsPane(Vertical):
         manifest = await self.app.connections.client(self.registry).get_manifest(self.repository, tag)
         entry = TagInfo(tag, manifest)
         self.info[tag] = entry
-        self.table.refresh_key(tag)
+        if self.is_attached:
+            self.table.refresh_key(tag)
         return entry
+
+    def _stale(self, generation: int) -> bool:
+        """An answer is stale once the user moved on, or once the pane left the screen."""
+        return generation != self.generation or not self.is_attached
 
     # ---- filter and selection --------------------------------------------------------------
 
