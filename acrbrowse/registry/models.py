@@ -257,9 +257,7 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
             return ImageIndex(
                 media_type, digest, raw,
                 manifests=tuple(Descriptor.from_json(d, f"{where} entry") for d in entries),
-                annotations=_annotations(data),
-                artifact_type=data.get("artifactType") or None,
-                subject=Descriptor.from_json(data["subject"], f"{where} subject") if data.get("subject") else None,
+                **_artifact_fields(data, where),
             )
         if mt.is_image(media_type):
             layers = data.get("layers")
@@ -269,9 +267,7 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
                 media_type, digest, raw,
                 config=Descriptor.from_json(data.get("config"), f"{where} config"),
                 layers=tuple(Descriptor.from_json(d, f"{where} layer") for d in layers),
-                annotations=_annotations(data),
-                artifact_type=data.get("artifactType") or None,
-                subject=Descriptor.from_json(data["subject"], f"{where} subject") if data.get("subject") else None,
+                **_artifact_fields(data, where),
             )
         if mt.is_schema1(media_type):
             return LegacyManifest(
@@ -286,6 +282,16 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
     except (TypeError, AttributeError) as exc:
         raise MalformedResponse(f"{where} does not have the shape of a {mt.describe(media_type)}") from exc
     return UnknownManifest(media_type, digest, raw)
+
+
+def _artifact_fields(data: dict, where: str) -> dict[str, Any]:
+    """annotations, artifactType and subject: the same three fields on an index and an image."""
+    subject = data.get("subject")
+    return {
+        "annotations": _annotations(data),
+        "artifact_type": data.get("artifactType") or None,
+        "subject": Descriptor.from_json(subject, f"{where} subject") if subject else None,
+    }
 
 
 def _annotations(data: dict) -> Mapping[str, str]:
