@@ -1,4 +1,4 @@
-"""Child process for cases 4 and 5: launch the acrbrowse UI headless (Pilot) against the rig and
+"""Child process for cases 4, 5 and 6: launch the acrbrowse UI headless (Pilot) against the rig and
 report when things were painted, as monotonic timestamps, in one JSON line on stdout.
 
 Run by bench/run.py in a fresh interpreter, so the imports and the start-up are the real ones
@@ -27,6 +27,7 @@ from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.services import Services  # noqa: E402
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree  # noqa: E402
+from acrbrowse.ui.widgets.repositories import RepositoriesPane  # noqa: E402
 from acrbrowse.ui.widgets.tags import TagsPane  # noqa: E402
 from acrbrowse.ui.widgets.virtual_table import VirtualTable  # noqa: E402
 
@@ -50,13 +51,16 @@ def rss_kib() -> int:
 class Marks:
     """First-paint times and the state the bench watches, filled from the render hooks."""
 
-    def __init__(self, platforms: int | None, tag_count: int | None) -> None:
+    def __init__(self, platforms: int | None, tag_count: int | None, repo_count: int | None = None) -> None:
         self.platforms = platforms
         self.tag_count = tag_count
+        self.repo_count = repo_count
         self.t: dict[str, float] = {}
-        self.tag_renders: list[tuple[float, int]] = []  # (time, keys generation) per tags-table paint
-        self.filter_seconds: list[float] = []  # time inside TagsPane._apply_filter, per call
+        # Per table id ("tag-table", "repo-table"): (time, keys generation, cursor) per paint.
+        self.renders: dict[str, list[tuple[float, int, int]]] = {"tag-table": [], "repo-table": []}
+        self.filter_seconds: list[float] = []  # time inside the panes' _apply_filter, per call
         self.details: list[float] = []  # when a row's digest/kind arrived (VirtualTable.refresh_key)
+        self.handled: list[float] = []  # when a table got new rows (set_keys) or its cursor moved
 
     def first(self, name: str) -> None:
         self.t.setdefault(name, time.monotonic())
@@ -81,12 +85,19 @@ def install_hooks() -> None:
     table_render = VirtualTable.render_lines
     table_set_keys = VirtualTable.set_keys
     table_refresh_key = VirtualTable.refresh_key
+    table_watch_cursor = VirtualTable.watch_cursor
     tree_render = ManifestTree.render_lines
-    apply_filter = getattr(TagsPane, "_apply_filter", None)
 
     def set_keys(self, keys, **kwargs):
         self._bench_generation = getattr(self, "_bench_generation", 0) + 1
+        if MARKS is not None:
+            MARKS.handled.append(time.monotonic())
         return table_set_keys(self, keys, **kwargs)
+
+    def watch_cursor(self, old, new):
+        if MARKS is not None:
+            MARKS.handled.append(time.monotonic())
+        return table_watch_cursor(self, old, new)
 
     def refresh_key(self, key):
         if MARKS is not None and self.id == "tag-table":
@@ -97,10 +108,13 @@ def install_hooks() -> None:
         lines = table_render(self, crop)
         marks = MARKS
         if marks is not None:
+            if self.id in marks.renders:
+                marks.renders[self.id].append((time.monotonic(), getattr(self, "_bench_generation", 0), self.cursor))
             if self.id == "repo-table" and self.keys:
                 marks.first("repos_painted")
+                if marks.repo_count is not None and len(self.keys) >= marks.repo_count:
+                    marks.first("repos_all_painted")
             elif self.id == "tag-table":
-                marks.tag_renders.append((time.monotonic(), getattr(self, "_bench_generation", 0)))
                 if marks.tag_count is not None and len(self.keys) >= marks.tag_count:
                     marks.first("tags_painted")
         return lines
@@ -120,18 +134,23 @@ def install_hooks() -> None:
 
     VirtualTable.set_keys = set_keys
     VirtualTable.refresh_key = refresh_key
+    VirtualTable.watch_cursor = watch_cursor
     VirtualTable.render_lines = render_table
     ManifestTree.render_lines = render_tree
-    if apply_filter is not None:
-        def timed_apply_filter(self, *args, **kwargs):
+    for pane in (TagsPane, RepositoriesPane):
+        apply_filter = getattr(pane, "_apply_filter", None)
+        if apply_filter is None:
+            continue
+
+        def timed_apply_filter(self, *args, _apply=apply_filter, **kwargs):
             t0 = time.perf_counter()
             try:
-                return apply_filter(self, *args, **kwargs)
+                return _apply(self, *args, **kwargs)
             finally:
                 if MARKS is not None:
                     MARKS.filter_seconds.append(time.perf_counter() - t0)
 
-        TagsPane._apply_filter = timed_apply_filter
+        pane._apply_filter = timed_apply_filter
 
 
 async def wait_until(predicate, timeout: float, what: str):
@@ -176,6 +195,41 @@ async def heartbeat() -> None:
             STALLS.append((t0, late))
 
 
+async def timed_keys(pilot, table: VirtualTable, marks: Marks, keys: list[str], timeout: float, *,
+                     scroll: bool = False) -> list[dict]:
+    """Press each key and time it to the table's first paint that shows its effect: the new rows
+    (a filter keystroke: a paint of a newer `set_keys` generation) or, with `scroll`, the cursor
+    where the key put it (PgDn, End: the cursor moves and the view scrolls with it)."""
+    renders = marks.renders[table.id]
+    strokes = []
+    for key in keys:
+        marks.filter_seconds.clear()
+        marks.handled.clear()
+        renders.clear()
+        t0 = time.monotonic()
+        await pilot.press(key)
+        generation = getattr(table, "_bench_generation", 0)
+        cursor = table.cursor
+
+        def painted():
+            for t, g, c in renders:
+                if t >= t0 and (c == cursor if scroll else g >= generation):
+                    return t
+            return None
+
+        t_paint = await wait_until(painted, timeout, f"the table after {key!r}")
+        # What else ran in the loop meanwhile: rows' details arriving, garbage collection.
+        details = sum(1 for t in marks.details if t0 <= t <= t_paint)
+        gc_seconds = sum(min(t_paint, start + took) - max(t0, start) for start, took, _ in GC_PAUSES
+                         if start < t_paint and start + took > t0)
+        handled = next((t for t in marks.handled if t >= t0), None)
+        strokes.append({"key": key, "seconds": t_paint - t0, "rows": len(table.keys), "cursor": table.cursor,
+                        "to_handler": None if handled is None else handled - t0,
+                        "scroll_y": round(table.scroll_y), "handler": sum(marks.filter_seconds),
+                        "details_arrived": details, "gc_seconds": gc_seconds, "t0": t0})
+    return strokes
+
+
 async def drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
     beat = asyncio.create_task(heartbeat())
     try:
@@ -190,6 +244,10 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
         screen = await wait_until(lambda: isinstance(app.screen, BrowserScreen) and app.screen, args.timeout,
                                   "the browser screen")
         await wait_until(lambda: "repos_painted" in marks.t, args.timeout, "the repositories painted")
+        if args.repo_count:
+            await wait_until(lambda: "repos_all_painted" in marks.t, args.timeout,
+                             f"{args.repo_count} repositories painted")
+            out["rss_repos_kib"] = rss_kib()
         if args.gc_freeze:  # a proposed fix, measured without editing acrbrowse
             import gc
 
@@ -222,31 +280,26 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
             await pilot.press("slash")
             await wait_until(lambda: screen.focused is not None and screen.focused.id == "tag-filter",
                              args.timeout, "the tag filter")
-            table = screen.tags.table
             keys = list(args.filter) + ["backspace"] * len(args.filter)
-            strokes = []
-            for key in keys:
-                marks.filter_seconds.clear()
-                t0 = time.monotonic()
-                await pilot.press(key)
-                generation = getattr(table, "_bench_generation", 0)
-
-                def painted():
-                    for t, g in marks.tag_renders:
-                        if t >= t0 and g >= generation:
-                            return t
-                    return None
-
-                t_paint = await wait_until(painted, args.timeout, f"the table after {key!r}")
-                # What else ran in the loop meanwhile: rows' details arriving, garbage collection.
-                details = sum(1 for t in marks.details if t0 <= t <= t_paint)
-                gc_seconds = sum(min(t_paint, start + took) - max(t0, start) for start, took, _ in GC_PAUSES
-                                 if start < t_paint and start + took > t0)
-                strokes.append({"key": key, "seconds": t_paint - t0, "rows": len(table.keys),
-                                "handler": sum(marks.filter_seconds), "details_arrived": details,
-                                "gc_seconds": gc_seconds, "t0": t0})
-                marks.tag_renders.clear()
-            out["strokes"] = strokes
+            out["strokes"] = await timed_keys(pilot, screen.tags.table, marks, keys, args.timeout)
+        if args.repo_filter or args.scroll:  # the repositories pane (focused when no repository is given)
+            table = screen.repos.table
+            await wait_until(lambda: running_workers(app) == 0 or None, args.timeout, "quiet workers")
+            out["t_typing"] = time.monotonic()
+        if args.repo_filter:
+            await pilot.press("slash")
+            await wait_until(lambda: screen.focused is not None and screen.focused.id == "repo-filter",
+                             args.timeout, "the repository filter")
+            keys = list(args.repo_filter) + ["backspace"] * len(args.repo_filter)
+            out["repo_strokes"] = await timed_keys(pilot, table, marks, keys, args.timeout)
+            if len(table.keys) < (args.repo_count or 0):
+                raise RuntimeError(f"{len(table.keys)} repositories listed after erasing the filter")
+            await pilot.press("enter")  # closes the (empty) filter; the table has the focus again
+            await wait_until(lambda: screen.focused is table, args.timeout, "the repository table focused")
+        if args.scroll:
+            await wait_until(lambda: screen.focused is table, args.timeout, "the repository table focused")
+            keys = args.scroll.split(",")
+            out["scroll_strokes"] = await timed_keys(pilot, table, marks, keys, args.timeout, scroll=True)
         out["workers_at_end"] = running_workers(app)
         out["gc_objects"] = gc_census()
 
@@ -255,12 +308,16 @@ def main(argv: list[str] | None = None) -> int:
     global MARKS
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", required=True)
-    ap.add_argument("--repo", required=True)
+    ap.add_argument("--repo", help="open this repository (without it the UI starts at the registry)")
     ap.add_argument("--tag")
     ap.add_argument("--platforms", type=int)
     ap.add_argument("--tag-count", type=int)
+    ap.add_argument("--repo-count", type=int, help="wait until this many repositories are painted")
     ap.add_argument("--expand-all", action="store_true")
     ap.add_argument("--filter", help="type this into the tag filter, then erase it, timing each keystroke")
+    ap.add_argument("--repo-filter", help="type this into the repository filter, then erase it, timing each keystroke")
+    ap.add_argument("--scroll", help="then press these keys on the repository table (comma-separated, e.g. "
+                                     "pagedown,end), timing each to the repaint")
     ap.add_argument("--cache-dir", type=Path, required=True)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--gc-freeze", action="store_true",
@@ -272,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     import gc
 
     gc.callbacks.append(_gc_callback)
-    MARKS = marks = Marks(args.platforms, args.tag_count)
-    target = f"{args.host}/{args.repo}" + (f":{args.tag}" if args.tag else "")
+    MARKS = marks = Marks(args.platforms, args.tag_count, args.repo_count)
+    target = args.host + (f"/{args.repo}" if args.repo else "") + (f":{args.tag}" if args.repo and args.tag else "")
     start = parse_reference(target)
     out["t_app"] = time.monotonic()
     credential = resolve(start.registry)  # from ACRBROWSE_USERNAME/PASSWORD, as `acrbrowse` would

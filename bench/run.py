@@ -1,6 +1,6 @@
 """acrbrowse benchmark: the test bed behind a delaying proxy, acrbrowse side by side with skopeo.
 
-    .venv/bin/python bench/run.py [--rtt-ms 50] [--repeat N] [--cases 1,2,3,4,5] [--data DIR] [--json FILE]
+    .venv/bin/python bench/run.py [--rtt-ms 50] [--repeat N] [--cases 1,2,3,4,5,6] [--data DIR] [--json FILE]
 
 Prints a markdown table (medians of --repeat runs) and how each target came out. Progress goes
 to stderr. Every process and server it starts is stopped before it exits. See bench/README.md.
@@ -128,6 +128,28 @@ def targets(rows: list[Row], ctx: Context) -> list[str]:
                    f"({fmt(med, 's')}), 90th percentile {fmt(p90, 's')}; every keystroke {verdict(worst < 0.05)} "
                    f"(worst {fmt(worst, 's')}, {by['stroke_max'].label} at 50 ms or more; with gc.freeze() worst "
                    f"{fmt(frozen.acr, 's')}, {frozen.label}). {attribution(ctx.memo.get('strokes', []))}")
+    if "ui_repos_all" in by:
+        first, loaded, stall = by["ui_repos_first"], by["ui_repos_all"], by["repos_load_stall"]
+        med, p90, worst = (by[f"repo_stroke_{k}"] for k in ("median", "p90", "max"))
+        s_med, s_p90, s_worst = (by[f"scroll_{k}"] for k in ("median", "p90", "max"))
+        cli = by["repos_cold"]
+
+        def of_bound(r: Row) -> str:
+            return f"{r.acr / bound_of(r):.2f}× its {r.bound_rtts}-RTT bound; " if ctx.rtt > 0 else ""
+
+        ok = stall.acr < 0.05 and worst.acr < 0.05 and s_worst.acr < 0.05
+        out.append(
+            f"- {ctx.rig.catalog_size:,} repositories list, scroll and filter without visible lag (50 ms per keystroke "
+            f"or scroll, as for tags): {verdict(ok)}. List: first page painted {fmt(first.acr, 's')}, all "
+            f"{fmt(loaded.acr, 's')} from spawn ({of_bound(loaded)}the registry's own work for the pages "
+            f"{fmt(by['repos_server'].acr, 's')}), longest stall of the "
+            f"event loop while they arrive {fmt(stall.acr, 's')} (before the first page: "
+            f"{fmt(by['repos_start_stall'].acr, 's')}, which delays it). Filter: median {fmt(med.acr, 's')}, 90th "
+            f"percentile {fmt(p90.acr, 's')}, worst {fmt(worst.acr, 's')} ({worst.label} at 50 ms or more). "
+            f"Scroll: median {fmt(s_med.acr, 's')}, 90th percentile {fmt(s_p90.acr, 's')}, worst "
+            f"{fmt(s_worst.acr, 's')} ({s_worst.label}). Memory: UI peak {fmt(by['repos_rss_peak'].acr, 'MiB')}, "
+            f"`acrbrowse repos` {fmt(by['repos_cli_rss'].acr, 'MiB')}. CLI process {fmt(cli.acr, 's')} "
+            f"({of_bound(cli)}skopeo 1.9 has no catalog command).")
     return out
 
 
@@ -166,28 +188,38 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rtt-ms", type=float, default=50.0, help="round-trip time the proxies add (default 50)")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement; the table shows medians (default 5)")
-    ap.add_argument("--cases", default="1,2,3,4,5", help="which cases, e.g. 1,3 (default all)")
+    ap.add_argument("--cases", default="1,2,3,4,5,6", help="which cases, e.g. 1,3 (default all)")
     ap.add_argument("--tags", type=int, default=20000, help="tags in the big repository (default 20000)")
+    ap.add_argument("--repos", type=int, default=5000, help="repositories in case 6's registry (default 5000)")
     ap.add_argument("--data", help="keep the registry storage here (fill and the big push are skipped next time)")
     ap.add_argument("--json", type=Path, help="also write the rows and targets as JSON to this file")
     args = ap.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]
     if unknown or args.repeat < 1:
-        ap.error(f"unknown case(s) {unknown}; choose from 1-5" if unknown else "--repeat must be at least 1")
+        ap.error(f"unknown case(s) {unknown}; choose from 1-6" if unknown else "--repeat must be at least 1")
+    if args.repos < 2:
+        ap.error("--repos must be at least 2")
     if shutil.which("skopeo") is None:
         ap.error("skopeo is not installed (Debian package `skopeo`)")
 
     rtt = args.rtt_ms / 1000
     work = Path(tempfile.mkdtemp(prefix="acrbrowse-bench-"))
     started = time.monotonic()
-    rig = Rig(rtt=rtt, data_dir=args.data, big_tags=args.tags, workdir=work)
+    rig = Rig(rtt=rtt, data_dir=args.data, big_tags=args.tags, workdir=work,
+              scale_repos=args.repos if "6" in cases else 0)
     rows: list[Row] = []
     try:
-        log(f"starting the test bed (fill ~10 s, {args.tags:,}-tag push ~45 s unless --data has them)")
+        log(f"starting the test bed (fill ~10 s, {args.tags:,}-tag push ~45 s"
+            + (f", {args.repos:,}-repository push ~40 s" if rig.scale_repos else "") + " unless --data has them)")
         rig.start()
         log(f"bed {rig.timings['bed']:.1f} s, big repository {rig.timings['tags20k']:.1f} s; "
             f"registry behind the proxy at {rig.host}, RTT {args.rtt_ms:g} ms")
+        if rig.scale_repos:
+            pushed = (f"pushed in {rig.timings['repos_push']:.1f} s ({rig.timings['repos_push_requests']:,} requests, "
+                      f"8 at a time)" if "repos_push" in rig.timings else "already in the storage")
+            log(f"case 6 registry at {rig.scale_host}: {rig.catalog_size:,} repositories, {pushed}; "
+                f"{rig.timings['repos']:.1f} s with the catalog count")
         ctx = Context(rig=rig, repeat=args.repeat, work=work)
         for case in cases:
             t0 = time.monotonic()
@@ -205,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, rtt))
     print("\nTargets:\n" + "\n".join(verdicts))
     if args.json:
-        extra = {k: ctx.memo[k] for k in ("strokes", "strokes_frozen", "gc_census", "gc_census_frozen")
-                 if k in ctx.memo}
+        extra = {k: ctx.memo[k] for k in ("strokes", "strokes_frozen", "gc_census", "gc_census_frozen",
+                                          "repo_strokes", "scroll_strokes") if k in ctx.memo}
         args.json.write_text(json.dumps({"rtt_ms": args.rtt_ms, "repeat": args.repeat, "rows": [r.__dict__ for r in rows],
                                          "targets": verdicts, **extra}, indent=2))
     return 0
