@@ -108,6 +108,7 @@ class RepositoriesPane(Vertical):
             return
         if not self.is_attached:
             return
+        self.app.call_after_refresh(self.app.settle_memory)
         self.complete = True
         self.table.busy = False
         self.table.empty_text = "no repositories"
