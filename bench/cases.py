@@ -366,8 +366,8 @@ def case5(ctx: Context) -> list[Row]:
         rss_imported.append(data["rss_imported_kib"])
         ctx.memo.setdefault("gc_census", []).append(data["gc_objects"])
         # Two windows, split where the tags are requested with the token (arrival at the proxy): before
-        # it the app starts (its start-up collection, `settle_memory`, runs there, before any tag
-        # has arrived); after it the 20,000 tags arrive, are sorted and painted.
+        # it the app starts (before any tag has arrived); after it the 20,000 tags arrive, are
+        # sorted and painted.
         requested = max((getattr(e, "arrived", 0.0) for e in run.traffic.registry
                          if classify(e) == "tags" and e.status != 401), default=data["t_run"])
         for window, stalls, gcs in (((data["t_run"], requested), start_stall, start_stall_gc),
@@ -414,7 +414,7 @@ def case5(ctx: Context) -> list[Row]:
         Row("5", "filter keystroke: time inside the filter handler (filter + set_keys), median",
             statistics.median(s["handler"] for s in strokes), key="stroke_handler"),
         Row("5", "longest garbage-collector pause in the session", max(gc_pause), key="gc_pause"),
-        Row("5", f"with `gc.freeze()` once painted (proposed fix, not in acrbrowse): worst keystroke "
+        Row("5", f"what-if: one more `gc.freeze()` once the tags are painted: worst keystroke "
                  f"({slow_frozen} of {len(frozen_s)} took 50 ms or more)",
             max(frozen_s) if frozen_s else None, key="stroke_max_frozen", label=f"{slow_frozen} of {len(frozen_s)}"),
         Row("5", "with `gc.freeze()`: median keystroke", statistics.median(frozen_s) if frozen_s else None,
