@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import ssl
 import time
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def tls_registry(testbed, tmp_path_factory):
     deadline = time.monotonic() + 20
     while True:
         try:
-            httpx.get(f"https://{registry.host}/v2/", verify=str(ca), timeout=1)
+            httpx.get(f"https://{registry.host}/v2/", verify=ssl.create_default_context(cafile=str(ca)), timeout=1)
             break
         except httpx.HTTPError:
             assert time.monotonic() < deadline, registry.log_tail()
