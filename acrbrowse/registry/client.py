@@ -44,6 +44,7 @@ USER_AGENT = f"acrbrowse/{__version__}"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
 PAGE_SIZE = 1000
+MANIFEST_MEMORY = 1024  # manifests kept in memory per client, oldest dropped first
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # a longer Retry-After is reported, not slept through
 
@@ -92,6 +93,10 @@ class RegistryClient:
         self.backoff = backoff
         self.timeout = timeout
         self.cache = cache
+        # Manifests by digest for this client's life, and the fetches under way: many tags point at
+        # one digest, and each is fetched once.
+        self._manifests: dict[tuple[str, str], Manifest] = {}
+        self._fetching: dict[tuple[str, str], asyncio.Future[Manifest]] = {}
         self.auth = RegistryAuth(self.registry, credential, plain_http_loopback=self.plain_http and loopback,
                                  known_challenge=known_challenge)
         self._http = httpx.AsyncClient(
@@ -317,6 +322,32 @@ class RegistryClient:
             return manifest.descriptor()
         return Descriptor(mt.bare(response.headers.get("content-type")), digest,
                           int(response.headers.get("content-length") or 0))
+
+    async def manifest_for_tag(self, repository: str, tag: str) -> Manifest:
+        """What a tag points at, for a list of tags: a HEAD for the digest (cheap, and not a pull
+        on Docker Hub's rate limit), then the manifest by digest, from memory or the disk cache when
+        seen before, and fetched once however many tags share it."""
+        descriptor = await self.head_manifest(repository, tag)
+        return await self.manifest_by_digest(repository, descriptor.digest)
+
+    async def manifest_by_digest(self, repository: str, digest: str) -> Manifest:
+        key = (repository, digest)
+        known = self._manifests.get(key)
+        if known is not None:
+            return known
+        future = self._fetching.get(key)
+        if future is None:
+            future = self._fetching[key] = asyncio.ensure_future(self.get_manifest(repository, digest))
+            future.add_done_callback(lambda done: self._settle(key, done))
+        # shield: a waiter that gives up (its worker was cancelled) must not cancel the others' fetch
+        return await asyncio.shield(future)
+
+    def _settle(self, key: tuple[str, str], done: asyncio.Future[Manifest]) -> None:
+        self._fetching.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            if len(self._manifests) >= MANIFEST_MEMORY:
+                self._manifests.pop(next(iter(self._manifests)))
+            self._manifests[key] = done.result()
 
     async def get_manifest(self, repository: str, reference: str) -> Manifest:
         """A manifest by tag or digest. By digest, the bytes must hash to it; by tag, to Docker-Content-Digest."""

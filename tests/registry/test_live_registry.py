@@ -83,3 +83,34 @@ async def test_head_resolves_a_tag_to_its_digest_without_the_body(testbed, fault
     assert [(e.method, e.path) for e in proxy.log] == [("HEAD", "/v2/aspnetapp/manifests/latest")]
     accept = proxy.log[0].headers.get("Accept", "")
     assert "application/vnd.oci.image.index.v1+json" in accept and "manifest.list.v2+json" in accept
+
+
+async def test_tags_resolve_by_head_and_each_digest_is_fetched_once(testbed, fault_proxy):
+    proxy = fault_proxy("anon")
+    tags = sorted(testbed.content.manytags)[:60]
+    digests = {testbed.content.manytags[t] for t in tags}
+    assert len(digests) < len(tags)  # the 2,100 tags share a handful of images
+    async with RegistryClient(proxy.host) as client:
+        first = await asyncio.gather(*(client.manifest_for_tag("manytags", t) for t in tags))
+        heads = [e for e in proxy.log if e.method == "HEAD"]
+        gets = [e for e in proxy.log if e.method == "GET"]
+        assert len(heads) == len(tags)
+        assert sorted(e.path.rsplit("/", 1)[1] for e in gets) == sorted(digests)  # one GET per digest
+        proxy.clear_log()
+        again = await asyncio.gather(*(client.manifest_for_tag("manytags", t) for t in tags))
+        assert {e.method for e in proxy.log} == {"HEAD"}  # tags can move: asked again; bodies are not
+    assert [m.digest for m in first] == [testbed.content.manytags[t] for t in tags] == [m.digest for m in again]
+
+
+async def test_a_shared_fetch_survives_one_waiter_giving_up(testbed, fault_proxy):
+    proxy = fault_proxy("anon")
+    digest = testbed.content.aspnetapp.digest
+    proxy.delay("GET", rf"/manifests/{digest}$", seconds=0.5)
+    async with RegistryClient(proxy.host) as client:
+        impatient = asyncio.ensure_future(client.manifest_by_digest("aspnetapp", digest))
+        patient = asyncio.ensure_future(client.manifest_by_digest("aspnetapp", digest))
+        await asyncio.sleep(0.1)
+        impatient.cancel()
+        manifest = await patient
+    assert manifest.digest == digest
+    assert len([e for e in proxy.log if e.method == "GET"]) == 1

@@ -213,7 +213,7 @@ class TagsPane(Vertical):
                 if generation != self.generation or tag in info:
                     return
                 try:
-                    manifest = await client.get_manifest(repository, tag)
+                    manifest = await client.manifest_for_tag(repository, tag)
                 except RegistryError as exc:
                     result: TagInfo | Exception = exc
                 else:
@@ -233,7 +233,7 @@ class TagsPane(Vertical):
         entry = self.info.get(tag)
         if isinstance(entry, TagInfo):
             return entry
-        manifest = await self.app.connections.client(self.registry).get_manifest(self.repository, tag)
+        manifest = await self.app.connections.client(self.registry).manifest_for_tag(self.repository, tag)
         entry = TagInfo(tag, manifest)
         self.info[tag] = entry
         if self.is_attached:
