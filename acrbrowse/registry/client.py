@@ -249,9 +249,7 @@ class RegistryClient:
             async for _ in self.tag_pages(repository, page_size=1):
                 break
             return
-        response = await self.ping()
-        if self.credential and self.auth.challenge is None and "authorization" not in response.request.headers:
-            return  # the registry asks for no credentials at all; nothing to verify against
+        await self.ping()  # a registry that asks for no credentials answers without a challenge
 
     async def _pages(self, path: str, key: str, *, route: str, scope: str, what: str,
                      repository: str | None = None, catalog: bool = False, page_size: int = PAGE_SIZE) -> AsyncIterator[list[str]]:

@@ -132,3 +132,9 @@ def test_login_prompts_with_hidden_input_on_a_terminal(keyring_cli, testbed, sec
     os.close(primary)
     assert b"readonlypull" in screen and password.encode() not in screen
     assert secret_service.items()
+
+
+def test_login_to_a_registry_that_asks_for_nothing_says_so(keyring_cli, testbed):
+    result = keyring_cli("login", testbed.anon.host, "-u", "someone", "--password-stdin", stdin="anything")
+    assert result.code == 0, result.err
+    assert "asks for no credentials" in result.err
