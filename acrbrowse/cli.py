@@ -266,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"acrbrowse: error: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:  # a bug: still one line, and the type to report it by
+        detail = " ".join(str(exc).split())[:200]
+        print(f"acrbrowse: internal error ({type(exc).__name__}: {detail}); please report it", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def entry() -> None:

@@ -28,12 +28,12 @@ def read_login_credential(args: argparse.Namespace, registry: str) -> Credential
     """The credential `login` is asked to store: flags, then the environment, then prompts."""
     username = args.username or os.environ.get(ENV_USERNAME) or _ask(f"Username for {registry}: ", secret=False)
     if args.password_stdin:
-        password = read_password_stdin()
+        password = Secret(read_password_stdin())
     elif os.environ.get(ENV_PASSWORD) and not args.username:
-        password = os.environ[ENV_PASSWORD]
+        password = Secret(os.environ[ENV_PASSWORD])
     else:
-        password = _ask(f"Password or token for {username}@{registry}: ", secret=True)
-    return Credential(username, Secret(password), "password", source="login")
+        password = Secret(_ask(f"Password or token for {username}@{registry}: ", secret=True))
+    return Credential(username, password, "password", source="login")
 
 
 async def verify(args: argparse.Namespace, reference, credential: Credential) -> bool:

@@ -68,7 +68,8 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
     @on(Button.Pressed, "#login-submit")
     def submit(self) -> None:
         username = self.query_one("#login-username", Input).value.strip()
-        password = self.query_one("#login-password", Input).value
+        # Wrapped at once: Textual's tracebacks print locals, and a Secret prints masked.
+        password = Secret(self.query_one("#login-password", Input).value)
         if not username:
             self.show_error("Enter a username.")
             self.query_one("#login-username", Input).focus()
@@ -77,7 +78,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
             self.show_error("Enter a password or token.")
             self.query_one("#login-password", Input).focus()
             return
-        credential = Credential(username, Secret(password), "password", source=SOURCE_LOGIN_DIALOG)
+        credential = Credential(username, password, "password", source=SOURCE_LOGIN_DIALOG)
         remember = self.query_one("#login-remember", Checkbox).value
         self._verify(credential, remember)
 
