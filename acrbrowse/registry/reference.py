@@ -134,6 +134,14 @@ def validate_repository(name: str) -> str:
     return name
 
 
+def repository_in(registry: str, name: str) -> str:
+    """A repository name as typed, made whole: Docker Hub's official images live under library/."""
+    name = validate_repository(name.strip().strip("/"))
+    if registry == DOCKER_HUB and "/" not in name:
+        return f"library/{name}"
+    return name
+
+
 def validate_tag(tag: str) -> str:
     if not _TAG_RE.fullmatch(tag):
         raise InvalidReference(f"{tag!r} is not a valid tag (letters, digits, '_', '.', '-'; at most 128)")

@@ -199,3 +199,14 @@ def test_is_loopback(registry, loopback):
 def test_validate_digest_allows_other_algorithms_by_grammar():
     assert validate_digest("sha384:" + "a" * 96) == "sha384:" + "a" * 96
     assert validate_digest(SHA512) == SHA512
+
+
+def test_repository_in_completes_docker_hub_official_images():
+    from acrbrowse.registry.reference import repository_in
+
+    assert repository_in("docker.io", "alpine") == "library/alpine"
+    assert repository_in("docker.io", "bitnami/redis") == "bitnami/redis"
+    assert repository_in("myreg.azurecr.io", "alpine") == "alpine"
+    assert repository_in("myreg.azurecr.io", " dotnet/nightly/aspnet/ ") == "dotnet/nightly/aspnet"
+    with pytest.raises(InvalidReference):
+        repository_in("docker.io", "Alpine")

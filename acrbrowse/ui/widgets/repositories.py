@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
-from acrbrowse.registry.reference import validate_repository
+from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
@@ -181,11 +181,10 @@ class RepositoriesPane(Vertical):
 
     @on(Input.Submitted, "#repo-name")
     def _name_submitted(self, event: Input.Submitted) -> None:
-        name = event.value.strip().strip("/")
-        if not name:
+        if not event.value.strip().strip("/"):
             return
         try:
-            validate_repository(name)
+            name = repository_in(self.registry, event.value)
         except InvalidReference as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
