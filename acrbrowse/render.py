@@ -38,16 +38,25 @@ def _platform_of(index: ImageIndex, digest: str) -> str | None:
     return None
 
 
-def layer_label(position: int, layer: Descriptor) -> str:
-    extra = ""
+def layer_note(layer: Descriptor) -> str | None:
+    """What sets a layer apart, if anything: its in-toto predicate, being foreign, an unusual type."""
     predicate = layer.annotations.get(mt.IN_TOTO_PREDICATE_ANNOTATION)
     if predicate:
-        extra = f"  {predicate}"
-    elif layer.is_foreign:
-        extra = "  (foreign layer)"
-    elif not layer.media_type.startswith(("application/vnd.oci.image.layer", "application/vnd.docker.image.rootfs")):
-        extra = f"  {layer.media_type}"
-    return f"layer {position}  {layer.digest}  {human_size(layer.size)}{extra}"
+        return predicate
+    if layer.is_foreign:
+        return "(foreign layer)"
+    if not layer.media_type.startswith(("application/vnd.oci.image.layer", "application/vnd.docker.image.rootfs")):
+        return layer.media_type
+    return None
+
+
+def layer_count(count: int) -> str:
+    return f"{count} layer{'s' * (count != 1)}"
+
+
+def layer_label(position: int, layer: Descriptor) -> str:
+    note = layer_note(layer)
+    return f"layer {position}  {layer.digest}  {human_size(layer.size)}" + (f"  {note}" if note else "")
 
 
 def _image_lines(image: ImageManifest) -> list[str]:
@@ -55,8 +64,7 @@ def _image_lines(image: ImageManifest) -> list[str]:
     if image.config is not None:
         lines.append(f"config  {image.config.digest}  {human_size(image.config.size)}")
     lines += [layer_label(i, layer) for i, layer in enumerate(image.layers, 1)]
-    count = len(image.layers)
-    lines.append(f"total  {count} layer{'s' * (count != 1)}, {human_size(image.compressed_size)}")
+    lines.append(f"total  {layer_count(len(image.layers))}, {human_size(image.compressed_size)}")
     return lines
 
 

@@ -30,7 +30,7 @@ from acrbrowse.registry.models import (
     Manifest,
 )
 from acrbrowse.registry.walk import ImageNode, fill_node
-from acrbrowse.render import node_label
+from acrbrowse.render import layer_count, layer_note, node_label
 from acrbrowse.units import human_size, short_digest
 
 NodeKind = Literal["root", "entry", "attestations", "config", "layer", "total", "info", "loading", "error"]
@@ -93,17 +93,12 @@ def image_children(image: ImageManifest, config: ImageConfig | None, entry: Desc
     for position, (layer, entry_history) in enumerate(zip(image.layers, history), 1):
         label = Text.assemble((f"layer {position}", "bold"), "  ", (short_digest(layer.digest), "cyan"), "  ",
                               size_text(layer.size))
-        predicate = layer.annotations.get(mt.IN_TOTO_PREDICATE_ANNOTATION)
-        if predicate:
-            label.append(f"  {predicate}", style="dim")
-        elif layer.is_foreign:
-            label.append("  foreign", style="yellow")
-        elif not layer.media_type.startswith(("application/vnd.oci.image.layer", "application/vnd.docker.image.rootfs")):
-            label.append(f"  {layer.media_type}", style="dim")
+        note = layer_note(layer)
+        if note:
+            label.append(f"  {note}", style="yellow" if layer.is_foreign else "dim")
         out.append(ChildSpec(label, NodeData("layer", layer, manifest=image, config=config, layer_index=position,
                                              history=entry_history)))
-    count = len(image.layers)
-    total = Text.assemble(("total", "bold"), f"  {count} layer{'s' * (count != 1)}, ",
+    total = Text.assemble(("total", "bold"), f"  {layer_count(len(image.layers))}, ",
                           (human_size(image.compressed_size), "bold green"))
     out.append(ChildSpec(total, NodeData("total", manifest=image, config=config)))
     return out
@@ -133,8 +128,7 @@ def entry_label(descriptor: Descriptor, index: ImageIndex | None, manifest: Mani
     style = "dim" if descriptor.is_attestation else "bold"
     text = Text.assemble((label, style), "  ", (short_digest(descriptor.digest), "dim cyan" if descriptor.is_attestation else "cyan"))
     if isinstance(manifest, ImageManifest):
-        count = len(manifest.layers)
-        text.append(f"  {count} layer{'s' * (count != 1)}, ", style="dim" if descriptor.is_attestation else "")
+        text.append(f"  {layer_count(len(manifest.layers))}, ", style="dim" if descriptor.is_attestation else "")
         text.append(human_size(manifest.compressed_size), style="dim green" if descriptor.is_attestation else "green")
     return text
 
