@@ -38,7 +38,7 @@ from acrbrowse.registry.errors import (
     sign_in_required,
 )
 from acrbrowse.registry.models import Descriptor, ImageConfig, Manifest, parse_config, parse_manifest
-from acrbrowse.registry.reference import Reference, is_loopback_host, parse_registry, validate_digest
+from acrbrowse.registry.reference import Reference, is_loopback_host, parse_registry, split_host_port, validate_digest
 
 USER_AGENT = f"acrbrowse/{__version__}"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit
@@ -181,7 +181,7 @@ class RegistryClient:
             host = exc.request.url.host
         except RuntimeError:  # no request attached
             host = None
-        if host and host != self.reference.api_host.rsplit(":", 1)[0].strip("[]"):
+        if host and host != split_host_port(self.reference.api_host)[0]:
             target = f"{self.registry}'s token or blob service at {host}"
         if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
             if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
@@ -315,8 +315,9 @@ class RegistryClient:
         response = await self._get_content("HEAD", f"/v2/{repository}/manifests/{reference}", repository,
                                            what=f"read manifest {repository}:{reference}", accept=mt.MANIFEST_ACCEPT)
         digest = response.headers.get("docker-content-digest")
-        if not digest:  # some registries omit it on HEAD; the body tells
+        if not digest:  # some registries omit it on HEAD; the body tells (and is kept, not fetched again)
             manifest = await self.get_manifest(repository, reference)
+            self._remember((repository, manifest.digest), manifest)
             return manifest.descriptor()
         return Descriptor(mt.bare(response.headers.get("content-type")), digest,
                           int(response.headers.get("content-length") or 0))
@@ -343,9 +344,12 @@ class RegistryClient:
     def _settle(self, key: tuple[str, str], done: asyncio.Future[Manifest]) -> None:
         self._fetching.pop(key, None)
         if not done.cancelled() and done.exception() is None:
-            if len(self._manifests) >= MANIFEST_MEMORY:
-                self._manifests.pop(next(iter(self._manifests)))
-            self._manifests[key] = done.result()
+            self._remember(key, done.result())
+
+    def _remember(self, key: tuple[str, str], manifest: Manifest) -> None:
+        if len(self._manifests) >= MANIFEST_MEMORY:
+            self._manifests.pop(next(iter(self._manifests)))
+        self._manifests[key] = manifest
 
     async def get_manifest(self, repository: str, reference: str) -> Manifest:
         """A manifest by tag or digest. By digest, the bytes must hash to it; by tag, to Docker-Content-Digest."""

@@ -282,3 +282,15 @@ async def test_get_config(mock, make_client):
     config = await make_client().get_config("app", parse_manifest(image, c.sha256(image)).config)
     assert config.digest == c.sha256(CONFIG)
     assert config.os == "linux" and config.runtime.exposed_ports == ("443/tcp", "8080/tcp")
+
+
+async def test_a_head_without_digest_falls_back_to_one_get_for_the_tag_list(mock, make_client):
+    raw = c.image_manifest(c.image_config())
+    mock.head("/v2/app/manifests/v1").mock(return_value=httpx.Response(200, headers={"Content-Type": mt.OCI_MANIFEST}))
+    by_tag = mock.get("/v2/app/manifests/v1").mock(return_value=httpx.Response(
+        200, content=raw, headers={"Content-Type": mt.OCI_MANIFEST}))
+    by_digest = mock.get(path__regex=r"/v2/app/manifests/sha256:").mock(return_value=httpx.Response(
+        200, content=raw, headers={"Content-Type": mt.OCI_MANIFEST}))
+    manifest = await make_client().manifest_for_tag("app", "v1")
+    assert isinstance(manifest, ImageManifest)
+    assert by_tag.call_count == 1 and by_digest.call_count == 0  # the fallback's body is not fetched again

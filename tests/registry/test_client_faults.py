@@ -233,3 +233,14 @@ async def test_an_unreachable_token_service_is_named_as_such(mock, make_client, 
     with pytest.raises(Unreachable) as caught:
         await tags(client)
     assert "reg.example.io's token or blob service at auth.example.io" in str(caught.value)
+
+
+async def test_an_unreachable_ipv6_registry_is_named_as_the_registry():
+    import respx
+
+    with respx.mock(assert_all_called=False) as router:
+        router.get("http://[::1]/v2/app/tags/list").mock(side_effect=httpx.ConnectError("refused"))
+        async with RegistryClient("[::1]", backoff=0.01) as client:
+            with pytest.raises(Unreachable) as caught:
+                await tags(client)
+    assert str(caught.value).startswith("cannot reach [::1] (")
