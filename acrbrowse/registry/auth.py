@@ -94,8 +94,6 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 class RegistryAuth(httpx.Auth):
-    requires_response_body = True
-
     def __init__(self, registry: str, credential: Credential | None, *, plain_http_loopback: bool,
                  known_challenge: Challenge | None = None) -> None:
         self.registry = registry
@@ -136,8 +134,7 @@ class RegistryAuth(httpx.Auth):
                 token = self._tokens.get(scopes)
                 if token is None or not token.valid(time.monotonic()):
                     token_response = yield self._token_request(challenge, scopes)
-                    await token_response.aread()
-                    token = self._tokens[scopes] = self._read_token(token_response)
+                    token = self._tokens[scopes] = await self._read_token(token_response)
             request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
         else:
             self._authorize_basic_up_front(request)
@@ -169,11 +166,7 @@ class RegistryAuth(httpx.Auth):
                 # A 401 for the token we sent means it expired or lacks the scope: fetch anew, once.
                 self._tokens.pop(scopes, None)
                 token_response = yield self._token_request(challenge, scopes)
-                # httpx reads response bodies for an auth flow only in its default async_auth_flow,
-                # which this class overrides (requires_response_body alone does nothing here).
-                await token_response.aread()
-                token = self._read_token(token_response)
-                self._tokens[scopes] = token
+                token = self._tokens[scopes] = await self._read_token(token_response)
         request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
         yield request
 
@@ -199,7 +192,10 @@ class RegistryAuth(httpx.Auth):
         headers = {"Authorization": basic_header(self.credential)} if self.credential else {}
         return httpx.Request("GET", realm.copy_merge_params(params), headers=headers)
 
-    def _read_token(self, response: httpx.Response) -> Token:
+    async def _read_token(self, response: httpx.Response) -> Token:
+        # httpx reads bodies inside an auth flow only in its default async_auth_flow, which this
+        # class overrides: read the token service's answer here.
+        await response.aread()
         status = response.status_code
         if status in (401, 403):
             if self.credential:
