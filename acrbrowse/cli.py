@@ -106,12 +106,12 @@ def read_password_stdin(stream=None) -> str:
 
 def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
     """The credential for `registry` from the flags, the environment, the keyring or Docker's config."""
-    from acrbrowse.credentials.resolver import resolve
+    from acrbrowse.credentials.resolver import ENV_USERNAME, resolve
     from acrbrowse.registry.credential import Secret
 
     password = None
     if args.password_stdin:
-        if not args.username and not os.environ.get("ACRBROWSE_USERNAME"):
+        if not args.username and not os.environ.get(ENV_USERNAME):
             raise UsageError("--password-stdin needs --username (or ACRBROWSE_USERNAME)")
         password = Secret(read_password_stdin(stdin))
     elif args.username:
@@ -120,7 +120,7 @@ def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
         import getpass
 
         password = Secret(getpass.getpass(f"Password for {args.username}@{registry}: "))
-    username = args.username or (os.environ.get("ACRBROWSE_USERNAME") if password else None)
+    username = args.username or (os.environ.get(ENV_USERNAME) if password else None)
     credential = resolve(registry, username=username, password=password)
     if args.verbose:
         if credential is None:
@@ -140,24 +140,33 @@ def content_cache(args: argparse.Namespace):
     return ContentCache(cache_dir() / "content")
 
 
+def challenge_memo(args: argparse.Namespace):
+    """Each registry's auth realm, remembered between runs, unless --no-cache."""
+    if args.no_cache:
+        return None
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.registry.cache import ChallengeMemo
+
+    return ChallengeMemo(cache_dir() / "challenges.json")
+
+
 @contextlib.asynccontextmanager
 async def open_client(args: argparse.Namespace, reference, credential):
     """A RegistryClient set up from the flags, with the registry's auth challenge remembered between runs."""
-    from acrbrowse.locations import cache_dir
-    from acrbrowse.registry.cache import ChallengeMemo
     from acrbrowse.registry.client import RegistryClient
 
-    memo = ChallengeMemo(cache_dir() / "challenges.json")
+    memo = challenge_memo(args)
     client = RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
                             ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args),
-                            known_challenge=None if args.no_cache else memo.get(reference.registry))
+                            known_challenge=memo.get(reference.registry) if memo else None)
     try:
         yield client
     except BaseException:
-        memo.forget(reference.registry)  # in case a remembered realm is what went wrong
+        if memo:
+            memo.forget(reference.registry)  # in case a remembered realm is what went wrong
         raise
     else:
-        if not args.no_cache:
+        if memo:
             memo.put(reference.registry, client.auth.challenge)
     finally:
         await client.aclose()

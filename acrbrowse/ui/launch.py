@@ -26,7 +26,7 @@ def _reattach_terminal() -> bool:
 
 
 def launch(args: argparse.Namespace) -> int:
-    from acrbrowse.cli import content_cache, resolve_credential
+    from acrbrowse.cli import challenge_memo, content_cache, resolve_credential
     from acrbrowse.registry.errors import InvalidReference
     from acrbrowse.registry.reference import parse_reference
 
@@ -49,8 +49,6 @@ def launch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
-    from acrbrowse.locations import cache_dir
-    from acrbrowse.registry.cache import ChallengeMemo
     from acrbrowse.ui.app import AcrBrowseApp
     from acrbrowse.ui.keymap import load_keymap
 
@@ -61,7 +59,7 @@ def launch(args: argparse.Namespace) -> int:
         ca_cert=args.ca_cert,
         timeout=args.timeout,
         cache=content_cache(args),
-        challenges=None if args.no_cache else ChallengeMemo(cache_dir() / "challenges.json"),
+        challenges=challenge_memo(args),
         keymap=load_keymap(),
     )
     result = app.run()
