@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
 from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
 from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 
@@ -28,7 +28,7 @@ def repository_text(name: str) -> Text:
     return text
 
 
-class RepositoriesPane(Vertical):
+class RepositoriesPane(FilteredPane):
     """Lists repositories; posts Opened(name) on Enter."""
 
     @dataclass
@@ -157,27 +157,6 @@ class RepositoriesPane(Vertical):
             label = f"{label}…" if total else "loading…"
         self.border_title = f"Repositories · {label}"
         self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
-
-    def open_filter(self) -> None:
-        filter_input = self.query_one("#repo-filter", Input)
-        filter_input.display = True
-        filter_input.focus()
-
-    def close_filter(self, *, clear: bool) -> None:
-        filter_input = self.query_one("#repo-filter", Input)
-        if clear:
-            filter_input.value = ""
-        filter_input.display = bool(filter_input.value)
-        self.table.focus()
-
-    @on(Input.Changed, "#repo-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._apply_filter()
-
-    @on(Input.Submitted, "#repo-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.close_filter(clear=False)
 
     @on(Input.Submitted, "#repo-name")
     def _name_submitted(self, event: Input.Submitted) -> None:

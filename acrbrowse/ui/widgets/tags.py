@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
@@ -17,6 +16,7 @@ from textual.widgets import Input, Static
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.ui.filtering import filter_names, natural_key
 from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 from acrbrowse.units import short_digest
 
@@ -25,7 +25,7 @@ RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the regist
 TYPING_RESOLVE_DELAY = 0.3  # longer than the gap between keystrokes: no fetches mid-word
 
 
-class TagsPane(Vertical):
+class TagsPane(FilteredPane):
     @dataclass
     class Opened(Message):
         repository: str
@@ -245,27 +245,6 @@ class TagsPane(Vertical):
         return generation != self.generation or not self.is_attached
 
     # ---- filter and selection --------------------------------------------------------------
-
-    def open_filter(self) -> None:
-        filter_input = self.query_one("#tag-filter", Input)
-        filter_input.display = True
-        filter_input.focus()
-
-    def close_filter(self, *, clear: bool) -> None:
-        filter_input = self.query_one("#tag-filter", Input)
-        if clear:
-            filter_input.value = ""
-        filter_input.display = bool(filter_input.value)
-        self.table.focus()
-
-    @on(Input.Changed, "#tag-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._apply_filter()
-
-    @on(Input.Submitted, "#tag-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.close_filter(clear=False)
 
     @on(VirtualTable.Selected, "#tag-table")
     def _selected(self, event: VirtualTable.Selected) -> None:
