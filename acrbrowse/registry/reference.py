@@ -77,7 +77,7 @@ class Reference:
 
 def is_loopback_host(registry: str) -> bool:
     host = split_host_port(registry)[0]
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not "foo.localhost": a name anyone's resolver may answer
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -179,7 +179,7 @@ def test_with_helpers_validate():
     [
         ("localhost", True),
         ("localhost:5000", True),
-        ("registry.localhost:5000", True),
+        ("registry.localhost:5000", False),
         ("127.0.0.1:5000", True),
         ("127.8.9.10", True),
         ("[::1]:5000", True),

@@ -1,0 +1,17 @@
+"""Every bound on what acrbrowse reads from outside, in one place."""
+
+from __future__ import annotations
+
+KiB, MiB = 1024, 1024 * 1024
+
+MANIFEST_BYTES = 4 * MiB  # distribution's own limit
+CONFIG_BYTES = 8 * MiB  # an image config blob
+TOKEN_ANSWER_BYTES = 64 * KiB  # the token service's JSON answer
+ERROR_BODY_BYTES = 64 * KiB  # the body of a non-2xx answer (read for its OCI error code)
+LIST_PAGE_BYTES = 32 * MiB  # one page of a tag or catalog list
+HELPER_OUTPUT_BYTES = 1 * MiB  # a docker credential helper's stdout (and stderr)
+SETTINGS_FILE_BYTES = 1 * MiB  # config.json, Docker's and Podman's config files
+
+MAX_LIST_PAGES = 10_000  # Link-paged lists: 1,000,000 tags over 1,000 pages still load
+MAX_INDEX_CHILDREN = 4_096  # manifests fetched for one index
+JSON_DEPTH = 64  # nesting of any JSON document read from outside (OCI documents use < 10)

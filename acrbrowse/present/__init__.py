@@ -1,0 +1,1 @@
+"""How acrbrowse shows things: terminal-safe text from untrusted strings."""
