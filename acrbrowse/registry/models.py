@@ -1,16 +1,105 @@
-"""Manifests, descriptors, platforms and image configs, parsed from the registry's JSON."""
+"""Manifests, descriptors, platforms and image configs, parsed from the registry's JSON.
+
+The models hold only what their fields declare. parse_manifest, parse_config and the from_json
+constructors check the JSON type of every field they read, with one rule for all of them,
+decorative or not: a missing key or JSON null is absent (the field's default); any other value of
+the wrong type is refused with a MalformedResponse naming the document and the field, e.g.
+"manifest sha256:0123456789ab… layer 2: urls must be a list of strings". Nothing is dropped
+silently: a registry that sends `created: 12345` is broken or hostile, and saying so beats showing
+part of a document as if it were all of it. Every digest (a descriptor's, a manifest's, a config's,
+a schema 1 blobSum) is a sha256 or sha512 digest in the OCI grammar (reference.validate_digest).
+Values stay exact, never escaped: --json prints them as they came; whatever shows them escapes.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
+from acrbrowse import boundedjson
 from acrbrowse.registry import mediatypes as mt
-from acrbrowse.registry.errors import MalformedResponse
+from acrbrowse.registry.errors import InvalidReference, MalformedResponse
+from acrbrowse.registry.reference import validate_digest
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+MAX_SIZE = 2**63  # sizes are int64 in the OCI spec
+
+
+def _refuse(where: str, name: str, must: str) -> MalformedResponse:
+    return MalformedResponse(f"{where}: {name} must be {must}")
+
+
+def _digest(value: Any, where: str, name: str = "digest") -> str:
+    if value is None:
+        raise MalformedResponse(f"{where}: {name} is missing")
+    if not isinstance(value, str):
+        raise _refuse(where, name, "a string")
+    try:
+        return validate_digest(value)
+    except (InvalidReference, TypeError, ValueError):
+        raise MalformedResponse(f"{where}: {name} {value[:80]!r} is not a sha256 or sha512 digest") from None
+
+
+def _size(value: Any, where: str, name: str = "size") -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SIZE:
+        return value
+    raise _refuse(where, name, "a whole number from 0 to 2**63-1")
+
+
+def _text(data: dict, key: str, where: str, prefix: str = "") -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _refuse(where, prefix + key, "a string")
+
+
+def _strings(data: dict, key: str, where: str, prefix: str = "", *, or_one: bool = False) -> tuple[str, ...]:
+    """A list of strings (or, with `or_one`, a single string, as Docker writes a shell-form Cmd)."""
+    value = data.get(key)
+    if value is None:
+        return ()
+    if or_one and isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise _refuse(where, prefix + key, "a list of strings" + (" or a string" if or_one else ""))
+
+
+def _string_map(data: dict, key: str, where: str, prefix: str = "") -> Mapping[str, str]:
+    value = data.get(key)
+    if value is None:
+        return _EMPTY
+    if isinstance(value, dict) and all(isinstance(item, str) for item in value.values()):
+        return MappingProxyType(dict(value)) if value else _EMPTY
+    raise _refuse(where, prefix + key, "an object of strings")
+
+
+def _object(data: dict, key: str, where: str, prefix: str = "") -> dict | None:
+    value = data.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise _refuse(where, prefix + key, "an object")
+
+
+def _list(data: dict, key: str, where: str, prefix: str = "") -> list | None:
+    value = data.get(key)
+    if value is None or isinstance(value, list):
+        return value
+    raise _refuse(where, prefix + key, "a list")
+
+
+def _flag(data: dict, key: str, where: str, prefix: str = "") -> bool:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise _refuse(where, prefix + key, "true or false")
+
+
+def _short(digest: str) -> str:
+    return f"{digest[:19]}…"
 
 
 @dataclass(frozen=True)
@@ -37,16 +126,20 @@ class Platform:
         return self.os == "unknown" and self.architecture == "unknown"
 
     @classmethod
-    def from_json(cls, data: Any) -> Platform | None:
-        if not isinstance(data, dict):
+    def from_json(cls, data: Any, where: str = "descriptor") -> Platform | None:
+        """The `platform` object of a descriptor (None when absent); field names are reported as platform.os etc."""
+        if data is None:
             return None
+        if not isinstance(data, dict):
+            raise _refuse(where, "platform", "an object")
+        prefix = "platform."
         return cls(
-            os=str(data.get("os", "")),
-            architecture=str(data.get("architecture", "")),
-            variant=data.get("variant") or None,
-            os_version=data.get("os.version") or None,
-            os_features=tuple(data.get("os.features") or ()),
-            features=tuple(data.get("features") or ()),
+            os=_text(data, "os", where, prefix) or "",
+            architecture=_text(data, "architecture", where, prefix) or "",
+            variant=_text(data, "variant", where, prefix) or None,
+            os_version=_text(data, "os.version", where, prefix) or None,
+            os_features=_strings(data, "os.features", where, prefix),
+            features=_strings(data, "features", where, prefix),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -78,31 +171,35 @@ class Descriptor:
 
     @property
     def attests(self) -> str | None:
-        """For an attestation manifest, the digest of the image it is about."""
-        return self.annotations.get(mt.REFERENCE_DIGEST_ANNOTATION)
+        """For an attestation manifest, the digest of the image it is about (None unless a valid digest)."""
+        target = self.annotations.get(mt.REFERENCE_DIGEST_ANNOTATION)
+        try:
+            return validate_digest(target) if target is not None else None
+        except InvalidReference:
+            return None
 
     @property
     def is_foreign(self) -> bool:
         return mt.is_foreign_layer(self.media_type)
 
+    def __post_init__(self) -> None:
+        # The fields everything else trusts: what is fetched, copied and added up.
+        _digest(self.digest, "descriptor")
+        _size(self.size, f"descriptor {_short(self.digest)}")
+
     @classmethod
     def from_json(cls, data: Any, where: str = "descriptor") -> Descriptor:
-        if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
-            raise MalformedResponse(f"{where} has no digest")
-        size = data.get("size", 0)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise MalformedResponse(f"{where} {data['digest']} has an invalid size {size!r}")
-        annotations = data.get("annotations") or {}
+        """A descriptor object; `where` names it in errors ("manifest sha256:… layer 2")."""
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{where} must be an object")
         return cls(
-            media_type=str(data.get("mediaType", "")),
-            digest=data["digest"],
-            size=size,
-            annotations=MappingProxyType({str(k): str(v) for k, v in annotations.items()})
-            if isinstance(annotations, dict)
-            else _EMPTY,
-            platform=Platform.from_json(data.get("platform")),
-            urls=tuple(data.get("urls") or ()),
-            artifact_type=data.get("artifactType") or None,
+            media_type=_text(data, "mediaType", where) or "",
+            digest=_digest(data.get("digest"), where),
+            size=_size(data.get("size"), where),
+            annotations=_string_map(data, "annotations", where),
+            platform=Platform.from_json(data.get("platform"), where),
+            urls=_strings(data, "urls", where),
+            artifact_type=_text(data, "artifactType", where) or None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -128,9 +225,12 @@ class _ManifestBase:
     def size(self) -> int:
         return len(self.raw)
 
+    def __post_init__(self) -> None:
+        _digest(self.digest, "manifest")
+
     @property
     def json(self) -> Any:
-        return json.loads(self.raw)
+        return boundedjson.loads(self.raw)
 
     def descriptor(self) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size)
@@ -238,67 +338,86 @@ def manifest_media_type(data: Any, content_type: str | None) -> str:
     return header or "application/octet-stream"
 
 
-def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> Manifest:
+def _load(raw: bytes, what: str) -> Any:
+    """JSON from outside: depth-bounded, and every parse failure a MalformedResponse."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedResponse(f"manifest {digest} is not valid JSON ({exc.__class__.__name__})") from None
+        return boundedjson.loads(raw)
+    except boundedjson.JSONTooDeep as exc:
+        raise MalformedResponse(f"{what} is not usable JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # incl. ints of more than 4,300 digits
+        raise MalformedResponse(f"{what} is not valid JSON ({exc.__class__.__name__})") from None
+
+
+def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> Manifest:
+    """A manifest's bytes as a model: an index, an image (or artifact), schema 1, or unknown kept raw."""
+    _digest(digest, "manifest")
+    where = f"manifest {_short(digest)}"
+    data = _load(raw, where)
     media_type = manifest_media_type(data, content_type)
     if not isinstance(data, dict):
         if mt.is_index(media_type) or mt.is_image(media_type) or mt.is_schema1(media_type):
-            raise MalformedResponse(f"manifest {digest[:19]} ({mt.describe(media_type)}) is not a JSON object")
+            raise MalformedResponse(f"{where} ({mt.describe(media_type)}) is not a JSON object")
         return UnknownManifest(media_type, digest, raw)
-    where = f"manifest {digest[:19]}"
-    try:
-        if mt.is_index(media_type):
-            entries = data.get("manifests")
-            if not isinstance(entries, list):
-                raise MalformedResponse(f"{where}: an index without a manifests list")
-            return ImageIndex(
-                media_type, digest, raw,
-                manifests=tuple(Descriptor.from_json(d, f"{where} entry") for d in entries),
-                **_artifact_fields(data, where),
-            )
-        if mt.is_image(media_type):
-            layers = data.get("layers")
-            if not isinstance(layers, list):
-                raise MalformedResponse(f"{where}: an image manifest without a layers list")
-            return ImageManifest(
-                media_type, digest, raw,
-                config=Descriptor.from_json(data.get("config"), f"{where} config"),
-                layers=tuple(Descriptor.from_json(d, f"{where} layer") for d in layers),
-                **_artifact_fields(data, where),
-            )
-        if mt.is_schema1(media_type):
-            return LegacyManifest(
-                media_type, digest, raw,
-                name=str(data.get("name", "")),
-                tag=str(data.get("tag", "")),
-                architecture=str(data.get("architecture", "")),
-                blob_sums=tuple(
-                    str(layer.get("blobSum")) for layer in data.get("fsLayers") or () if isinstance(layer, dict)
-                ),
-            )
-    except (TypeError, AttributeError) as exc:
-        raise MalformedResponse(f"{where} does not have the shape of a {mt.describe(media_type)}") from exc
+    _text(data, "mediaType", where)
+    if mt.is_index(media_type):
+        return _parse_index(data, media_type, digest, raw, where)
+    if mt.is_image(media_type):
+        return _parse_image(data, media_type, digest, raw, where)
+    if mt.is_schema1(media_type):
+        return _parse_schema1(data, media_type, digest, raw, where)
     return UnknownManifest(media_type, digest, raw)
+
+
+def _parse_index(data: dict, media_type: str, digest: str, raw: bytes, where: str) -> ImageIndex:
+    entries = _list(data, "manifests", where)
+    if entries is None:
+        raise MalformedResponse(f"{where}: an index without a manifests list")
+    return ImageIndex(
+        media_type, digest, raw,
+        manifests=tuple(Descriptor.from_json(d, f"{where} entry {i}") for i, d in enumerate(entries, 1)),
+        **_artifact_fields(data, where),
+    )
+
+
+def _parse_image(data: dict, media_type: str, digest: str, raw: bytes, where: str) -> ImageManifest:
+    layers = _list(data, "layers", where)
+    if layers is None:
+        raise MalformedResponse(f"{where}: an image manifest without a layers list")
+    config = data.get("config")
+    if config is None:
+        raise MalformedResponse(f"{where}: an image manifest without a config")
+    return ImageManifest(
+        media_type, digest, raw,
+        config=Descriptor.from_json(config, f"{where} config"),
+        layers=tuple(Descriptor.from_json(d, f"{where} layer {i}") for i, d in enumerate(layers, 1)),
+        **_artifact_fields(data, where),
+    )
+
+
+def _parse_schema1(data: dict, media_type: str, digest: str, raw: bytes, where: str) -> LegacyManifest:
+    fs_layers = _list(data, "fsLayers", where) or []
+    blob_sums = []
+    for i, layer in enumerate(fs_layers, 1):
+        if not isinstance(layer, dict):
+            raise MalformedResponse(f"{where} fsLayer {i} must be an object")
+        blob_sums.append(_digest(layer.get("blobSum"), f"{where} fsLayer {i}", "blobSum"))
+    return LegacyManifest(
+        media_type, digest, raw,
+        name=_text(data, "name", where) or "",
+        tag=_text(data, "tag", where) or "",
+        architecture=_text(data, "architecture", where) or "",
+        blob_sums=tuple(blob_sums),
+    )
 
 
 def _artifact_fields(data: dict, where: str) -> dict[str, Any]:
     """annotations, artifactType and subject: the same three fields on an index and an image."""
     subject = data.get("subject")
     return {
-        "annotations": _annotations(data),
-        "artifact_type": data.get("artifactType") or None,
-        "subject": Descriptor.from_json(subject, f"{where} subject") if subject else None,
+        "annotations": _string_map(data, "annotations", where),
+        "artifact_type": _text(data, "artifactType", where) or None,
+        "subject": None if subject is None else Descriptor.from_json(subject, f"{where} subject"),
     }
-
-
-def _annotations(data: dict) -> Mapping[str, str]:
-    value = data.get("annotations")
-    if not isinstance(value, dict):
-        return _EMPTY
-    return MappingProxyType({str(k): str(v) for k, v in value.items()})
 
 
 @dataclass(frozen=True)
@@ -331,60 +450,51 @@ class ImageConfig:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     history: tuple[HistoryEntry, ...] = ()
 
+    def __post_init__(self) -> None:
+        _digest(self.digest, "image config")
+
     def layer_history(self, layer_count: int) -> list[HistoryEntry | None]:
         """The history entry that produced each layer, in layer order (None where history is short)."""
         producing = [h for h in self.history if not h.empty_layer]
         return [producing[i] if i < len(producing) else None for i in range(layer_count)]
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return ()
-
-
 def parse_config(raw: bytes, digest: str) -> ImageConfig:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedResponse(f"image config {digest[:19]} is not valid JSON") from None
+    """An image config blob as a model (see the module docstring for how wrong types are refused)."""
+    _digest(digest, "image config")
+    where = f"image config {_short(digest)}"
+    data = _load(raw, where)
     if not isinstance(data, dict):
-        raise MalformedResponse(f"image config {digest[:19]} is not a JSON object")
-    runtime = data.get("config") or {}
-    if not isinstance(runtime, dict):
-        runtime = {}
-    history = data.get("history") or []
-    if not isinstance(history, list):
-        history = []
-    labels = runtime.get("Labels") or {}
+        raise MalformedResponse(f"{where} is not a JSON object")
+    runtime = _object(data, "config", where) or {}
+    ports = _object(runtime, "ExposedPorts", where, "config.")
     return ImageConfig(
         digest=digest,
         raw=raw,
-        created=data.get("created"),
-        architecture=data.get("architecture"),
-        os=data.get("os"),
-        os_version=data.get("os.version"),
+        created=_text(data, "created", where),
+        architecture=_text(data, "architecture", where),
+        os=_text(data, "os", where),
+        os_version=_text(data, "os.version", where),
         runtime=RuntimeConfig(
-            entrypoint=_strings(runtime.get("Entrypoint")),
-            cmd=_strings(runtime.get("Cmd")),
-            env=_strings(runtime.get("Env")),
-            labels=MappingProxyType({str(k): str(v) for k, v in labels.items()}) if isinstance(labels, dict) else _EMPTY,
-            working_dir=runtime.get("WorkingDir") or None,
-            user=runtime.get("User") or None,
-            exposed_ports=tuple(sorted((runtime.get("ExposedPorts") or {}).keys()))
-            if isinstance(runtime.get("ExposedPorts"), dict)
-            else (),
+            entrypoint=_strings(runtime, "Entrypoint", where, "config.", or_one=True),
+            cmd=_strings(runtime, "Cmd", where, "config.", or_one=True),
+            env=_strings(runtime, "Env", where, "config.", or_one=True),
+            labels=_string_map(runtime, "Labels", where, "config."),
+            working_dir=_text(runtime, "WorkingDir", where, "config.") or None,
+            user=_text(runtime, "User", where, "config.") or None,
+            exposed_ports=tuple(sorted(ports)) if ports else (),
         ),
-        history=tuple(
-            HistoryEntry(
-                created=h.get("created"),
-                created_by=h.get("created_by"),
-                comment=h.get("comment"),
-                empty_layer=h.get("empty_layer") is True or str(h.get("empty_layer")).lower() == "true",
-            )
-            for h in history
-            if isinstance(h, dict)
-        ),
+        history=tuple(_history_entry(h, f"{where} history entry {i}")
+                      for i, h in enumerate(_list(data, "history", where) or [], 1)),
+    )
+
+
+def _history_entry(data: Any, where: str) -> HistoryEntry:
+    if not isinstance(data, dict):
+        raise MalformedResponse(f"{where} must be an object")
+    return HistoryEntry(
+        created=_text(data, "created", where),
+        created_by=_text(data, "created_by", where),
+        comment=_text(data, "comment", where),
+        empty_layer=_flag(data, "empty_layer", where),
     )

@@ -170,7 +170,7 @@ def test_media_type_then_from_the_shape(content_type):
 def test_schema1_is_a_legacy_manifest():
     raw = c.encode({
         "schemaVersion": 1, "name": "team/app", "tag": "old", "architecture": "amd64",
-        "fsLayers": [{"blobSum": c.fake_digest(1)}, {"blobSum": c.fake_digest(2)}, "junk"],
+        "fsLayers": [{"blobSum": c.fake_digest(1)}, {"blobSum": c.fake_digest(2)}],
         "history": [], "signatures": [{"header": {}}],
     })
     manifest = parse_manifest(raw, DIGEST, mt.DOCKER_SCHEMA1_SIGNED)
@@ -234,7 +234,8 @@ def test_not_json_raises_malformed_response(raw):
 
 def test_platform_from_json():
     assert Platform.from_json(None) is None
-    assert Platform.from_json("linux/amd64") is None
+    with pytest.raises(MalformedResponse, match="^descriptor: platform must be an object$"):
+        Platform.from_json("linux/amd64")
     platform = Platform.from_json({"os": "linux", "architecture": "arm", "variant": "v7", "features": ["sse4"]})
     assert platform.label == "linux/arm/v7" and platform.features == ("sse4",)
     assert Platform.from_json(platform.to_json()) == platform
@@ -259,7 +260,6 @@ def test_image_config():
         {"created": "2024-01-02", "created_by": "ENV A=1", "empty_layer": True},
         {"created": "2024-01-03", "created_by": "RUN apt-get install", "comment": "buildkit"},
         {"created": "2024-01-04", "created_by": "CMD [\"serve\"]", "empty_layer": True},
-        "junk",
         {"created": "2024-01-05", "created_by": "COPY app /app"},
     ]
     raw = c.image_config(history=history, **{"os.version": "10.0.17763.5329"})
@@ -280,13 +280,14 @@ def test_image_config():
     assert config.layer_history(0) == []
 
 
-def test_image_config_tolerates_missing_and_odd_fields():
-    config = parse_config(b'{"config": null, "history": null}', DIGEST)
+def test_image_config_reads_null_as_absent():
+    config = parse_config(b'{"config": null, "history": null, "created": null}', DIGEST)
     assert config.runtime.entrypoint == () and config.history == () and config.runtime.labels == {}
-    config = parse_config(b'{"config": [1], "history": []}', DIGEST)
-    assert config.runtime.exposed_ports == ()
-    config = parse_config(b'{"config": {"Labels": ["x"], "ExposedPorts": ["80"], "Cmd": 5}}', DIGEST)
+    assert config.created is None and config.runtime.exposed_ports == ()
+    config = parse_config(b'{"config": {"Labels": null, "ExposedPorts": null, "Cmd": null, "Env": null}}', DIGEST)
     assert config.runtime.labels == {} and config.runtime.exposed_ports == () and config.runtime.cmd == ()
+    config = parse_config(b'{"history": [{"empty_layer": null}, {}]}', DIGEST)
+    assert [h.empty_layer for h in config.history] == [False, False]
 
 
 @pytest.mark.parametrize("raw", [b"nope", b"[]", b'"str"', b"\xff"])
@@ -306,18 +307,13 @@ def test_a_known_manifest_type_that_is_not_an_object_is_malformed(raw, content_t
 
 
 @pytest.mark.parametrize("history", [5, "abc", {"a": 1}, True])
-def test_image_config_history_that_is_not_a_list_is_ignored(history):
-    config = parse_config(c.encode({"architecture": "amd64", "history": history}), DIGEST)
-    assert config.history == () and config.architecture == "amd64"
+def test_image_config_history_that_is_not_a_list_is_refused(history):
+    with pytest.raises(MalformedResponse, match=r"^image config sha256:0{12}…: history must be a list$"):
+        parse_config(c.encode({"architecture": "amd64", "history": history}), DIGEST)
 
 
-def test_empty_layer_as_a_string_is_read_by_its_meaning():
-    import json as _json
-
-    from acrbrowse.registry.models import parse_config
-
-    raw = _json.dumps({"history": [{"created_by": "a", "empty_layer": "false"},
-                                   {"created_by": "b", "empty_layer": "true"},
-                                   {"created_by": "c", "empty_layer": True}]}).encode()
-    config = parse_config(raw, "sha256:" + "0" * 64)
-    assert [h.empty_layer for h in config.history] == [False, True, True]
+@pytest.mark.parametrize("value", ["false", "true", 0, 1])
+def test_empty_layer_that_is_not_a_boolean_is_refused(value):
+    raw = c.encode({"history": [{"created_by": "a"}, {"created_by": "b", "empty_layer": value}]})
+    with pytest.raises(MalformedResponse, match=r"history entry 2: empty_layer must be true or false$"):
+        parse_config(raw, DIGEST)
