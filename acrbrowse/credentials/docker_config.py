@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
+import re
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acrbrowse import boundedjson
 from acrbrowse.credentials.errors import CredentialHelperError, DockerConfigError
+from acrbrowse.credentials.localfile import LocalFileError, describe_bytes, read_json_object, report_unusable
+from acrbrowse.limits import HELPER_OUTPUT_BYTES
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import InvalidReference
 from acrbrowse.registry.reference import DOCKER_HUB, normalize_registry
@@ -36,6 +42,8 @@ HELPER_TIMEOUT = 15.0
 SOURCE_FILE = "docker config"
 # docker-credential-helpers' errCredentialsNotFoundMessage; helpers print it and exit 1.
 NOT_FOUND_MESSAGE = "credentials not found in native keychain"
+# What helpers are called (desktop, ecr-login, dev-containers-<uuid>): never a path.
+_HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -62,33 +70,36 @@ def docker_config_path(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def load_docker_config(env: Mapping[str, str] = os.environ) -> DockerConfig | None:
-    """The parsed config, or None when there is no file."""
+    """The parsed config, or None when there is no file. Raises DockerConfigError (one line)
+    when the file can't be used: acrbrowse then goes on without it."""
     path = docker_config_path(env)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+        doc = read_json_object(path)
+    except LocalFileError as exc:
+        raise DockerConfigError(f"{exc}; fix or delete it") from None
+    if doc is None:
         return None
-    except OSError as exc:
-        raise DockerConfigError(f"can't read {path}: {exc.strerror or exc}") from None
-    if not text.strip():
-        return DockerConfig(path)
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        # Not str(exc): it is safe today, but the document it was parsing holds secrets.
-        line = getattr(exc, "lineno", None)
-        raise DockerConfigError(f"{path} is not valid JSON" + (f" (line {line})" if line else "")) from None
-    if not isinstance(doc, dict):
-        raise DockerConfigError(f"{path} should hold a JSON object")
-    auths = doc.get("auths") if isinstance(doc.get("auths"), dict) else {}
-    helpers = doc.get("credHelpers") if isinstance(doc.get("credHelpers"), dict) else {}
-    store = doc.get("credsStore") if isinstance(doc.get("credsStore"), str) else None
+    auths = _field(doc, "auths", dict, path) or {}
+    helpers = _field(doc, "credHelpers", dict, path) or {}
+    store = _field(doc, "credsStore", str, path) or None
+    for name in (*helpers.values(), store):
+        if isinstance(name, str) and name and not _HELPER_NAME.fullmatch(name):
+            raise DockerConfigError(f"{path} names a credential helper {name!r} that is not a plain name; fix it")
     return DockerConfig(
         path=path,
         auths={k: v for k, v in auths.items() if isinstance(v, dict)},
         cred_helpers={k: v for k, v in helpers.items() if isinstance(v, str) and v},
-        creds_store=store or None,
+        creds_store=store,
     )
+
+
+def _field(doc: Mapping[str, Any], key: str, kind: type, path: Path) -> Any:
+    """doc[key] when absent, null or of `kind`; docker refuses the file otherwise, and so do we."""
+    value = doc.get(key)
+    if value is not None and not isinstance(value, kind):
+        wanted = "a JSON object" if kind is dict else "a string"
+        raise DockerConfigError(f"{path}: {key!r} should be {wanted}; fix it")
+    return value
 
 
 def convert_to_hostname(url: str) -> str:
@@ -176,7 +187,7 @@ def helper_get(
     if output is None:
         return None
     try:
-        data = json.loads(output)
+        data = boundedjson.loads(output)
     except ValueError:
         raise CredentialHelperError(f"{program} printed something that is not JSON for {server_url}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Secret"), str) or not isinstance(data.get("Username"), str):
@@ -196,7 +207,7 @@ def helper_list(
     program = HELPER_PREFIX + name
     output = _run_helper(name, "list", "", env=env, timeout=timeout, not_found_ok=False) or "{}"
     try:
-        data = json.loads(output)
+        data = boundedjson.loads(output)
     except ValueError:
         raise CredentialHelperError(f"{program} list printed something that is not JSON") from None
     if not isinstance(data, dict):
@@ -212,33 +223,80 @@ def _run_helper(
     if executable is None:
         raise CredentialHelperError(f"{program} is not on PATH (Docker's config names it as a credential helper)")
     try:
-        done = subprocess.run(
-            [executable, action],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            env=dict(env),
+        process = subprocess.Popen(
+            [executable, action], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env)
         )
-    except subprocess.TimeoutExpired:
-        raise CredentialHelperError(f"{program} {action} did not answer within {timeout:g} s") from None
     except OSError as exc:
         raise CredentialHelperError(f"can't run {program}: {exc.strerror or exc}") from None
-    if done.returncode == 0:
-        return done.stdout
-    said = " ".join((done.stdout.strip() or done.stderr.strip()).split())
+    try:
+        out, err = _capture(process, stdin.encode(), timeout, HELPER_OUTPUT_BYTES)
+    except subprocess.TimeoutExpired:
+        raise CredentialHelperError(f"{program} {action} did not answer within {timeout:g} s") from None
+    except _TooMuchOutput:
+        raise CredentialHelperError(
+            f"{program} {action} printed more than {describe_bytes(HELPER_OUTPUT_BYTES)}; stopped it"
+        ) from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stdout, stderr = (data.decode("utf-8", "replace") for data in (out, err))
+    if process.returncode == 0:
+        return stdout
+    said = " ".join((stdout.strip() or stderr.strip()).split())
     if not_found_ok and "credentials not found" in said.lower():
         return None
     # A failing helper prints an error, not a secret; but never echo anything shaped like its
-    # JSON answer, and keep the rest short.
+    # JSON answer, and show the rest as one short, terminal-safe line.
     if said.startswith("{") or '"Secret"' in said:
         said = "(output not shown)"
-    said = said if len(said) <= 160 else said[:159] + "…"
+    said = terminal_safe(said, limit=160)
     raise CredentialHelperError(
-        f"{program} {action} failed (exit {done.returncode})" + (f": {said}" if said else "")
+        f"{program} {action} failed (exit {process.returncode})" + (f": {said}" if said else "")
     )
+
+
+class _TooMuchOutput(Exception):
+    pass
+
+
+def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -> tuple[bytes, bytes]:
+    """Feed `data` to `process` and collect its stdout and stderr, each read as it comes and at
+    most `cap` bytes: past that the process is killed. Raises TimeoutExpired / _TooMuchOutput."""
+    deadline = time.monotonic() + timeout
+    overflow = threading.Event()
+    outputs: list[bytes] = [b"", b""]
+
+    def drain(stream, slot: int) -> None:
+        buffer = bytearray()
+        while chunk := stream.read1(64 * 1024):
+            buffer += chunk
+            if len(buffer) > cap:
+                overflow.set()
+                process.kill()
+                break
+        outputs[slot] = bytes(buffer)
+
+    readers = [threading.Thread(target=drain, args=(stream, slot), daemon=True)
+               for slot, stream in enumerate((process.stdout, process.stderr))]
+    for reader in readers:
+        reader.start()
+    try:
+        process.stdin.write(data)
+        process.stdin.close()
+    except OSError:  # it exited or closed stdin without reading: its output says why
+        pass
+    for reader in readers:
+        reader.join(max(0.0, deadline - time.monotonic()))
+    for reader, stream in zip(readers, (process.stdout, process.stderr)):
+        if not reader.is_alive():  # one still reading holds the stream: a child of the helper has it
+            stream.close()
+    if overflow.is_set():
+        raise _TooMuchOutput
+    if any(reader.is_alive() for reader in readers):
+        raise subprocess.TimeoutExpired(process.args, timeout)
+    process.wait(max(0.0, deadline - time.monotonic()))
+    return outputs[0], outputs[1]
 
 
 # ---------------------------------------------------------------- listing
@@ -257,13 +315,15 @@ def docker_known_registries(
     include_helper_list: bool = True,
     timeout: float = HELPER_TIMEOUT,
     notes: list[str] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[DockerKnownRegistry]:
     """Registries docker's config knows: `auths` keys, `credHelpers` keys, and (if asked) what
-    the `credsStore` helper lists. Failures become notes, so a start screen still opens."""
+    the `credsStore` helper lists. Failures become notes (a file that can't be used: a warning,
+    when `warnings` is given), so a start screen still opens."""
     try:
         config = load_docker_config(env)
     except DockerConfigError as exc:
-        _note(notes, str(exc))
+        report_unusable(str(exc), notes, warnings)
         return []
     if config is None:
         return []

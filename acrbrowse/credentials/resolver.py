@@ -18,6 +18,7 @@ from acrbrowse.credentials.docker_config import (
     docker_known_registries,
 )
 from acrbrowse.credentials.errors import (
+    CredentialHelperError,
     DockerConfigError,
     IncompleteCredential,
     KeyringEntryCorrupt,
@@ -25,6 +26,7 @@ from acrbrowse.credentials.errors import (
     SettingsError,
 )
 from acrbrowse.credentials.keyring_store import KeyringBackend, load_credential
+from acrbrowse.credentials.localfile import report_unusable
 from acrbrowse.credentials.settings import Settings
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.reference import normalize_registry
@@ -44,6 +46,7 @@ def resolve(
     password: Secret | None = None,
     env: Mapping[str, str] = os.environ,
     notes: list[str] | None = None,
+    warnings: list[str] | None = None,
     keyring_backend: KeyringBackend | None = None,
     settings: Settings | None = None,
     helper_timeout: float = HELPER_TIMEOUT,
@@ -53,9 +56,9 @@ def resolve(
     `username` without `password` narrows the search to that user. The keyring is asked only
     about registries that `acrbrowse login` stored (the settings index) or for an explicit
     username, so browsing a public registry never pops an unlock prompt. Skipped sources add a
-    line to `notes`. Raises IncompleteCredential for a password without a username or an empty
-    one, and
-    InvalidReference for a registry name that isn't one.
+    line to `notes`; a settings or Docker config file that can't be used adds one to `warnings`
+    when that is given (else to `notes`). Raises IncompleteCredential for a password without a
+    username or an empty one, and InvalidReference for a registry name that isn't one.
     """
     registry = normalize_registry(registry)
     if password is not None:
@@ -83,7 +86,7 @@ def resolve(
         try:
             stored = settings.stored_login(registry)
         except SettingsError as exc:
-            _note(notes, f"keyring skipped: {exc}")
+            report_unusable(str(exc), notes, warnings)
             stored = None
         keyring_username = stored.username if stored else None
     if keyring_username is not None:
@@ -100,8 +103,10 @@ def resolve(
 
     try:
         credential = docker_credential(registry, env=env, timeout=helper_timeout)
-    except DockerConfigError as exc:
+    except CredentialHelperError as exc:
         _note(notes, f"docker config skipped: {exc}")
+    except DockerConfigError as exc:
+        report_unusable(str(exc), notes, warnings)
     else:
         if credential is not None:
             if username is None or credential.username == username:
@@ -126,6 +131,7 @@ def known_registries(
     env: Mapping[str, str] = os.environ,
     *,
     notes: list[str] | None = None,
+    warnings: list[str] | None = None,
     settings: Settings | None = None,
     include_helper_list: bool = True,
     helper_timeout: float = HELPER_TIMEOUT,
@@ -148,14 +154,14 @@ def known_registries(
         recent = settings.recent_registries()
         logins = settings.stored_logins()
     except SettingsError as exc:
-        _note(notes, str(exc))
+        report_unusable(str(exc), notes, warnings)
         recent, logins = [], {}
     for registry in recent:
         add(registry, SOURCE_RECENT, None)
     for registry in sorted(logins):
         add(registry, SOURCE_KEYRING, logins[registry].username)
     for entry in docker_known_registries(
-        env, include_helper_list=include_helper_list, timeout=helper_timeout, notes=notes
+        env, include_helper_list=include_helper_list, timeout=helper_timeout, notes=notes, warnings=warnings
     ):
         add(entry.registry, entry.source, entry.username)
     return list(found.values())

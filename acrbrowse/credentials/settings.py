@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from acrbrowse.credentials.errors import SettingsError
+from acrbrowse.credentials.localfile import LocalFileError, read_json_object
 from acrbrowse.locations import config_file
 from acrbrowse.registry.credential import CredentialKind
 from acrbrowse.registry.reference import normalize_registry
@@ -49,7 +50,7 @@ class Settings:
 
     def stored_logins(self) -> dict[str, StoredLogin]:
         logins: dict[str, StoredLogin] = {}
-        for registry, entry in _section(self._read(), _LOGINS, dict).items():
+        for registry, entry in _section(self.document(), _LOGINS, dict).items():
             if isinstance(entry, dict) and isinstance(entry.get("username"), str) and entry["username"]:
                 kind = entry.get("kind") if entry.get("kind") in ("password", "identity_token") else "password"
                 logins[registry] = StoredLogin(registry, entry["username"], kind)
@@ -76,7 +77,7 @@ class Settings:
     # -- recent registries, most recent first
 
     def recent_registries(self) -> list[str]:
-        return [r for r in _section(self._read(), _RECENT, list) if isinstance(r, str)]
+        return [r for r in _section(self.document(), _RECENT, list) if isinstance(r, str)]
 
     def record_recent_registry(self, registry: str) -> None:
         registry = normalize_registry(registry)
@@ -89,7 +90,7 @@ class Settings:
     # -- repositories visited, per registry, most recent first
 
     def visited_repositories(self, registry: str) -> list[str]:
-        visited = _section(self._read(), _VISITED, dict).get(normalize_registry(registry))
+        visited = _section(self.document(), _VISITED, dict).get(normalize_registry(registry))
         return [r for r in visited if isinstance(r, str)] if isinstance(visited, list) else []
 
     def record_visited_repository(self, registry: str, repository: str) -> None:
@@ -108,25 +109,17 @@ class Settings:
 
     # -- the file
 
-    def _read(self) -> dict[str, Any]:
+    def document(self) -> dict[str, Any]:
+        """The whole file as a dict ({} when there is none). Raises SettingsError, one line,
+        when it is unreadable, not UTF-8, not a JSON object, too deep, too big or not a file."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise SettingsError(f"can't read {self.path}: {exc.strerror or exc}") from None
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f" (line {line})" if line else ""
-            raise SettingsError(f"{self.path} is not valid JSON{where}; fix or delete it") from None
-        if not isinstance(doc, dict):
-            raise SettingsError(f"{self.path} should hold a JSON object; fix or delete it")
-        return doc
+            doc = read_json_object(self.path)
+        except LocalFileError as exc:
+            raise SettingsError(f"{exc}; fix or delete it") from None
+        return doc if doc is not None else {}
 
     def _update(self, change: Any) -> None:
-        doc = self._read()
+        doc = self.document()
         change(doc)
         doc["version"] = FORMAT_VERSION
         write_json_atomically(self.path, doc)

@@ -33,18 +33,27 @@ with open(here / (name + ".log"), "a") as log:
     log.write(json.dumps({{"action": action, "stdin": request}}) + "\\n")
 if store.get("sleep"):
     time.sleep(store["sleep"])
+if store.get("flood"):  # that many bytes on stdout (or stderr), made as they are written
+    out = sys.stderr.buffer if store.get("flood_stderr") else sys.stdout.buffer
+    chunk = b'{{"Username": "' + b"x" * (1024 * 1024 - 15)
+    for _ in range(store["flood"] // len(chunk)):
+        out.write(chunk)
+    sys.exit(3 if store.get("flood_stderr") else 0)
+if store.get("stderr"):
+    sys.stderr.write(store["stderr"])
+    sys.exit(3)
 if store.get("fail"):
     print(store["fail"])
     sys.exit(3)
+if store.get("garbage"):
+    print(store["garbage"])
+    sys.exit(0)
 if action == "list":
     print(json.dumps({{url: entry[0] for url, entry in store["credentials"].items()}}))
     sys.exit(0)
 if action != "get":
     print("unknown action", action, file=sys.stderr)
     sys.exit(2)
-if store.get("garbage"):
-    print(store["garbage"])
-    sys.exit(0)
 entry = store["credentials"].get(request.strip())
 if entry is None:
     print("credentials not found in native keychain")
@@ -95,7 +104,9 @@ class Sandbox:
 
     def install_helper(self, name: str, credentials: dict[str, tuple[str, str]] | None = None, **options) -> Helper:
         """docker-credential-NAME answering `get` from {server URL: (username, secret)}.
-        Options: sleep=seconds, fail="message" (exit 3), garbage="stdout" (exit 0)."""
+        Options: sleep=seconds, fail="message" (exit 3), garbage="stdout" (exit 0),
+        stderr="message" (exit 3), flood=bytes on stdout (exit 0; on stderr and exit 3 with
+        flood_stderr=True)."""
         path = self.bin_dir / f"docker-credential-{name}"
         path.write_text(_HELPER_SCRIPT.format(python=sys.executable))
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -264,3 +264,92 @@ def test_known_registries_survive_a_broken_helper_and_file(sandbox):
     notes.clear()
     assert docker_known_registries(notes=notes) == []
     assert "not valid JSON" in notes[0]
+
+
+# ---------------------------------------------------------------- hostile or broken local state
+
+
+@pytest.mark.parametrize(
+    ("doc", "says"),
+    [
+        ({"auths": ["x"]}, "'auths' should be a JSON object"),
+        ({"credHelpers": "acrtest"}, "'credHelpers' should be a JSON object"),
+        ({"credsStore": {"name": "x"}}, "'credsStore' should be a string"),
+        ({"credsStore": "../../../bin/sh"}, "names a credential helper '../../../bin/sh' that is not a plain name"),
+        ({"credHelpers": {ACR: "x\x1b]52;c;aGk=\x07"}}, "that is not a plain name"),
+    ],
+)
+def test_a_config_of_the_wrong_shape_is_one_line(sandbox, doc, says):
+    path = sandbox.write_docker_config(doc)
+    with pytest.raises(DockerConfigError) as caught:
+        docker_credential(ACR)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and says in message and "\n" not in message
+    assert not isinstance(caught.value, CredentialHelperError)
+
+
+def test_entries_of_the_wrong_type_are_skipped(sandbox):
+    sandbox.write_docker_config({"auths": {ACR: 5, "other.io": {"auth": 7, "username": ["u"]}}, "credHelpers": {"x.io": 3}})
+    assert docker_credential(ACR) is None
+    assert docker_credential("other.io") is None
+    assert docker_credential("x.io") is None
+
+
+def test_a_non_utf8_config_is_one_line(sandbox):
+    sandbox.docker_dir.joinpath("config.json").write_bytes(b'{"auths": {"\xff\x1b[2J": {}}}')
+    with pytest.raises(DockerConfigError, match=r"config.json is not UTF-8 text; fix or delete it$"):
+        docker_credential(ACR)
+
+
+def test_helper_stderr_is_one_escaped_line(sandbox):
+    sandbox.install_helper("acrtest", stderr="bad\x1b]52;c;UFdORUQK\x07 news\n\u202eevil\r\nmore")
+    sandbox.write_docker_config({"credsStore": "acrtest"})
+    with pytest.raises(CredentialHelperError) as caught:
+        docker_credential(ACR)
+    assert str(caught.value) == (
+        "docker-credential-acrtest get failed (exit 3): bad\\x1b]52;c;UFdORUQK\\x07 news \\u202eevil more"
+    )
+
+
+def test_long_helper_stderr_is_cut(sandbox):
+    sandbox.install_helper("acrtest", stderr="e" * 5000)
+    sandbox.write_docker_config({"credsStore": "acrtest"})
+    with pytest.raises(CredentialHelperError) as caught:
+        docker_credential(ACR)
+    assert len(str(caught.value)) < 250 and str(caught.value).endswith("…")
+
+
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_helper_printing_300_mb_is_stopped_at_the_cap(sandbox, stream):
+    helper = sandbox.install_helper("acrtest", flood=300 * 1024 * 1024, flood_stderr=stream == "stderr")
+    sandbox.write_docker_config({"credsStore": "acrtest"})
+    with pytest.raises(CredentialHelperError, match=r"^docker-credential-acrtest get printed more than 1 MiB; stopped it$"):
+        docker_credential(ACR, timeout=30)
+    assert helper.requests() == [{"action": "get", "stdin": ACR}]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"Username": 5, "Secret": "s"}',
+        '{"Username": "u", "Secret": ["s"]}',
+        '["u", "s"]',
+        '"u:s"',
+        "[" * 100_000 + "]" * 100_000,
+        '{"Username": "u", "Secret": ' + "1" * 5000 + "}",
+    ],
+    ids=["username-int", "secret-list", "array", "string", "deep", "huge-int"],
+)
+def test_helper_json_of_the_wrong_shape_is_one_line(sandbox, answer):
+    sandbox.install_helper("acrtest", garbage=answer)
+    sandbox.write_docker_config({"credsStore": "acrtest"})
+    with pytest.raises(CredentialHelperError) as caught:
+        docker_credential(ACR)
+    message = str(caught.value)
+    assert message.startswith("docker-credential-acrtest ") and "\n" not in message and len(message) < 200
+
+
+def test_helper_list_of_the_wrong_shape(sandbox):
+    sandbox.install_helper("store", garbage="[1, 2]")
+    with pytest.raises(CredentialHelperError, match="list did not print a JSON object"):
+        helper_list("store")

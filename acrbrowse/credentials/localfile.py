@@ -1,0 +1,100 @@
+"""Reading a small JSON file kept on this machine: acrbrowse's config.json, Docker's config.json.
+
+Such a file can be anything: not UTF-8, nested 100,000 deep, a gigabyte, a FIFO nobody writes
+to, a symlink to /dev/zero. Only a regular file of at most SETTINGS_FILE_BYTES is read, and every
+way it can be wrong is one LocalFileError line that says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from acrbrowse import boundedjson
+from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES
+
+# Non-blocking, so opening a FIFO with no writer returns at once (and is then refused by fstat).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+class LocalFileError(Exception):
+    """`problem` is a phrase about the file ("is not UTF-8 text"); str() is path + problem."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path, self.problem = path, problem
+        super().__init__(f"{path} {problem}")
+
+
+def report_unusable(text: str, notes: list[str] | None, warnings: list[str] | None) -> None:
+    """A local file acrbrowse goes on without: a warning when the caller collects them (the CLI
+    prints every one), else a note like any other skipped source."""
+    target = warnings if warnings is not None else notes
+    if target is not None:
+        target.append(f"{text} (going on without it)" if warnings is not None else text)
+
+
+def read_json_object(path: Path, cap: int = SETTINGS_FILE_BYTES) -> dict[str, Any] | None:
+    """The JSON object in `path`; None when there is no file; {} when it is empty."""
+    raw = read_regular_file(path, cap)
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LocalFileError(path, "is not UTF-8 text") from None
+    if not text.strip():
+        return {}
+    try:
+        doc = boundedjson.loads(text)
+    except boundedjson.JSONTooDeep:
+        raise LocalFileError(path, f"is nested deeper than {JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        # Not str(exc): the document may hold secrets (Docker's inline auths).
+        line = getattr(exc, "lineno", None)
+        raise LocalFileError(path, "is not valid JSON" + (f" (line {line})" if line else "")) from None
+    if not isinstance(doc, dict):
+        raise LocalFileError(path, "should hold a JSON object")
+    return doc
+
+
+def read_regular_file(path: Path, cap: int) -> bytes | None:
+    """The bytes of `path` if it is a regular file (symlinks followed) of at most `cap` bytes;
+    None when it does not exist."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LocalFileError(path, "is not a regular file")
+        raw = _read_at_most(fd, cap + 1)
+    except OSError as exc:
+        raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > cap:
+        raise LocalFileError(path, f"is larger than {describe_bytes(cap)}")
+    return raw
+
+
+def describe_bytes(size: int) -> str:
+    """1048576 -> "1 MiB", 65536 -> "64 KiB": how limits are named in messages."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(fd, min(left, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
