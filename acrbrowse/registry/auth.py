@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import math
+import re
 import time
 from dataclasses import dataclass
 from typing import AsyncGenerator
 
 import httpx
 
+from acrbrowse import boundedjson
+from acrbrowse.limits import TOKEN_ANSWER_BYTES
 from acrbrowse.registry.challenge import Challenge, parse_challenges, pick
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import (
@@ -27,10 +30,34 @@ from acrbrowse.registry.errors import (
     oci_error_summary,
     sign_in_required,
 )
+from acrbrowse.registry.reference import is_loopback_name
 
 ROUTE = "acrbrowse_route"  # request extension: which kind of request this is, e.g. "pull:aspnetapp"
 SCOPE = "acrbrowse_scope"  # request extension: the scope it needs, before any challenge said so
+BODY = "acrbrowse_body"  # request extension: (cap in bytes, what the body is) for a 2xx answer's body
+SENDS_SECRET = "acrbrowse_sends_secret"  # request extension: the origin a token request may go to
 DEFAULT_TOKEN_LIFETIME = 60.0  # seconds; the distribution spec's default when expires_in is absent
+MAX_TOKEN_LIFETIME = 24 * 3600.0  # a longer promise is not believed
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # a token travels in a header: visible ASCII only
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def http_url(text: str, what: str, *, base: httpx.URL | None = None) -> httpx.URL:
+    """An http(s) URL with a host and a usable port, or MalformedResponse (never httpx.InvalidURL).
+    A scheme other than http(s) is InsecureRequest: acrbrowse follows nothing else."""
+    try:
+        url = base.join(text) if base is not None else httpx.URL(text)
+        port = url.port
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise MalformedResponse(f"{what} is not a usable URL: {text[:100]!r}") from None
+    if url.scheme not in ("https", "http"):
+        raise InsecureRequest(f"{what} is not HTTP(S): {url.scheme[:20]!r}")
+    if not url.host or (port is not None and not 0 < port < 65536):
+        raise MalformedResponse(f"{what} is not a usable URL: {text[:100]!r}")
+    return url
 
 
 @dataclass
@@ -60,20 +87,32 @@ def jwt_expiry(token: str) -> float | None:
     if len(parts) != 3:
         return None
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, UnicodeDecodeError):
+        payload = boundedjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:  # bad base64, not UTF-8, not JSON, nested too deep
         return None
     exp = payload.get("exp") if isinstance(payload, dict) else None
-    return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+    return _finite(exp)
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else (bool, nan, inf, 400 digits)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.copysign(math.inf, value)
+    return number if math.isfinite(number) else None
 
 
 def token_lifetime(body: dict, token: str, now_wall: float) -> float:
+    """Seconds a token may be used: expires_in, else the JWT's exp, else 60 s; never over 24 h."""
     expires_in = body.get("expires_in")
     if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
-        return float(expires_in)
+        return float(min(expires_in, MAX_TOKEN_LIFETIME))  # min, not float(): 400 digits overflow a float
     exp = jwt_expiry(token)
     if exp is not None:
-        return max(0.0, exp - now_wall)
+        return min(MAX_TOKEN_LIFETIME, max(0.0, exp - now_wall))
     return DEFAULT_TOKEN_LIFETIME
 
 
@@ -82,25 +121,40 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
+        from email.utils import parsedate_to_datetime
 
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def realm_may_see_secret(realm: httpx.URL, registry_loopback: bool) -> bool:
+    """A password or refresh token goes over HTTPS, or over plain HTTP between loopback ends only."""
+    return realm.scheme == "https" or (registry_loopback and is_loopback_name(realm.host))
+
+
+async def guard_secret_redirect(request: httpx.Request) -> None:
+    """Request hook: a token request that carries a secret in its body (a POSTed refresh token, which
+    a 307 would re-send) never follows a redirect to another origin. httpx already drops the
+    Authorization header when a redirect leaves the origin."""
+    allowed = request.extensions.get(SENDS_SECRET)
+    if allowed is not None and origin(request.url) != allowed and request.method == "POST":
+        raise InsecureRequest(f"a token service redirected a credential to another host ({request.url.host}); "
+                              "refusing to send it there")
 
 
 class RegistryAuth(httpx.Auth):
-    def __init__(self, registry: str, credential: Credential | None, *, plain_http_loopback: bool,
+    def __init__(self, registry: str, credential: Credential | None, *, loopback: bool,
                  known_challenge: Challenge | None = None) -> None:
         self.registry = registry
         self.credential = credential
-        # A token realm over plain HTTP may see credentials only when the registry itself is
-        # a plain-HTTP loopback one (a local test registry); never for a remote registry.
-        self._plain_http_loopback = plain_http_loopback
+        # A token realm over plain HTTP may see credentials only when it and the registry are both
+        # on loopback (a local test registry); never for a remote registry or a remote realm.
+        self._loopback = loopback
         self.challenge: Challenge | None = known_challenge
         self._tokens: dict[tuple[str, ...], Token] = {}
         self._route_scopes: dict[str, tuple[str, ...]] = {}
@@ -140,7 +194,9 @@ class RegistryAuth(httpx.Auth):
             self._authorize_basic_up_front(request)
         sent = request.headers.get("Authorization")
         response = yield request
-        if response.status_code != 401:
+        if response.status_code != 401 or origin(response.url) != origin(request.url):
+            # A 401 from where a redirect led (blob storage on another host) is that host's own
+            # business: its challenge never gets the user's credential, nor replaces the registry's.
             return
         challenge = pick(parse_challenges(response.headers.get_list("www-authenticate")))
         if challenge is None:
@@ -153,6 +209,7 @@ class RegistryAuth(httpx.Auth):
             return
         if not challenge.realm:
             raise MalformedResponse(f"{self.registry} asked for a bearer token but named no realm")
+        http_url(challenge.realm, f"{self.registry}'s token service")  # refused before it is remembered
         self.challenge = challenge
         scopes = challenge.scopes or self._scopes_for(request)
         route = request.extensions.get(ROUTE)
@@ -171,30 +228,32 @@ class RegistryAuth(httpx.Auth):
         yield request
 
     def _token_request(self, challenge: Challenge, scopes: tuple[str, ...]) -> httpx.Request:
-        realm = httpx.URL(challenge.realm)
-        if realm.scheme not in ("https", "http"):
-            raise InsecureRequest(f"{self.registry} named a token service that is not HTTP(S): {realm.scheme}")
-        if self.credential and realm.scheme == "http" and not self._plain_http_loopback:
+        realm = http_url(challenge.realm or "", f"{self.registry}'s token service")
+        if self.credential and not realm_may_see_secret(realm, self._loopback):
             raise InsecureRequest(
                 f"{self.registry} wants credentials sent to a plain-HTTP token service ({realm.host}); "
                 "refusing to expose them"
             )
         self.token_requests += 1
         service = challenge.service or ""
+        extensions = {BODY: (TOKEN_ANSWER_BYTES, f"{self.registry}'s token service answer")}
+        if self.credential:
+            extensions[SENDS_SECRET] = origin(realm)
         if self.credential and self.credential.kind == "identity_token":
             form = {"grant_type": "refresh_token", "service": service, "client_id": "acrbrowse",
                     "refresh_token": self.credential.secret.reveal()}
             if scopes:
                 form["scope"] = " ".join(scopes)
-            return httpx.Request("POST", realm, data=form)
+            return httpx.Request("POST", realm, data=form, extensions=extensions)
         params = [("service", service)] if service else []
         params += [("scope", scope) for scope in scopes]
         headers = {"Authorization": basic_header(self.credential)} if self.credential else {}
-        return httpx.Request("GET", realm.copy_merge_params(params), headers=headers)
+        return httpx.Request("GET", realm.copy_merge_params(params), headers=headers, extensions=extensions)
 
     async def _read_token(self, response: httpx.Response) -> Token:
         # httpx reads bodies inside an auth flow only in its default async_auth_flow, which this
-        # class overrides: read the token service's answer here.
+        # class overrides: read the token service's answer here (the client's response hook caps it
+        # at TOKEN_ANSWER_BYTES, and an error body at ERROR_BODY_BYTES).
         await response.aread()
         status = response.status_code
         if status in (401, 403):
@@ -211,12 +270,15 @@ class RegistryAuth(httpx.Auth):
                 f"{self.registry}'s token service answered {status}" + (f" ({detail})" if detail else "")
             )
         try:
-            body = response.json()
-        except (ValueError, UnicodeDecodeError):
+            body = boundedjson.loads(response.content)
+        except ValueError:
             body = None
         value = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise MalformedResponse(f"{self.registry}'s token service answered without a token")
+        if not _HEADER_SAFE.fullmatch(value):
+            raise MalformedResponse(f"{self.registry}'s token service answered a token that cannot be sent "
+                                    "(it holds spaces, control or non-ASCII characters)")
         lifetime = token_lifetime(body, value, time.time())
         margin = min(30.0, lifetime * 0.1)
         return Token(Secret(value), time.monotonic() + lifetime - margin)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterable
+
+from acrbrowse import boundedjson
 
 
 class RegistryError(Exception):
@@ -116,8 +117,8 @@ _CODE_TEXT = {
 def oci_errors(body: bytes) -> list[dict]:
     """The `errors` list of an OCI error body, or [] when the body is not one."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = boundedjson.loads(body)
+    except ValueError:  # not JSON, not UTF-8, or nested too deep
         return []
     errors = data.get("errors") if isinstance(data, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []

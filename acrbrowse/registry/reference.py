@@ -76,7 +76,16 @@ class Reference:
 
 
 def is_loopback_host(registry: str) -> bool:
-    host = split_host_port(registry)[0]
+    """For REGISTRY[:PORT] (IPv6 in brackets)."""
+    try:
+        host = split_host_port(registry)[0]
+    except ValueError:
+        return False
+    return is_loopback_name(host)
+
+
+def is_loopback_name(host: str) -> bool:
+    """For a bare host as in a URL's .host: localhost, 127.0.0.0/8, ::1."""
     if host == "localhost":  # not "foo.localhost": a name anyone's resolver may answer
         return True
     try:
@@ -97,39 +106,43 @@ def split_host_port(registry: str) -> tuple[str, int | None]:
 def normalize_registry(text: str) -> str:
     """Validate a registry host[:port] and fold Docker Hub's aliases to docker.io."""
     registry = text.strip()
+    if len(registry) > 300:  # a host name has at most 253 characters, a port 5, https:// 8
+        raise InvalidReference(f"{_shown(text)} is too long for a registry host name")
     if "://" in registry:
         scheme, _, registry = registry.partition("://")
         if scheme not in ("https", "http"):
-            raise InvalidReference(f"{text!r}: unknown scheme {scheme!r}; give the registry as HOST[:PORT]")
+            raise InvalidReference(f"{_shown(text)}: unknown scheme {_shown(scheme)}; give the registry as HOST[:PORT]")
         if scheme == "http":
-            raise InvalidReference(f"{text!r}: give the registry without http:// and add --plain-http")
+            raise InvalidReference(f"{_shown(text)}: give the registry without http:// and add --plain-http")
         registry = registry.rstrip("/")
     if not registry:
         raise InvalidReference("no registry given; try: acrbrowse myregistry.azurecr.io")
     if registry.endswith(":"):
-        raise InvalidReference(f"{text!r}: nothing after ':'; give a port or leave the ':' out")
+        raise InvalidReference(f"{_shown(text)}: nothing after ':'; give a port or leave the ':' out")
     host, _, port = registry.rpartition(":") if not registry.endswith("]") else (registry, "", "")
     if not host or (host.startswith("[") and not host.endswith("]")):
         host, port = registry, ""
-    if port and (not port.isdigit() or not 0 < int(port) < 65536):
-        raise InvalidReference(f"{text!r}: the port must be a number from 1 to 65535")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5 and 0 < int(port) < 65536):
+        raise InvalidReference(f"{_shown(text)}: the port must be a number from 1 to 65535")
     if host.startswith("["):
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            raise InvalidReference(f"{text!r}: not a valid IPv6 address") from None
+            raise InvalidReference(f"{_shown(text)}: not a valid IPv6 address") from None
     elif not _HOSTNAME_RE.fullmatch(host):
-        raise InvalidReference(f"{text!r} is not a registry host name; expected HOST[:PORT], e.g. myregistry.azurecr.io")
+        raise InvalidReference(f"{_shown(text)} is not a registry host name; expected HOST[:PORT], e.g. myregistry.azurecr.io")
     registry = host.lower() + (f":{port}" if port else "")
     return DOCKER_HUB if registry in _DOCKER_HUB_ALIASES else registry
 
 
 def validate_repository(name: str) -> str:
+    if not isinstance(name, str) or len(name) > 255:
+        raise InvalidReference(f"{_shown(name)} is not a valid repository name (at most 255 characters)")
     if name != name.lower() and _REPOSITORY_RE.fullmatch(name.lower()):
-        raise InvalidReference(f"repository {name!r}: repository names must be lowercase")
-    if not _REPOSITORY_RE.fullmatch(name) or len(name) > 255:
+        raise InvalidReference(f"repository {_shown(name)}: repository names must be lowercase")
+    if not _REPOSITORY_RE.fullmatch(name):
         raise InvalidReference(
-            f"{name!r} is not a valid repository name (lowercase letters, digits, '.', '_', '-', separated by '/')"
+            f"{_shown(name)} is not a valid repository name (lowercase letters, digits, '.', '_', '-', separated by '/')"
         )
     return name
 
@@ -143,19 +156,31 @@ def repository_in(registry: str, name: str) -> str:
 
 
 def validate_tag(tag: str) -> str:
-    if not _TAG_RE.fullmatch(tag):
-        raise InvalidReference(f"{tag!r} is not a valid tag (letters, digits, '_', '.', '-'; at most 128)")
+    if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
+        raise InvalidReference(f"{_shown(tag)} is not a valid tag (letters, digits, '_', '.', '-'; at most 128)")
     return tag
 
 
 def validate_digest(digest: str) -> str:
+    """An OCI digest with sha256 (64 lowercase hex digits) or sha512 (128); others are refused."""
+    if not isinstance(digest, str):
+        raise InvalidReference(f"{_shown(digest)} is not a digest; expected sha256:<64 hex digits>")
     match = _DIGEST_RE.fullmatch(digest)
     if not match:
-        raise InvalidReference(f"{digest!r} is not a digest; expected sha256:<64 hex digits>")
+        raise InvalidReference(f"{_shown(digest)} is not a digest; expected sha256:<64 hex digits>")
     expected = _DIGEST_HEX_LENGTH.get(match["algorithm"])
-    if expected and not re.fullmatch(rf"[0-9a-f]{{{expected}}}", match["hex"]):
-        raise InvalidReference(f"{digest!r}: a {match['algorithm']} digest has {expected} lowercase hex digits")
+    if expected is None:
+        raise InvalidReference(f"{_shown(digest)}: unsupported digest algorithm {_shown(match['algorithm'])}; "
+                               "acrbrowse accepts sha256 and sha512")
+    if not re.fullmatch(rf"[0-9a-f]{{{expected}}}", match["hex"]):
+        raise InvalidReference(f"{_shown(digest)}: a {match['algorithm']} digest has {expected} lowercase hex digits")
     return digest
+
+
+def _shown(value: object, limit: int = 100) -> str:
+    """repr of a value for an error message, shortened: a hostile one may be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _looks_like_registry(component: str) -> bool:
@@ -166,7 +191,7 @@ def parse_registry(text: str) -> Reference:
     """A bare registry, as for `acrbrowse repos REGISTRY`."""
     stripped = text.strip().rstrip("/")
     if "/" in stripped.partition("://")[2] or ("://" not in stripped and "/" in stripped):
-        raise InvalidReference(f"{text!r}: expected a registry (HOST[:PORT]), not a repository")
+        raise InvalidReference(f"{_shown(text)}: expected a registry (HOST[:PORT]), not a repository")
     return Reference(normalize_registry(stripped))
 
 
@@ -178,9 +203,9 @@ def parse_reference(text: str) -> Reference:
     if "://" in raw:
         scheme, _, rest = raw.partition("://")
         if scheme.lower() == "http":
-            raise InvalidReference(f"{text!r}: give the registry without http:// and add --plain-http")
+            raise InvalidReference(f"{_shown(text)}: give the registry without http:// and add --plain-http")
         if scheme.lower() != "https":
-            raise InvalidReference(f"{text!r}: unknown scheme {scheme!r}; give the registry as HOST[:PORT]")
+            raise InvalidReference(f"{_shown(text)}: unknown scheme {_shown(scheme)}; give the registry as HOST[:PORT]")
         raw = rest.rstrip("/")
     name, at, digest = raw.partition("@")
     first, slash, rest = name.partition("/")
@@ -195,11 +220,11 @@ def parse_reference(text: str) -> Reference:
     if colon > path.rfind("/"):
         repository, tag = path[:colon], path[colon + 1:]
         if not tag:
-            raise InvalidReference(f"{text!r}: nothing after ':'; give a tag or leave the ':' out")
+            raise InvalidReference(f"{_shown(text)}: nothing after ':'; give a tag or leave the ':' out")
     if not repository:
-        raise InvalidReference(f"{text!r}: no repository; expected REGISTRY/REPO[:TAG]")
+        raise InvalidReference(f"{_shown(text)}: no repository; expected REGISTRY/REPO[:TAG]")
     if at and not digest:
-        raise InvalidReference(f"{text!r}: nothing after '@'; give a digest like sha256:...")
+        raise InvalidReference(f"{_shown(text)}: nothing after '@'; give a digest like sha256:...")
     if registry == DOCKER_HUB and "/" not in repository:
         repository = f"library/{repository}"
     return Reference(

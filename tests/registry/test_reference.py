@@ -11,6 +11,8 @@ from acrbrowse.registry.reference import (
     parse_reference,
     parse_registry,
     validate_digest,
+    validate_repository,
+    validate_tag,
 )
 
 SHA256 = "sha256:" + "0123456789abcdef" * 4
@@ -196,9 +198,32 @@ def test_is_loopback(registry, loopback):
     assert Reference(registry).is_loopback is loopback
 
 
-def test_validate_digest_allows_other_algorithms_by_grammar():
-    assert validate_digest("sha384:" + "a" * 96) == "sha384:" + "a" * 96
+def test_validate_digest_accepts_sha256_and_sha512_only():
     assert validate_digest(SHA512) == SHA512
+    assert validate_digest("sha256:" + "a" * 64) == "sha256:" + "a" * 64
+    for digest in ("sha384:" + "a" * 96, "md5:" + "a" * 32, "shake_128:" + "a" * 64, "blake3:" + "a" * 64):
+        with pytest.raises(InvalidReference, match="unsupported digest algorithm"):
+            validate_digest(digest)
+
+
+def test_invalid_names_give_short_errors():
+    huge = "A" * 5_000_000
+    for check in (validate_digest, validate_tag, validate_repository, parse_reference, parse_registry):
+        with pytest.raises(InvalidReference) as caught:
+            check(huge)
+        assert len(str(caught.value)) < 300
+    for value in (None, 5, b"sha256:"):
+        for check in (validate_digest, validate_tag, validate_repository):
+            with pytest.raises(InvalidReference):
+                check(value)
+
+
+@pytest.mark.parametrize("registry", ["reg.io:\uff15000", "reg.io:\u00b2", "reg.io:" + "9" * 200, "[::1]:abc"],
+                         ids=["fullwidth", "superscript", "200 digits", "ipv6 abc"])
+def test_odd_ports_are_invalid_references(registry):
+    with pytest.raises(InvalidReference, match="port"):
+        parse_registry(registry)
+    assert is_loopback_host(registry) in (True, False)
 
 
 def test_repository_in_completes_docker_hub_official_images():
