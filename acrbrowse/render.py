@@ -1,17 +1,36 @@
-"""Text and JSON renderings of a manifest tree, for the CLI."""
+"""Text and JSON renderings of a manifest tree, for the CLI.
+
+Text is for a terminal: every line passes present.safe.terminal_safe, and so do the labels the UI
+takes from here (node_label, layer_note, layer_label; escaping twice changes nothing). JSON stays
+exact: json.dumps escapes control characters itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.models import Descriptor, ImageIndex, ImageManifest, LegacyManifest
 from acrbrowse.registry.walk import ImageNode, ManifestTree
 from acrbrowse.units import human_size, short_digest
 
 
+LABEL_LIMIT = 200  # characters of one registry string in a label (an annotation can be megabytes)
+
+
+def _bounded(text: str) -> str:
+    # Cutting first gives the same result (an escape is never shorter than what it escapes) without
+    # escaping megabytes to show 200 characters.
+    return terminal_safe(text[: LABEL_LIMIT + 1], LABEL_LIMIT)
+
+
 def node_label(node: ImageNode, index: ImageIndex | None = None) -> str:
-    """linux/arm64/v8 · 'attestation for linux/amd64' · the artifact type."""
+    """linux/arm64/v8 · 'attestation for linux/amd64' · the artifact type; terminal-safe."""
+    return _bounded(_node_label(node, index))
+
+
+def _node_label(node: ImageNode, index: ImageIndex | None) -> str:
     descriptor = node.descriptor
     if descriptor.is_attestation:
         target = descriptor.attests
@@ -32,14 +51,18 @@ def _artifact_label(image: ImageManifest) -> str:
 
 
 def _platform_of(index: ImageIndex, digest: str) -> str | None:
-    for entry in index.manifests:
-        if entry.digest == digest and entry.platform is not None:
-            return entry.platform.label
-    return None
+    platform = index.platform_by_digest.get(digest)
+    return platform.label if platform is not None else None
 
 
 def layer_note(layer: Descriptor) -> str | None:
-    """What sets a layer apart, if anything: its in-toto predicate, being foreign, an unusual type."""
+    """What sets a layer apart, if anything: its in-toto predicate, being foreign, an unusual type;
+    terminal-safe."""
+    note = _layer_note(layer)
+    return None if note is None else _bounded(note)
+
+
+def _layer_note(layer: Descriptor) -> str | None:
     predicate = layer.annotations.get(mt.IN_TOTO_PREDICATE_ANNOTATION)
     if predicate:
         return predicate
@@ -55,8 +78,9 @@ def layer_count(count: int) -> str:
 
 
 def layer_label(position: int, layer: Descriptor) -> str:
+    """'layer 2  sha256:…  1.5 kB  note'; terminal-safe."""
     note = layer_note(layer)
-    return f"layer {position}  {layer.digest}  {human_size(layer.size)}" + (f"  {note}" if note else "")
+    return terminal_safe(f"layer {position}  {layer.digest}  {human_size(layer.size)}" + (f"  {note}" if note else ""))
 
 
 def _image_lines(image: ImageManifest) -> list[str]:
@@ -92,20 +116,27 @@ def _branch(lines: list[str], items: list[tuple[str, list]], prefix: str = "") -
         _branch(lines, nested, prefix + ("    " if last else "│   "))
 
 
+def _entry_item(node: ImageNode, position: int, first: int, index: ImageIndex) -> tuple[str, list]:
+    """An entry whose digest an earlier entry has points there instead of repeating its layers
+    (an index of 4,096 copies of one big manifest would otherwise print 4,096 layer lists)."""
+    children = _node_children(node) if first == position else [f"same manifest as entry {first}"]
+    return f"{node_label(node, index)}  {node.descriptor.digest}", children
+
+
 def render_text(tree: ManifestTree) -> str:
+    """The tree drawn with box characters, every line terminal-safe."""
     root = tree.root
     lines = [str(tree.reference), f"{root.digest}  {mt.describe(root.media_type)}"]
     if isinstance(root, ImageIndex):
         lines[-1] += f", {len(root.platforms)} platform{'s' * (len(root.platforms) != 1)}"
-        platforms = [n for n in tree.nodes if not n.descriptor.is_attestation]
-        attestations = [n for n in tree.nodes if n.descriptor.is_attestation]
-        items: list[tuple[str, list]] = [
-            (f"{node_label(n, root)}  {n.descriptor.digest}", _node_children(n)) for n in platforms
-        ]
+        first_of: dict[str, int] = {}
+        entries = [(n, i, first_of.setdefault(n.descriptor.digest, i)) for i, n in enumerate(tree.nodes, 1)]
+        items = [_entry_item(n, i, first, root) for n, i, first in entries if not n.descriptor.is_attestation]
+        attestations = [_entry_item(n, i, first, root) for n, i, first in entries if n.descriptor.is_attestation]
         if attestations:
-            items.append((f"attestations ({len(attestations)})", [
-                (f"{node_label(n, root)}  {n.descriptor.digest}", _node_children(n)) for n in attestations
-            ]))
+            items.append((f"attestations ({len(attestations)})", attestations))
+        if len(root.manifests) > len(tree.nodes):
+            items.append((f"… {len(root.manifests) - len(tree.nodes):,} more entries, not read", []))
         _branch(lines, items)
     else:
         node = tree.nodes[0]
@@ -114,7 +145,7 @@ def render_text(tree: ManifestTree) -> str:
         if isinstance(root, ImageManifest) and root.subject is not None:
             lines.append(f"refers to {root.subject.digest}")
         _branch(lines, [(c, []) for c in _node_children(node)])
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
 
 
 def _image_json(image: ImageManifest) -> dict[str, Any]:
@@ -132,11 +163,13 @@ def _image_json(image: ImageManifest) -> dict[str, Any]:
     return out
 
 
-def _node_json(node: ImageNode) -> dict[str, Any]:
+def _node_json(node: ImageNode, same_as: int | None = None) -> dict[str, Any]:
     out = node.descriptor.to_json()
     if node.descriptor.is_attestation:
         out["attestation"] = True
-    if node.error is not None:
+    if same_as is not None:
+        out["sameAs"] = same_as  # the position (from 0) of the entry with the same digest, shown in full there
+    elif node.error is not None:
         out["error"] = str(node.error)
     elif isinstance(node.manifest, ImageManifest):
         out.update(_image_json(node.manifest))
@@ -152,7 +185,13 @@ def render_json(tree: ManifestTree) -> dict[str, Any]:
     if isinstance(root, ImageIndex):
         if root.annotations:
             out["annotations"] = dict(root.annotations)
-        out["manifests"] = [_node_json(n) for n in tree.nodes]
+        first_seen: dict[str, int] = {}
+        out["manifests"] = []
+        for i, node in enumerate(tree.nodes):
+            first = first_seen.setdefault(node.descriptor.digest, i)
+            out["manifests"].append(_node_json(node, None if first == i else first))
+        if tree.truncated is not None:
+            out["truncated"] = str(tree.truncated)
     elif isinstance(root, ImageManifest):
         out.update(_image_json(root))
     else:

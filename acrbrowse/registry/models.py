@@ -13,7 +13,9 @@ Values stay exact, never escaped: --json prints them as they came; whatever show
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
@@ -30,7 +32,13 @@ def _refuse(where: str, name: str, must: str) -> MalformedResponse:
     return MalformedResponse(f"{where}: {name} must be {must}")
 
 
+# The common digests, matched in one step; anything else is judged by validate_digest, the authority.
+_PLAIN_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
 def _digest(value: Any, where: str, name: str = "digest") -> str:
+    if isinstance(value, str) and _PLAIN_DIGEST.fullmatch(value):
+        return value
     if value is None:
         raise MalformedResponse(f"{where}: {name} is missing")
     if not isinstance(value, str):
@@ -253,6 +261,16 @@ class ImageIndex(_ManifestBase):
     @property
     def attestations(self) -> tuple[Descriptor, ...]:
         return tuple(d for d in self.manifests if d.is_attestation)
+
+    @cached_property
+    def platform_by_digest(self) -> Mapping[str, Platform]:
+        """The platform of each entry that has one, by digest (the first entry wins): one lookup
+        per attestation instead of a scan of the whole index."""
+        out: dict[str, Platform] = {}
+        for entry in self.manifests:
+            if entry.platform is not None:
+                out.setdefault(entry.digest, entry.platform)
+        return MappingProxyType(out)
 
     @property
     def kind(self) -> str:

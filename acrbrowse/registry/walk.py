@@ -1,15 +1,21 @@
-"""Fetch a whole manifest tree at once: an index, its platform manifests and their configs, concurrently."""
+"""Fetch a whole manifest tree at once: an index, its platform manifests and their configs, concurrently.
+
+An index is untrusted: its children are fetched only by (validated) digest, each distinct digest
+once, at most limits.MAX_INDEX_CHILDREN of them, and only one level deep (a nested index is shown,
+not walked), so no index can make acrbrowse loop or fan out without bound.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 
+from acrbrowse.limits import MAX_INDEX_CHILDREN
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.registry.models import Descriptor, ImageConfig, ImageIndex, ImageManifest, Manifest
-from acrbrowse.registry.reference import Reference
+from acrbrowse.registry.reference import Reference, validate_digest
 
 DEFAULT_CONCURRENCY = 8
 
@@ -32,12 +38,20 @@ class ImageNode:
 class ManifestTree:
     reference: Reference
     root: Manifest
-    # For an index: one node per entry, in index order. For an image: one node, the image itself.
+    # For an index: one node per entry, in index order (the first MAX_INDEX_CHILDREN). For an image:
+    # one node, the image itself.
     nodes: list[ImageNode] = field(default_factory=list)
+    # Why the tree is incomplete although no fetch failed (an index past MAX_INDEX_CHILDREN).
+    truncated: RegistryError | None = None
 
     @property
     def errors(self) -> list[RegistryError]:
-        return [n.error for n in self.nodes if n.error is not None]
+        """Each error once (entries that share a digest share its error), the truncation last."""
+        out: list[RegistryError] = []
+        for node in self.nodes:
+            if node.error is not None and all(node.error is not seen for seen in out):
+                out.append(node.error)
+        return out + ([self.truncated] if self.truncated is not None else [])
 
 
 def wants_config(manifest: ImageManifest, descriptor: Descriptor) -> bool:
@@ -49,7 +63,7 @@ async def fill_node(client: RegistryClient, repository: str, node: ImageNode, *,
     """Fetch a node's manifest (unless known) and its image config; an error is kept on the node."""
     try:
         if node.manifest is None:
-            node.manifest = await client.get_manifest(repository, node.descriptor.digest)
+            node.manifest = await client.get_manifest(repository, validate_digest(node.descriptor.digest))
         image = node.image
         if with_config and image is not None and wants_config(image, node.descriptor):
             node.config = await client.get_config(repository, image.config)
@@ -58,22 +72,40 @@ async def fill_node(client: RegistryClient, repository: str, node: ImageNode, *,
     return node
 
 
+def index_nodes(index: ImageIndex) -> tuple[list[ImageNode], RegistryError | None]:
+    """One node per entry, up to MAX_INDEX_CHILDREN; past it, the error that says what was left out.
+    An entry naming the index itself gets the index (a nested index is not walked further)."""
+    entries = index.manifests[:MAX_INDEX_CHILDREN]
+    nodes = [ImageNode(d, manifest=index if d.digest == index.digest else None) for d in entries]
+    if len(index.manifests) <= MAX_INDEX_CHILDREN:
+        return nodes, None
+    return nodes, RegistryError(
+        f"index {index.digest[:19]}… lists {len(index.manifests):,} manifests; acrbrowse reads only the first "
+        f"{MAX_INDEX_CHILDREN:,}, and shows only those")
+
+
 async def walk(client: RegistryClient, reference: Reference, *, with_configs: bool = True,
                concurrency: int = DEFAULT_CONCURRENCY) -> ManifestTree:
-    """The manifest at `reference`, and for an index every entry's manifest and config, fetched concurrently."""
+    """The manifest at `reference`, and for an index its entries' manifests and configs, fetched
+    concurrently: each distinct digest once, the result shared by every entry that names it."""
     repository = reference.repository
     assert repository is not None
     root = await client.get_manifest(repository, reference.manifest_ref or "latest")
     tree = ManifestTree(reference, root)
     if isinstance(root, ImageIndex):
-        tree.nodes = [ImageNode(d) for d in root.manifests]
+        tree.nodes, tree.truncated = index_nodes(root)
     else:
         tree.nodes = [ImageNode(root.descriptor(), manifest=root)]
+    by_digest: dict[str, list[ImageNode]] = {}
+    for node in tree.nodes:
+        by_digest.setdefault(node.descriptor.digest, []).append(node)
     limit = asyncio.Semaphore(concurrency)
 
-    async def bounded(node: ImageNode) -> ImageNode:
+    async def fill_group(first: ImageNode, *others: ImageNode) -> None:
         async with limit:
-            return await fill_node(client, repository, node, with_config=with_configs)
+            await fill_node(client, repository, first, with_config=with_configs)
+        for other in others:
+            other.manifest, other.config, other.error = first.manifest, first.config, first.error
 
-    await asyncio.gather(*(bounded(n) for n in tree.nodes))
+    await asyncio.gather(*(fill_group(*group) for group in by_digest.values()))
     return tree
