@@ -9,6 +9,8 @@ def human_size(size: int) -> str:
     """Decimal units, as docker and the registries' portals show them: 1536 -> '1.5 kB'."""
     if size < 1000:
         return f"{size} B"
+    if size >= 10**21:  # a sum of hostile sizes: integer arithmetic, where a float would overflow
+        return f"{size // 10**15} PB"
     value = float(size)
     for unit in _UNITS[1:]:
         value /= 1000

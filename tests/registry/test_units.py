@@ -21,6 +21,9 @@ from acrbrowse.units import human_size, short_digest
         (5 * 10**12, "5.0 TB"),
         (7 * 10**15, "7.0 PB"),
         (3 * 10**18, "3000.0 PB"),  # the last unit has no ceiling
+        (2**63 - 1, "9223.4 PB"),  # the largest size a descriptor may have
+        (10**21, "1000000 PB"),
+        (10**400, "1" + "0" * 385 + " PB"),  # no OverflowError, however large a sum of sizes
     ],
 )
 def test_human_size(size, text):
