@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from acrbrowse import __version__
+from acrbrowse.present.safe import terminal_safe
 
 SUBCOMMANDS = ("repos", "tags", "tree", "login", "logout", "logins")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -19,6 +20,12 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """Bad usage found after parsing (exit 2)."""
+
+
+def say(text: object, kind: str = "") -> None:
+    """One line on stderr: `acrbrowse: [kind: ]text`, with `text` made terminal-safe (it may
+    hold what a registry, a helper or a local file said)."""
+    print(f"acrbrowse: {kind + ': ' if kind else ''}{terminal_safe(text)}", file=sys.stderr)
 
 
 def _connection_options() -> argparse.ArgumentParser:
@@ -121,12 +128,16 @@ def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
 
         password = Secret(getpass.getpass(f"Password for {args.username}@{registry}: "))
     username = args.username or (os.environ.get(ENV_USERNAME) if password else None)
-    credential = resolve(registry, username=username, password=password)
+    notes: list[str] = []
+    warnings: list[str] = []
+    credential = resolve(registry, username=username, password=password, notes=notes, warnings=warnings)
+    for warning in warnings:  # a broken local file: said always, once
+        say(warning, "warning")
     if args.verbose:
-        if credential is None:
-            print(f"acrbrowse: no credential for {registry}; trying anonymously", file=sys.stderr)
-        else:
-            print(f"acrbrowse: using {credential.username!r} for {registry} from {credential.source}", file=sys.stderr)
+        for note in notes:
+            say(note)
+        if credential is not None:
+            say(f"using {credential.username!r} for {registry} from {credential.source}")
     return credential
 
 
@@ -158,7 +169,8 @@ async def open_client(args: argparse.Namespace, reference, credential):
     memo = challenge_memo(args)
     client = RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
                             ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args),
-                            known_challenge=memo.get(reference.registry) if memo else None)
+                            known_challenge=memo.get(reference.registry) if memo else None,
+                            on_notice=say)
     try:
         yield client
     except BaseException:
@@ -189,7 +201,7 @@ async def _print_names(args: argparse.Namespace, pages, key: str, about: dict) -
         if args.json:
             names.extend(page)
         else:
-            sys.stdout.write("".join(f"{name}\n" for name in page))
+            sys.stdout.write("".join(f"{terminal_safe(name)}\n" for name in page))
             sys.stdout.flush()
     if args.json:
         print(json.dumps({**about, key: names}, indent=2))
@@ -226,7 +238,7 @@ async def cmd_tree(args: argparse.Namespace) -> int:
         tree = await walk(client, reference)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
     for error in tree.errors:
-        print(f"acrbrowse: error: {error}", file=sys.stderr)
+        say(error, "error")
     return EXIT_ERROR if tree.errors else EXIT_OK
 
 
@@ -261,10 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_ui_parser().parse_args(argv)
         return run_ui(args)
     except (UsageError, InvalidReference) as exc:
-        print(f"acrbrowse: usage error: {exc}", file=sys.stderr)
+        say(exc, "usage error")
         return EXIT_USAGE
     except (RegistryError, CredentialError) as exc:
-        print(f"acrbrowse: error: {exc}", file=sys.stderr)
+        say(exc, "error")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -273,11 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as exc:
-        print(f"acrbrowse: error: {exc.strerror or exc}", file=sys.stderr)
+        say(exc.strerror or exc, "error")
         return EXIT_ERROR
-    except Exception as exc:  # a bug: still one line, and the type to report it by
-        detail = " ".join(str(exc).split())[:200]
-        print(f"acrbrowse: internal error ({type(exc).__name__}: {detail}); please report it", file=sys.stderr)
+    except Exception as exc:  # a bug: one line here, the traceback (no locals, no secrets) in a file
+        from acrbrowse import crashlog
+
+        say(crashlog.one_line(exc, crashlog.record(exc)))
         return EXIT_ERROR
 
 

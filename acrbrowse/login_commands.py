@@ -8,8 +8,9 @@ import getpass
 import os
 import sys
 
-from acrbrowse.cli import EXIT_OK, UsageError, read_password_stdin
+from acrbrowse.cli import EXIT_OK, UsageError, read_password_stdin, say
 from acrbrowse.credentials import ENV_PASSWORD, ENV_USERNAME, Settings, known_registries, remove_login, save_login
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.reference import normalize_registry, parse_reference
@@ -39,7 +40,7 @@ def read_login_credential(args: argparse.Namespace, registry: str) -> Credential
 async def verify(args: argparse.Namespace, reference, credential: Credential) -> bool:
     """True when the registry checked the credential; False when it asks for none at all."""
     async with RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
-                              ca_cert=args.ca_cert, timeout=args.timeout) as client:
+                              ca_cert=args.ca_cert, timeout=args.timeout, on_notice=say) as client:
         await client.verify_credentials(reference.repository)
         return client.auth.challenge is not None
 
@@ -57,29 +58,32 @@ def cmd_login(args: argparse.Namespace) -> int:
     Settings().record_recent_registry(registry)
     where = f" (checked against {reference.repository})" if reference.repository else ""
     if not checked:
-        print(f"acrbrowse: note: {registry} asks for no credentials; stored them anyway", file=sys.stderr)
-    print(f"Login succeeded: {credential.username} on {registry}{where}; the secret is in the OS keyring.")
+        say(f"{registry} asks for no credentials; stored them anyway", "note")
+    print(terminal_safe(f"Login succeeded: {credential.username} on {registry}{where}; the secret is in the OS keyring."))
     return EXIT_OK
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
     registry = normalize_registry(args.registry)
     if remove_login(registry):
-        print(f"Removed the stored credential for {registry}.")
+        print(terminal_safe(f"Removed the stored credential for {registry}."))
     else:
-        print(f"No credential stored for {registry}.")
+        print(terminal_safe(f"No credential stored for {registry}."))
     return EXIT_OK
 
 
 def cmd_logins(args: argparse.Namespace) -> int:
     notes: list[str] = []
-    rows = [k for k in known_registries(notes=notes) if set(k.sources) - {"recent"}]
+    warnings: list[str] = []
+    rows = [k for k in known_registries(notes=notes, warnings=warnings) if set(k.sources) - {"recent"}]
+    for warning in warnings:
+        say(warning, "warning")
     if not rows:
         print("No stored credentials. Sign in with: acrbrowse login REGISTRY")
     for known in rows:
         sources = ", ".join(s for s in known.sources if s != "recent")
-        print(f"{known.registry}\t{known.username or '-'}\t{sources}")
+        print("\t".join(terminal_safe(field) for field in (known.registry, known.username or "-", sources)))
     if args.verbose:
         for note in notes:
-            print(f"acrbrowse: {note}", file=sys.stderr)
+            say(note)
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from tests.cli.conftest import assert_one_line_error
 
@@ -49,7 +50,9 @@ def test_429_that_never_ends_is_one_line(cli, fault_proxy):
     proxy = fault_proxy("anon")
     proxy.throttle("GET", r"/tags/list", retry_after=0, times=None)
     result = cli("tags", f"{proxy.host}/aspnetapp")
-    assert_one_line_error(result, "throttling requests (429)")
+    *waits, last = result.err.splitlines()
+    assert len(waits) == 3 and all(w.startswith("acrbrowse: ") and "waiting" in w for w in waits), result.err
+    assert_one_line_error(replace(result, err=last + "\n"), "throttling requests (429)")
     assert len(requests_to(proxy, "/tags/list")) == 4  # the first try and three retries
 
 
