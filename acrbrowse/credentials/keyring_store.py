@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from acrbrowse import boundedjson
 from acrbrowse.credentials.errors import (
     CredentialError,
     IncompleteCredential,
@@ -123,8 +124,8 @@ def layout_entries(secret: str, kind: CredentialKind, max_units: int = MAX_ENTRY
 def parse_header(value: str) -> Header:
     """Read the main entry. Raises ValueError (without the value in it) for a damaged header."""
     try:
-        data = json.loads(value)
-    except ValueError:
+        data = boundedjson.loads(value)
+    except ValueError:  # also too deep: then it is a plain password, whatever it looks like
         data = None
     if not (isinstance(data, dict) and data.get(HEADER_MARK) == FORMAT_VERSION):
         return Header("password", len(value), 0, value)

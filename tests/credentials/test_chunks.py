@@ -94,6 +94,8 @@ def test_header_is_json_with_count_and_length():
 def test_a_value_that_is_not_our_header_is_a_plain_password():
     assert parse_header("hunter2") == Header("password", 7, 0, "hunter2")
     assert parse_header('{"json": "but not ours"}').secret == '{"json": "but not ours"}'
+    deep = "[" * 100_000 + "]" * 100_000  # no RecursionError: too deep to be ours
+    assert parse_header(deep) == Header("password", len(deep), 0, deep)
 
 
 @pytest.mark.parametrize(
