@@ -9,7 +9,14 @@ import os
 import sys
 
 from acrbrowse.cli import EXIT_OK, UsageError, read_password_stdin, say
-from acrbrowse.credentials import ENV_PASSWORD, ENV_USERNAME, Settings, known_registries, remove_login, save_login
+from acrbrowse.credentials import (
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    Settings,
+    known_registries,
+    remove_login,
+    save_login,
+)
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret

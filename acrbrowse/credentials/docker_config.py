@@ -28,7 +28,12 @@ from typing import Any
 
 from acrbrowse import boundedjson
 from acrbrowse.credentials.errors import CredentialHelperError, DockerConfigError
-from acrbrowse.credentials.localfile import LocalFileError, describe_bytes, read_json_object, report_unusable
+from acrbrowse.credentials.localfile import (
+    LocalFileError,
+    describe_bytes,
+    read_json_object,
+    report_unusable,
+)
 from acrbrowse.limits import HELPER_OUTPUT_BYTES
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.credential import Credential, Secret
@@ -277,6 +282,7 @@ def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -
                 break
         outputs[slot] = bytes(buffer)
 
+    assert process.stdin and process.stdout and process.stderr  # all three are pipes
     readers = [threading.Thread(target=drain, args=(stream, slot), daemon=True)
                for slot, stream in enumerate((process.stdout, process.stderr))]
     for reader in readers:

@@ -7,7 +7,11 @@ import time
 
 import pytest
 
-from acrbrowse.credentials.localfile import LocalFileError, describe_bytes, read_json_object
+from acrbrowse.credentials.localfile import (
+    LocalFileError,
+    describe_bytes,
+    read_json_object,
+)
 from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES
 
 
