@@ -11,14 +11,43 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from acrbrowse import boundedjson
+from acrbrowse.limits import CONFIG_BYTES, MANIFEST_BYTES, SETTINGS_FILE_BYTES
+from acrbrowse.registry.auth import http_url, realm_may_see_secret
 from acrbrowse.registry.challenge import Challenge
+from acrbrowse.registry.errors import RegistryError
+from acrbrowse.registry.reference import is_loopback_host
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-MAX_ENTRY_BYTES = 4 * 1024 * 1024
+MAX_ENTRY_BYTES = CONFIG_BYTES  # the largest kind kept: a config blob (a manifest is at most 4 MiB)
+MAX_MEDIA_TYPE = 255  # RFC 6838's bound on a media type name
+_MEDIA_TYPE = re.compile(rb"[\x21-\x7e]{1,255}")  # the first line of an entry: visible ASCII
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of `path` if it is a regular file (not a symlink, FIFO or device) of at most
+    `max_bytes`; None otherwise. Never blocks on a FIFO, never reads past the cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+        return data if len(data) <= max_bytes else None  # it grew while being read
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -42,37 +71,42 @@ class ContentCache:
             return None
         return self.root / algorithm / hex_part[:2] / hex_part
 
-    def get(self, digest: str) -> tuple[str, bytes] | None:
-        """(media type, bytes) for `digest`, verified; None on a miss."""
+    def get(self, digest: str, *, max_bytes: int = MANIFEST_BYTES) -> tuple[str, bytes] | None:
+        """(media type, bytes) for `digest`, verified; None on a miss. Only a regular file of at most
+        `max_bytes` of content (the cap of its kind) is read."""
         path = self._path(digest)
         if path is None:
             return None
-        try:
-            blob = path.read_bytes()
-        except OSError:
+        if not os.path.lexists(path):
             self.stats.misses += 1
             return None
-        media_type, newline, data = blob.partition(b"\n")
+        blob = read_regular(path, MAX_MEDIA_TYPE + 1 + max_bytes)
+        media_type, newline, data = (blob or b"").partition(b"\n")
         algorithm = digest.split(":", 1)[0]
-        if not newline or f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}" != digest:
+        if (blob is None or not newline or not _MEDIA_TYPE.fullmatch(media_type) or len(data) > max_bytes
+                or f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}" != digest):
             self.stats.rejected += 1
             self.stats.misses += 1
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)  # a symlink is removed, not its target
+            except OSError:  # a directory, or no right to remove it: leave it, it stays a miss
+                pass
             return None
         self.stats.hits += 1
-        return media_type.decode("ascii", "replace"), data
+        return media_type.decode("ascii"), data
 
     def put(self, digest: str, media_type: str, data: bytes) -> None:
         """Store verified content. Failures are ignored: the cache only ever saves a request."""
         path = self._path(digest)
-        if path is None or len(data) > MAX_ENTRY_BYTES or "\n" in media_type or path.exists():
+        if (path is None or len(data) > MAX_ENTRY_BYTES or not _MEDIA_TYPE.fullmatch(media_type.encode("utf-8", "replace"))
+                or os.path.lexists(path)):
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as file:
-                    file.write(media_type.encode("ascii", "replace") + b"\n" + data)
+                    file.write(media_type.encode("ascii") + b"\n" + data)
                 os.replace(temp, path)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -90,10 +124,10 @@ class ContentCache:
         entries = []
         for path in self.root.glob("*/*/*"):
             try:
-                stat = path.stat()
+                info = path.lstat()
             except OSError:
                 continue
-            entries.append((stat.st_mtime, stat.st_size, path))
+            entries.append((info.st_mtime, info.st_size, path))
         total = sum(size for _, size, _ in entries)
         if total <= self.max_bytes:
             return
@@ -112,19 +146,27 @@ class ChallengeMemo:
         self.path = Path(path)
 
     def _read(self) -> dict:
+        raw = read_regular(self.path, SETTINGS_FILE_BYTES)
         try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
+            data = boundedjson.loads(raw) if raw is not None else {}
+        except ValueError:
             return {}
         return data if isinstance(data, dict) else {}
 
     def get(self, registry: str) -> Challenge | None:
+        """The remembered challenge, if it would still be followed: a file anyone could have written
+        must not send a credential where the registry itself could not (see auth.realm_may_see_secret)."""
         entry = self._read().get(registry)
         if not isinstance(entry, dict) or entry.get("scheme") not in ("bearer", "basic"):
             return None
-        params = {k: str(entry[k]) for k in ("realm", "service") if isinstance(entry.get(k), str)}
-        if entry["scheme"] == "bearer" and not params.get("realm"):
-            return None
+        params = {k: entry[k] for k in ("realm", "service") if isinstance(entry.get(k), str) and len(entry[k]) <= 2048}
+        if entry["scheme"] == "bearer":
+            try:
+                realm = http_url(params.get("realm", ""), "a remembered token service")
+            except RegistryError:
+                return None
+            if not realm_may_see_secret(realm, is_loopback_host(registry)):
+                return None
         return Challenge(entry["scheme"], params)
 
     def put(self, registry: str, challenge: Challenge | None) -> None:
