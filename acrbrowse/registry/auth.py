@@ -53,9 +53,9 @@ def http_url(text: str, what: str, *, base: httpx.URL | None = None) -> httpx.UR
         port = url.port
     except (httpx.InvalidURL, ValueError, TypeError):
         raise MalformedResponse(f"{what} is not a usable URL: {text[:100]!r}") from None
-    if url.scheme not in ("https", "http"):
+    if url.scheme and url.scheme not in ("https", "http"):
         raise InsecureRequest(f"{what} is not HTTP(S): {url.scheme[:20]!r}")
-    if not url.host or (port is not None and not 0 < port < 65536):
+    if not url.scheme or not url.host or (port is not None and not 0 < port < 65536):
         raise MalformedResponse(f"{what} is not a usable URL: {text[:100]!r}")
     return url
 
@@ -137,16 +137,6 @@ def realm_may_see_secret(realm: httpx.URL, registry_loopback: bool) -> bool:
     return realm.scheme == "https" or (registry_loopback and is_loopback_name(realm.host))
 
 
-async def guard_secret_redirect(request: httpx.Request) -> None:
-    """Request hook: a token request that carries a secret in its body (a POSTed refresh token, which
-    a 307 would re-send) never follows a redirect to another origin. httpx already drops the
-    Authorization header when a redirect leaves the origin."""
-    allowed = request.extensions.get(SENDS_SECRET)
-    if allowed is not None and origin(request.url) != allowed and request.method == "POST":
-        raise InsecureRequest(f"a token service redirected a credential to another host ({request.url.host}); "
-                              "refusing to send it there")
-
-
 class RegistryAuth(httpx.Auth):
     def __init__(self, registry: str, credential: Credential | None, *, loopback: bool,
                  known_challenge: Challenge | None = None) -> None:
@@ -163,6 +153,19 @@ class RegistryAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"RegistryAuth(registry={self.registry!r}, credential={self.credential!r})"
+
+    async def guard_request(self, request: httpx.Request) -> None:
+        """Request hook, so it sees every request httpx sends, redirects included: only to an http(s)
+        URL with a usable port; a token request carrying a secret in its body (a POSTed refresh token,
+        which a 307 would re-send) never to another origin. httpx itself drops the Authorization
+        header when a redirect leaves the origin."""
+        url = request.url
+        if url.scheme not in ("http", "https") or not url.host or (url.port is not None and not 0 < url.port < 65536):
+            raise MalformedResponse(f"{self.registry} led to a URL acrbrowse cannot use: {str(url)[:100]!r}")
+        allowed = request.extensions.get(SENDS_SECRET)
+        if allowed is not None and origin(url) != allowed and request.method == "POST":
+            raise InsecureRequest(f"{self.registry}'s token service redirected the credential to another host "
+                                  f"({url.host[:100]}); refusing to send it there")
 
     def sync_auth_flow(self, request):  # pragma: no cover - acrbrowse is async only
         raise RuntimeError("RegistryAuth works with httpx.AsyncClient only")

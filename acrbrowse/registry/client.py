@@ -25,7 +25,6 @@ from acrbrowse.registry.auth import (
     ROUTE,
     SCOPE,
     RegistryAuth,
-    guard_secret_redirect,
     http_url,
     origin,
     retry_after_seconds,
@@ -196,7 +195,7 @@ class RegistryClient:
             verify=tls_context(ca_cert),
             transport=transport,
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
-            event_hooks={"request": [guard_secret_redirect], "response": [cap_body]},
+            event_hooks={"request": [self.auth.guard_request], "response": [cap_body]},
         )
 
     def __repr__(self) -> str:
