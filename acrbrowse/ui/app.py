@@ -7,12 +7,19 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
+from rich.segment import Segment, Segments
+from rich.text import Text
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
+from acrbrowse import crashlog
+from acrbrowse.credentials import CredentialError
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.cache import ChallengeMemo, ContentCache
 from acrbrowse.registry.credential import Credential
-from acrbrowse.registry.errors import RegistryError
+from acrbrowse.registry.errors import InvalidReference, RegistryError
 from acrbrowse.registry.reference import Reference
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
@@ -51,7 +58,7 @@ class AcrBrowseApp(App[int]):
         super().__init__()
         self.start = start
         options = ClientOptions(plain_http=plain_http, ca_cert=ca_cert, timeout=timeout, cache=cache,
-                                challenges=challenges)
+                                challenges=challenges, on_notice=self.show_notice)
         self.connections = Connections(client_factory or options.factory(), on_close=options.remember)
         if start is not None:
             self.connections.credentials[start.registry] = credential
@@ -87,19 +94,63 @@ class AcrBrowseApp(App[int]):
             text = text.replace(real, shown)
         return text
 
-    def report(self, error: RegistryError | Exception) -> None:
+    def shown(self, text: object, limit: int | None = None) -> str:
+        """Outside text (registry, helper, settings file) as it may reach the screen: display names
+        applied, on one line, every control or bidi character escaped. Wrap it in a Text, never markup."""
+        return terminal_safe(self.display_text(str(text)), limit)
+
+    def shown_text(self, text: object, style: str = "") -> Text:
+        return Text(self.shown(text), style=style, end="")
+
+    def failure_line(self, error: BaseException) -> str:
+        """The one line a pane shows for a failure: a registry's or the credential layer's error in
+        its own words; anything else is a bug, logged without locals or secrets (crashlog), and the
+        line says where."""
+        if isinstance(error, (RegistryError, CredentialError)):
+            return self.shown(error)
+        return self.shown(crashlog.one_line(error, crashlog.record(error)))
+
+    def as_registry_error(self, error: BaseException) -> RegistryError:
+        """A registry error as it is; a bug as a RegistryError holding its one line (logged once)."""
+        return error if isinstance(error, RegistryError) else RegistryError(self.failure_line(error))
+
+    def report(self, error: BaseException) -> None:
         """One line, the error's own words; the app goes on."""
-        self.notify(self.display_text(str(error)), severity="error", timeout=ERROR_TIMEOUT, markup=False)
+        self.notify(self.failure_line(error), severity="error", timeout=ERROR_TIMEOUT, markup=False)
+
+    def show_notice(self, message: str) -> None:
+        """The registry client waits (Retry-After) and says so; may be called from any thread."""
+        self.notify(self.shown(message), severity="warning", markup=False)
+
+    def get_key_display(self, binding: Binding) -> str:
+        return terminal_safe(super().get_key_display(binding))  # keys may come from the settings file
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Whatever still escapes a handler ends the app with one line and a log entry: never
+        Textual's traceback, which prints locals (a password among them) and the registry's data."""
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        line = crashlog.one_line(cause, crashlog.record(cause))
+        self._return_code = 1
+        if self._exception is None:  # run_test re-raises it, so a test sees the bug
+            self._exception = error
+            self._exception_event.set()
+        # Segments, not Text: printed as they are, one line however narrow the terminal.
+        self._exit_renderables.append(Segments([Segment(f"acrbrowse: {line}"), Segment.line()]))
+        self._close_messages_no_wait()
 
     async def copy_text(self, text: str, what: str) -> None:
-        """OSC 52 always; the system clipboard too when there is a local one."""
+        """OSC 52 always; the system clipboard too when there is a local one. Callers validate what
+        they copy; this refuses anything that could still carry a control character or a newline."""
+        if not text or terminal_safe(text) != text or any(c.isspace() for c in text):
+            self.report(InvalidReference(f"not copied: '{terminal_safe(text, limit=100)}' is not a {what}"))
+            return
         self.copy_to_clipboard(text)
         self.copied.append(text)
         if self.system_clipboard:
             command = system_clipboard_command()
             if command is not None:
                 await copy_to_system_clipboard(text, command)
-        self.notify(self.display_text(text), title=f"Copied {what}", markup=False)
+        self.notify(self.shown(text), title=f"Copied {what}", markup=False)
 
     def open_reference(self, reference: Reference) -> None:
         """From the start screen: resolve the registry's credential (in a thread), then browse."""
@@ -114,11 +165,14 @@ class AcrBrowseApp(App[int]):
             try:
                 credential = await asyncio.to_thread(self.services.resolve, registry, notes)
             except Exception as exc:  # a broken keyring or helper: browse anonymously, say why
-                self.notify(str(exc), severity="warning", markup=False)
+                self.notify(self.failure_line(exc), severity="warning", markup=False)
                 credential = None
             self.connections.set_credential(registry, credential)
-        await asyncio.to_thread(self.services.record_recent, registry)
-        await self.push_screen(BrowserScreen(registry, reference))
+        try:
+            await asyncio.to_thread(self.services.record_recent, registry)
+            await self.push_screen(BrowserScreen(registry, reference))
+        except Exception as exc:  # a bug: one line, and the start screen stays
+            self.report(exc)
 
     # ---- actions ---------------------------------------------------------------------------
 

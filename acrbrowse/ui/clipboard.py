@@ -10,6 +10,9 @@ import shutil
 import sys
 from collections.abc import Mapping
 
+from acrbrowse.registry.errors import InvalidReference
+from acrbrowse.registry.reference import Reference, normalize_registry, validate_digest, validate_repository
+
 
 def over_ssh(env: Mapping[str, str] = os.environ) -> bool:
     return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
@@ -48,3 +51,20 @@ async def copy_to_system_clipboard(text: str, command: list[str], timeout: float
         return process.returncode == 0
     except (OSError, asyncio.TimeoutError):
         return False
+
+
+def copyable_digest(digest: object) -> str:
+    """`digest` if it is one (OCI grammar, sha256 or sha512, nothing after it); else InvalidReference.
+    What reaches the clipboard can be pasted into a shell: a newline or a control character must not."""
+    if not isinstance(digest, str):
+        raise InvalidReference("not a digest")
+    return validate_digest(digest)
+
+
+def copyable_reference(registry: str, repository: object, digest: object) -> str:
+    """REGISTRY/REPO@DIGEST with every part checked against the reference grammar; else InvalidReference."""
+    if not isinstance(repository, str):
+        raise InvalidReference("not a repository name")
+    if normalize_registry(registry) != registry:
+        raise InvalidReference(f"{registry!r} is not a registry name")
+    return Reference(registry, validate_repository(repository), digest=copyable_digest(digest)).pullable()

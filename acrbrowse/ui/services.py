@@ -38,13 +38,15 @@ class ClientOptions:
     cache: ContentCache | None = None
     # Each registry's auth realm from earlier runs: the first request carries a token, no 401 first.
     challenges: ChallengeMemo | None = None
+    # Told, in one line, when a client waits (Retry-After): the app shows it, escaped.
+    on_notice: Callable[[str], None] | None = None
 
     def factory(self) -> ClientFactory:
         def make(reference: Reference, credential: Credential | None) -> RegistryClient:
             known = self.challenges.get(reference.registry) if self.challenges else None
             return RegistryClient(reference, credential=credential, plain_http=self.plain_http,
                                   ca_cert=self.ca_cert, timeout=self.timeout, cache=self.cache,
-                                  known_challenge=known)
+                                  known_challenge=known, on_notice=self.on_notice)
 
         return make
 

@@ -41,6 +41,14 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         self.entries.pop((service, username), None)
 
 
+@pytest.fixture(autouse=True)
+def crash_log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The crash log (errors.log) of a UI test goes to the test's own folder."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("ACRBROWSE_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def keyring_memory() -> MemoryKeyring:
     return MemoryKeyring()

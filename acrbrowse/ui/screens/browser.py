@@ -21,6 +21,7 @@ from acrbrowse.registry.errors import (
     RegistryError,
 )
 from acrbrowse.registry.reference import Reference
+from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
@@ -75,7 +76,7 @@ class BrowserScreen(Screen[None]):
         return self.app.connections.client(self.registry)
 
     def on_mount(self) -> None:
-        self.sub_title = self.app.display_text(self.registry)
+        self.sub_title = self.app.shown(self.registry)
         self.query_one("#tree-pane").border_title = "Manifest"
         self.tree.display = True
         self.repos.load()
@@ -117,7 +118,10 @@ class BrowserScreen(Screen[None]):
 
     @work(group="settings")
     async def _remember_visit(self, repository: str) -> None:
-        await asyncio.to_thread(self.app.services.record_visit, self.registry, repository)
+        try:
+            await asyncio.to_thread(self.app.services.record_visit, self.registry, repository)
+        except Exception as exc:  # remembering is a convenience: say it failed, browse on
+            self.app.report(exc)
 
     @on(TagsPane.Opened)
     def open_tag(self, event: TagsPane.Opened) -> None:
@@ -185,16 +189,20 @@ class BrowserScreen(Screen[None]):
 
     @work(exclusive=True, group="copy")
     async def _copy(self, reference: bool) -> None:
+        """Copies only a valid digest or REGISTRY/REPO@DIGEST: what is pasted into a shell must not
+        carry a newline or a control character from the registry. Anything else: an error line."""
+        try:
+            await self._copy_highlighted(reference)
+        except Exception as exc:  # a registry's error, a refused digest, or a bug: one line
+            self.app.report(exc)
+
+    async def _copy_highlighted(self, reference: bool) -> None:
         pane = self.focused_pane
         repository: str | None
         digest: str | None = None
         if pane == "tags" and self.tags.highlighted() is not None:
             repository = self.tags.repository
-            try:
-                info = await self.tags.info_for(self.tags.highlighted())
-            except RegistryError as exc:
-                self.app.report(exc)
-                return
+            info = await self.tags.info_for(self.tags.highlighted())
             digest = info.digest
         elif pane in ("tree", "detail"):
             repository = self.tree.repository
@@ -208,14 +216,19 @@ class BrowserScreen(Screen[None]):
             self.app.notify("Nothing to copy here: this node has no digest", severity="warning")
             return
         if reference:
-            text = Reference(self.registry, repository, digest=digest).pullable()
-            await self.app.copy_text(text, "reference")
+            await self.app.copy_text(copyable_reference(self.registry, repository, digest), "reference")
         else:
-            await self.app.copy_text(digest, "digest")
+            await self.app.copy_text(copyable_digest(digest), "digest")
 
     # ---- raw JSON --------------------------------------------------------------------------
 
     def action_raw(self) -> None:
+        try:
+            self._show_raw()
+        except Exception as exc:  # odd data the view did not expect: one line, the app goes on
+            self.app.report(exc)
+
+    def _show_raw(self) -> None:
         pane = self.focused_pane
         if pane == "tags":
             tag = self.tags.highlighted()

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from acrbrowse.credentials import CredentialError
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import RegistryError
@@ -32,15 +32,16 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.registry = registry
         self.reason = reason
         self.repository = repository
-        self.username = username or ""
+        # Shown in an Input: a name from a settings file with a control character in it is not offered.
+        self.username = username if username and terminal_safe(username) == username else ""
         self.attempts = 0
 
     def compose(self) -> ComposeResult:
-        display = self.app.display_text
+        shown = self.app.shown
         with Vertical(id="login-dialog"):
-            yield Label(Text.assemble("Sign in to ", (display(self.registry), "bold")), id="login-title")
+            yield Label(Text.assemble("Sign in to ", (shown(self.registry), "bold")), id="login-title")
             if self.reason:
-                yield Static(Text(display(self.reason), style="dim"), id="login-reason")
+                yield Static(Text(shown(self.reason), style="dim"), id="login-reason")
             yield Label("Username")
             yield Input(self.username, placeholder="user, token or service principal name", id="login-username")
             yield Label("Password")
@@ -57,7 +58,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
 
     def show_error(self, text: str) -> None:
         error = self.query_one("#login-error", Static)
-        error.update(Text(self.app.display_text(text), style="bold red"))
+        error.update(Text(self.app.shown(text), style="bold red"))
         error.display = True
 
     @on(Input.Submitted, "#login-username")
@@ -97,27 +98,32 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.attempts += 1
         self._busy(True)
         self.query_one("#login-error").display = False
-        client = self.app.connections.factory(parse_registry(self.registry), credential)
+        client = None
         try:
+            client = self.app.connections.factory(parse_registry(self.registry), credential)
             await client.verify_credentials(self.repository)
-        except RegistryError as exc:
-            await client.aclose()
+        except Exception as exc:  # refused, unreachable, or a bug: one line in the dialog
+            if client is not None:
+                await client.aclose()
             self._busy(False)
-            self.show_error(exc.reason)
+            self.show_error(exc.reason if isinstance(exc, RegistryError) else self.app.failure_line(exc))
             password = self.query_one("#login-password", Input)
             password.value = ""
             password.focus()
             return
         except asyncio.CancelledError:
-            await client.aclose()
+            if client is not None:
+                await client.aclose()
             raise
+        name = self.app.shown(credential.username)
         if remember:
             try:
                 await asyncio.to_thread(self.app.services.save_login, self.registry, credential)
-            except CredentialError as exc:
-                self.app.notify(str(exc), title="Not remembered", severity="warning", timeout=10, markup=False)
+            except Exception as exc:  # no keyring, or a bug: signed in all the same
+                self.app.notify(self.app.failure_line(exc), title="Not remembered", severity="warning",
+                                timeout=10, markup=False)
             else:
-                self.app.notify(f"Signed in as {credential.username}; remembered in the keyring", markup=False)
+                self.app.notify(f"Signed in as {name}; remembered in the keyring", markup=False)
         else:
-            self.app.notify(f"Signed in as {credential.username}", markup=False)
+            self.app.notify(f"Signed in as {name}", markup=False)
         self.dismiss(client)

@@ -15,8 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from acrbrowse.credentials import KnownRegistry
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.errors import InvalidReference
-from acrbrowse.registry.reference import Reference, parse_reference
+from acrbrowse.registry.reference import parse_reference, parse_registry
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 SOURCE_NAMES = {"recent": "recent", "keyring": "signed in (keyring)"}
@@ -59,24 +60,29 @@ class StartScreen(Screen[None]):
             self._load_known()
 
     def _render_cell(self, key: str, column: Column) -> Text | str:
+        # Everything here comes from settings files, Docker's config or a credential helper.
         known = self.known[key]
         if column.key == "registry":
-            return Text(self.app.display_text(known.registry), style="bold")
+            return self.app.shown_text(known.registry, style="bold")
         if column.key == "user":
-            return known.username or Text("anonymous", style="dim")
-        return ", ".join(SOURCE_NAMES.get(s, s) for s in known.sources)
+            return terminal_safe(known.username) if known.username else Text("anonymous", style="dim")
+        return terminal_safe(", ".join(SOURCE_NAMES.get(s, s) for s in known.sources))
 
     @work(exclusive=True, group="known-registries")
     async def _load_known(self) -> None:
         notes: list[str] = []
-        known = await asyncio.to_thread(self.app.services.known_registries, notes)
-        self.known = {k.registry: k for k in known}
         table = self.query_one("#known-table", VirtualTable)
+        try:
+            known = await asyncio.to_thread(self.app.services.known_registries, notes)
+        except Exception as exc:  # a broken settings file or a bug: one line, the input still works
+            known, notes = [], [self.app.failure_line(exc)]
+        self.known = {k.registry: k for k in known}
         table.busy = False
         table.set_keys(list(self.known))
         self.query_one("#known-pane").border_title = f"Known registries · {len(self.known)}"
-        if notes:
-            self.query_one("#start-notes", Static).update(Text("\n".join(notes[:3]), style="dim"))
+        if notes:  # a helper's stderr among them: one escaped line each
+            self.query_one("#start-notes", Static).update(
+                Text("\n".join(self.app.shown(note, limit=300) for note in notes[:3]), style="dim"))
 
     def action_focus_input(self) -> None:
         self.query_one("#registry-input", Input).focus()
@@ -89,16 +95,24 @@ class StartScreen(Screen[None]):
         text = event.value.strip()
         if not text:
             return
-        error = self.query_one("#start-error", Static)
         try:
             reference = parse_reference(text)
         except InvalidReference as exc:
-            error.update(Text(str(exc), style="red"))
-            error.display = True
+            self.show_error(exc)
             return
-        error.display = False
+        self.query_one("#start-error").display = False
         self.app.open_reference(reference)
+
+    def show_error(self, error: InvalidReference) -> None:
+        message = self.query_one("#start-error", Static)
+        message.update(self.app.shown_text(error, style="red"))
+        message.display = True
 
     @on(VirtualTable.Selected, "#known-table")
     def _picked(self, event: VirtualTable.Selected) -> None:
-        self.app.open_reference(Reference(event.key))
+        try:  # a name from a settings file is checked like a typed one
+            reference = parse_registry(event.key)
+        except InvalidReference as exc:
+            self.show_error(exc)
+            return
+        self.app.open_reference(reference)

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.registry.models import (
@@ -80,22 +81,26 @@ def size_text(size: int) -> Text:
     return Text(human_size(size), style="green")
 
 
+def digest_text(digest: str, style: str = "cyan") -> Text:
+    return safe_text(short_digest(digest), style=style)
+
+
 def image_children(image: ImageManifest, config: ImageConfig | None, entry: Descriptor | None = None) -> list[ChildSpec]:
     """config, layer 1..n with their history line, total."""
     out: list[ChildSpec] = []
     if image.config is not None:
-        label = Text.assemble(("config", "bold"), "  ", (short_digest(image.config.digest), "cyan"), "  ",
+        label = Text.assemble(("config", "bold"), "  ", digest_text(image.config.digest), "  ",
                               size_text(image.config.size))
         if not mt.is_image_config(image.config.media_type):
-            label.append(f"  {image.config.media_type}", style="dim")
+            label.append(f"  {terminal_safe(image.config.media_type)}", style="dim")
         out.append(ChildSpec(label, NodeData("config", image.config, manifest=image, config=config)))
     history = config.layer_history(len(image.layers)) if config is not None else [None] * len(image.layers)
     for position, (layer, entry_history) in enumerate(zip(image.layers, history), 1):
-        label = Text.assemble((f"layer {position}", "bold"), "  ", (short_digest(layer.digest), "cyan"), "  ",
+        label = Text.assemble((f"layer {position}", "bold"), "  ", digest_text(layer.digest), "  ",
                               size_text(layer.size))
         note = layer_note(layer)
         if note:
-            label.append(f"  {note}", style="yellow" if layer.is_foreign else "dim")
+            label.append(f"  {terminal_safe(note)}", style="yellow" if layer.is_foreign else "dim")
         out.append(ChildSpec(label, NodeData("layer", layer, manifest=image, config=config, layer_index=position,
                                              history=entry_history)))
     total = Text.assemble(("total", "bold"), f"  {layer_count(len(image.layers))}, ",
@@ -119,14 +124,14 @@ def manifest_children(manifest: Manifest, config: ImageConfig | None = None) -> 
     if isinstance(manifest, LegacyManifest):
         text = f"legacy schema 1 manifest, {len(manifest.blob_sums)} layers (sizes unknown)"
     else:
-        text = f"{mt.describe(manifest.media_type)}: view it raw with v"
+        text = f"{terminal_safe(mt.describe(manifest.media_type))}: view it raw with v"
     return [ChildSpec(Text(text, style="dim"), NodeData("info", text=text))]
 
 
 def entry_label(descriptor: Descriptor, index: ImageIndex | None, manifest: Manifest | None = None) -> Text:
-    label = node_label(ImageNode(descriptor, manifest=manifest), index)
+    label = terminal_safe(node_label(ImageNode(descriptor, manifest=manifest), index))
     style = "dim" if descriptor.is_attestation else "bold"
-    text = Text.assemble((label, style), "  ", (short_digest(descriptor.digest), "dim cyan" if descriptor.is_attestation else "cyan"))
+    text = Text.assemble((label, style), "  ", digest_text(descriptor.digest, "dim cyan" if descriptor.is_attestation else "cyan"))
     if isinstance(manifest, ImageManifest):
         text.append(f"  {layer_count(len(manifest.layers))}, ", style="dim" if descriptor.is_attestation else "")
         text.append(human_size(manifest.compressed_size), style="dim green" if descriptor.is_attestation else "green")
@@ -138,16 +143,16 @@ def entry_spec(descriptor: Descriptor, index: ImageIndex) -> ChildSpec:
 
 
 def root_label(title: str, manifest: Manifest | None) -> Text:
-    text = Text(title, style="bold")
+    text = safe_text(title, style="bold")
     if manifest is None:
         return text
-    text.append(f"  {mt.describe(manifest.media_type)}", style="dim")
+    text.append(f"  {terminal_safe(mt.describe(manifest.media_type))}", style="dim")
     if isinstance(manifest, ImageIndex):
         count = len(manifest.platforms)
         text.append(f" · {count} platform{'s' * (count != 1)}", style="dim")
     elif isinstance(manifest, ImageManifest):
         if manifest.is_artifact:
-            text.append(f" · artifact {manifest.effective_artifact_type}", style="dim")
+            text.append(f" · artifact {terminal_safe(manifest.effective_artifact_type)}", style="dim")
         text.append("  ")
         text.append(human_size(manifest.compressed_size), style="green")
     return text
@@ -200,9 +205,9 @@ class ManifestTree(Tree[NodeData]):
     @work(exclusive=True, group="tree-root")
     async def _load_root(self, repository: str, reference: str, generation: int, title: str,
                          manifest: Manifest | None) -> None:
-        client = self.app.connections.client(self.registry)
-        config = None
         try:
+            client = self.app.connections.client(self.registry)
+            config = None
             if manifest is None:
                 manifest = await client.get_manifest(repository, reference)
             if isinstance(manifest, ImageManifest):
@@ -210,23 +215,27 @@ class ManifestTree(Tree[NodeData]):
                 config = node.config
                 if node.error is not None:
                     self.post_message(self.NodeFailed(node.error))
-        except RegistryError as exc:
             if generation != self.generation:
                 return
+            self.root.data = NodeData("root", manifest.descriptor(), manifest=manifest, config=config, fetched=True)
+            self.root.set_label(root_label(title, manifest))
             self.root.remove_children()
-            self.root.add_leaf(Text(f"error: {self.app.display_text(str(exc))}", style="red"), NodeData("error", error=exc))
-            self.root.data = NodeData("root", fetched=True, error=exc)
-            self.post_message(self.NodeFailed(exc))
+            self.add_specs(self.root, manifest_children(manifest, config))
+        except Exception as exc:  # a registry's error, or a bug: one line under the root, the app goes on
+            if generation != self.generation:
+                return
+            error = self.app.as_registry_error(exc)
+            self.root.remove_children()
+            self.root.add_leaf(self.error_label("error", error), NodeData("error", error=error))
+            self.root.data = NodeData("root", fetched=True, error=error)
+            self.post_message(self.NodeFailed(error))
             return
-        if generation != self.generation:
-            return
-        self.root.data = NodeData("root", manifest.descriptor(), manifest=manifest, config=config, fetched=True)
-        self.root.set_label(root_label(title, manifest))
-        self.root.remove_children()
-        self.add_specs(self.root, manifest_children(manifest, config))
         self.root.expand()
         self.cursor_line = 0
         self.post_message(Tree.NodeHighlighted(self.root))
+
+    def error_label(self, what: str, error: RegistryError) -> Text:
+        return Text(f"{what}: {self.app.shown(error)}", style="red")
 
     def reload(self) -> None:
         if self.repository is not None and self.reference is not None:
@@ -249,25 +258,34 @@ class ManifestTree(Tree[NodeData]):
         """Not exclusive: expanding a second platform must not cancel the first one's fetch."""
         data = node.data
         assert data is not None and data.descriptor is not None and self.repository is not None
-        client = self.app.connections.client(self.registry)
-        filled = await fill_node(client, self.repository, ImageNode(data.descriptor))
-        if generation != self.generation:
-            return
+        try:
+            client = self.app.connections.client(self.registry)
+            filled = await fill_node(client, self.repository, ImageNode(data.descriptor))
+            if generation != self.generation:
+                return
+            if filled.manifest is not None:
+                self._show_entry(node, data, filled)
+                return
+            error = filled.error or RegistryError("no manifest came")
+        except Exception as exc:  # a bug: the entry says so in one line, the app goes on
+            if generation != self.generation:
+                return
+            error = self.app.as_registry_error(exc)
+        data.manifest = data.config = None
+        data.error = error
+        data.fetched = False  # expanding again retries
         node.remove_children()
-        if filled.manifest is None:
-            error = filled.error
-            data.error = error
-            data.fetched = False  # expanding again retries
-            node.add_leaf(Text(f"error: {self.app.display_text(str(error))}", style="red"), NodeData("error", error=error))
-            if error is not None:
-                self.post_message(self.NodeFailed(error))
-            return
+        node.add_leaf(self.error_label("error", error), NodeData("error", error=error))
+        self.post_message(self.NodeFailed(error))
+
+    def _show_entry(self, node: TreeNode[NodeData], data: NodeData, filled: ImageNode) -> None:
+        assert data.descriptor is not None and filled.manifest is not None
         data.manifest, data.config = filled.manifest, filled.config
         node.set_label(entry_label(data.descriptor, data.index, filled.manifest))
+        node.remove_children()
         self.add_specs(node, manifest_children(filled.manifest, filled.config))
         if filled.error is not None:  # the manifest came, its config did not
-            node.add_leaf(Text(f"config: {self.app.display_text(str(filled.error))}", style="red"),
-                          NodeData("error", error=filled.error))
+            node.add_leaf(self.error_label("config", filled.error), NodeData("error", error=filled.error))
             self.post_message(self.NodeFailed(filled.error))
         if self.cursor_node is not None:
             self.post_message(Tree.NodeHighlighted(self.cursor_node))

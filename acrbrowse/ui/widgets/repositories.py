@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
 from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
@@ -20,8 +21,8 @@ from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 def repository_text(name: str) -> Text:
     """bulk/repo-001 with the namespace dimmed, so the last component reads first."""
-    namespace, slash, leaf = name.rpartition("/")
-    text = Text()
+    namespace, slash, leaf = terminal_safe(name).rpartition("/")
+    text = Text(end="")
     if slash:
         text.append(namespace + "/", style="dim")
     text.append(leaf)
@@ -50,21 +51,21 @@ class RepositoriesPane(FilteredPane):
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
+        # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
+        self.message = Static("", id="repo-message", classes="pane-message")
+        self.name_input = Input(placeholder="repository name ⏎", id="repo-name")
+        self.table = VirtualTable([Column("name", "repository")], self._render_cell, id="repo-table",
+                                  empty_text="no repositories", show_header=False)
         yield Input(placeholder="filter repositories", id="repo-filter", classes="filter")
-        yield Static("", id="repo-message", classes="pane-message")
-        yield Input(placeholder="repository name ⏎", id="repo-name")
-        yield VirtualTable([Column("name", "repository")], self._render_cell, id="repo-table",
-                           empty_text="no repositories", show_header=False)
+        yield self.message
+        yield self.name_input
+        yield self.table
 
     def on_mount(self) -> None:
         self.border_title = "Repositories"
-        self.query_one("#repo-message").display = False
-        self.query_one("#repo-name").display = False
+        self.message.display = False
+        self.name_input.display = False
         self.query_one("#repo-filter").display = False
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#repo-table", VirtualTable)
 
     def _render_cell(self, key: str, column: Column) -> Text:
         return repository_text(key)
@@ -75,8 +76,8 @@ class RepositoriesPane(FilteredPane):
         self.names = []
         self.denied = None
         self.complete = False
-        self.query_one("#repo-message").display = False
-        self.query_one("#repo-name").display = False
+        self.message.display = False
+        self.name_input.display = False
         self.table.set_keys([])
         self.table.busy = True
         self._update_title()
@@ -84,27 +85,29 @@ class RepositoriesPane(FilteredPane):
 
     @work(exclusive=True, group="repositories")
     async def _load(self) -> None:
-        client = self.app.connections.client(self.registry)
         try:
+            client = self.app.connections.client(self.registry)
             async for page in client.repository_pages():
                 if not self.is_attached:
                     return  # the app is closing
-                self.names.extend(page)
-                self.table.busy = False
-                self._apply_filter()
+                self._add_page(page)
         except CatalogDenied as exc:
             if not self.is_attached:
                 return
             self.table.busy = False
-            self.show_denied(exc)
+            try:
+                self.show_denied(exc)
+            except Exception as bug:  # the visited list could not be read
+                self.show_message(self.app.failure_line(bug), error=True)
             self.post_message(self.Failed(exc))
             return
-        except RegistryError as exc:
+        except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if not self.is_attached:
                 return
             self.table.busy = False
-            self.show_message(str(exc), error=True)
-            self.post_message(self.Failed(exc))
+            self.show_message(self.app.failure_line(exc), error=True)
+            if isinstance(exc, RegistryError):
+                self.post_message(self.Failed(exc))
             return
         if not self.is_attached:
             return
@@ -112,12 +115,18 @@ class RepositoriesPane(FilteredPane):
         self.complete = True
         self.table.busy = False
         self.table.empty_text = "no repositories"
-        self._apply_filter()
+        self._update_title()
+
+    def _add_page(self, page: list[str]) -> None:
+        """Shown in the registry's order: work in proportion to the page (filtered alone)."""
+        self.names.extend(page)
+        self.table.busy = False
+        self.table.splice_keys(len(self.table.keys), filter_names(page, self.filter_text))
+        self._update_title()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#repo-message", Static)
-        message.update(Text(self.app.display_text(text), style="red" if error else ""))
-        message.display = True
+        self.message.update(self.app.shown_text(text, style="red" if error else ""))
+        self.message.display = True
         self._update_title()
 
     def show_denied(self, error: CatalogDenied) -> None:
@@ -126,8 +135,7 @@ class RepositoriesPane(FilteredPane):
         self.show_message(f"{error.reason}. Type a repository name:")
         self.names = self.app.services.visited_repositories(self.registry)
         self.table.empty_text = "none visited yet"
-        name = self.query_one("#repo-name", Input)
-        name.display = True
+        self.name_input.display = True
         self._apply_filter()
         self._update_title()
 
@@ -152,11 +160,11 @@ class RepositoriesPane(FilteredPane):
             label = f"{shown} of {total}"
         else:
             label = f"{total}"
-        loading = not self.complete and self.denied is None and not self.query_one("#repo-message").display
+        loading = not self.complete and self.denied is None and not self.message.display
         if loading:  # more pages to come
             label = f"{label}…" if total else "loading…"
-        self.border_title = f"Repositories · {label}"
-        self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
+        self.border_title = f"Repositories · {label}"  # no outside text in it
+        self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
 
     @on(Input.Submitted, "#repo-name")
     def _name_submitted(self, event: Input.Submitted) -> None:
@@ -165,7 +173,7 @@ class RepositoriesPane(FilteredPane):
         try:
             name = repository_in(self.registry, event.value)
         except InvalidReference as exc:
-            self.app.notify(str(exc), severity="error", markup=False)
+            self.app.report(exc)
             return
         event.input.value = ""
         self.remember(name)

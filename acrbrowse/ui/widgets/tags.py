@@ -13,8 +13,9 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.registry.errors import RegistryError
-from acrbrowse.ui.filtering import filter_names, natural_key
+from acrbrowse.ui.filtering import NaturalOrder, filter_names
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
@@ -64,18 +65,17 @@ class TagsPane(FilteredPane):
         self._in_flight: set[str] = set()
 
     def compose(self) -> ComposeResult:
+        # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
+        self.message = Static("", id="tag-message", classes="pane-message")
+        self.table = VirtualTable(self.COLUMNS, self._render_cell, id="tag-table", empty_text="open a repository")
         yield Input(placeholder="filter tags", id="tag-filter", classes="filter")
-        yield Static("", id="tag-message", classes="pane-message")
-        yield VirtualTable(self.COLUMNS, self._render_cell, id="tag-table", empty_text="open a repository")
+        yield self.message
+        yield self.table
 
     def on_mount(self) -> None:
         self.border_title = "Tags"
         self.query_one("#tag-filter").display = False
-        self.query_one("#tag-message").display = False
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#tag-table", VirtualTable)
+        self.message.display = False
 
     @property
     def info(self) -> dict[str, TagInfo | Exception]:
@@ -86,16 +86,16 @@ class TagsPane(FilteredPane):
 
     def _render_cell(self, tag: str, column: Column) -> Text | str:
         if column.key == "tag":
-            return Text(tag, style="bold")
+            return safe_text(tag, style="bold")
         entry = self.info.get(tag) if self.repository else None
         if entry is None:
             return Text("…", style="dim") if column.key == "digest" else ""
         if isinstance(entry, Exception):
             return Text("error", style="red") if column.key == "digest" else ""
         if column.key == "digest":
-            return Text(short_digest(entry.digest), style="cyan")
+            return safe_text(short_digest(entry.digest), style="cyan")
         if column.key == "kind":
-            return Text(entry.kind, style="dim" if entry.kind == "artifact" else "")
+            return safe_text(entry.kind, style="dim" if entry.kind == "artifact" else "")
         count = entry.platform_count
         return "–" if count is None else str(count)
 
@@ -112,7 +112,7 @@ class TagsPane(FilteredPane):
         self.complete = False
         self._in_flight.clear()
         self.workers.cancel_group(self, "tag-info")
-        self.query_one("#tag-message").display = False
+        self.message.display = False
         self.table.empty_text = "no tags"
         self.table.set_keys([])
         self.table.busy = True
@@ -126,35 +126,47 @@ class TagsPane(FilteredPane):
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
         client = self.app.connections.client(self.registry)
-        sort_keys: dict[str, str] = {}
+        # Registries list tags in storage order; a stable, version-aware order reads better.
+        order = NaturalOrder()
+        self.tags = order.names
         try:
             async for page in client.tag_pages(repository):
                 if self._stale(generation):
                     return  # the user moved on (or the app is closing); drop the answer
-                self.tags.extend(page)
-                # Registries list tags in storage order; a stable, version-aware order reads better.
-                sort_keys.update((tag, natural_key(tag)) for tag in page)
-                self.tags.sort(key=sort_keys.__getitem__)
-                self.table.busy = False
-                self._apply_filter()
-        except RegistryError as exc:
+                self._changed(*order.add(page))
             if self._stale(generation):
                 return
-            self.table.busy = False
-            message = self.query_one("#tag-message", Static)
-            message.update(Text(self.app.display_text(str(exc)), style="red"))
-            message.display = True
-            self.table.empty_text = ""
-            self.table.set_keys([])
-            self._update_title()
-            self.post_message(self.Failed(repository, exc))
-            return
-        if self._stale(generation):
+            self._changed(*order.finish())
+        except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
+            if self._stale(generation):
+                return
+            self._failed(repository, exc)
             return
         self.complete = True
-        self.table.busy = False
-        self._apply_filter()
+        self._update_title()
         self.post_message(self.Loaded(repository))
+
+    def _changed(self, start: int, removed: list[str]) -> None:
+        """The tags changed from `start` on (`removed` was there): patch the table, in proportion to
+        the change, never to all the tags."""
+        self.table.busy = False
+        tail = self.tags[start:]
+        if self.filter_text:
+            cut = len(self.table.keys) - len(filter_names(removed, self.filter_text))
+            self.table.splice_keys(cut, filter_names(tail, self.filter_text))
+        else:
+            self.table.splice_keys(start, tail)
+        self._update_title()
+
+    def _failed(self, repository: str, error: Exception) -> None:
+        self.table.busy = False
+        self.message.update(Text(self.app.failure_line(error), style="red"))
+        self.message.display = True
+        self.table.empty_text = ""
+        self.table.set_keys([])
+        self._update_title()
+        if isinstance(error, RegistryError):
+            self.post_message(self.Failed(repository, error))
 
     def _apply_filter(self) -> None:
         self.table.set_keys(filter_names(self.tags, self.filter_text))
@@ -166,10 +178,11 @@ class TagsPane(FilteredPane):
             return
         shown, total = len(self.table.keys), len(self.tags)
         count = f"{shown} of {total}" if self.filter_text else f"{total}"
-        if not self.complete and not self.query_one("#tag-message").display:  # more pages to come
+        if not self.complete and not self.message.display:  # more pages to come
             count = f"{count}…" if total else "loading…"
-        self.border_title = f"Tags · {self.repository} · {count}"
-        self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
+        # Text, not str: a str title is markup, and a repository name is the registry's to choose.
+        self.border_title = Text(f"Tags · {self.app.shown(self.repository)} · {count}")
+        self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
 
     # ---- lazy per-row details --------------------------------------------------------------
 
@@ -216,6 +229,8 @@ class TagsPane(FilteredPane):
                     manifest = await client.manifest_for_tag(repository, tag)
                 except RegistryError as exc:
                     result: TagInfo | Exception = exc
+                except Exception as exc:  # a bug: logged once; the row says "error", the details why
+                    result = RegistryError(self.app.failure_line(exc))
                 else:
                     result = TagInfo(tag, manifest)
                 if self._stale(generation):

@@ -22,6 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from acrbrowse import crashlog
+
 
 @dataclass(frozen=True)
 class Column:
@@ -107,6 +109,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.show_header = show_header
         self._last_view: tuple[int, int] | None = None
+        self._cell_failed = False
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -130,6 +133,25 @@ class VirtualTable(ScrollView, can_focus=True):
                        animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor_key))
+        self._viewport_maybe_changed(force=True)
+
+    def splice_keys(self, start: int, tail: Sequence[str]) -> None:
+        """Replace the rows from `start` on (a page arrived): work in proportion to the tail, not to
+        the whole list; the cursor stays on its key."""
+        current, old_cursor = self.cursor_key, self.cursor
+        del self.keys[start:]
+        self.keys.extend(tail)
+        self.virtual_size = Size(self.size.width, len(self.keys) + self.header_height)
+        if current is not None and old_cursor >= start:
+            try:
+                index = start + list(tail).index(current)
+            except ValueError:
+                index = old_cursor
+            self.set_reactive(VirtualTable.cursor, self.validate_cursor(index))
+            self._scroll_cursor_into_view()
+        self.refresh()
+        if self.cursor_key != current:
+            self.post_message(self.Highlighted(self, self.cursor_key))
         self._viewport_maybe_changed(force=True)
 
     @property
@@ -249,6 +271,17 @@ class VirtualTable(ScrollView, can_focus=True):
         strip = Strip(segments).crop_extend(0, width, None)
         return strip.apply_style(style) if style else strip
 
+    def _cell(self, key: str, column: Column) -> Text | str:
+        """A cell never breaks the table: odd data the renderer did not expect shows as "?" (once
+        logged as the bug it is)."""
+        try:
+            return self.render_cell(key, column)
+        except Exception as error:
+            if not self._cell_failed:
+                self._cell_failed = True
+                crashlog.record(error)
+            return Text("?", style="red")
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
@@ -265,7 +298,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if index >= len(self.keys):
             return Strip.blank(width, base)
         key = self.keys[index]
-        cells = [self.render_cell(key, column) for column in self.columns]
+        cells = [self._cell(key, column) for column in self.columns]
         style = base
         if index == self.cursor:
             cursor_class = "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
