@@ -358,7 +358,8 @@ class RegistryClient:
 
     async def ping(self) -> httpx.Response:
         """GET /v2/. With a credential this runs the whole sign-in (token exchange or Basic)."""
-        response = await self._send("GET", "/v2/", route="ping", scope="")
+        response = await self._send("GET", "/v2/", route="ping", scope="",
+                                    body=(ERROR_BODY_BYTES, f"{self.registry}'s answer to /v2/"))
         if response.status_code == 404:
             raise MalformedResponse(f"{self.registry} does not serve the registry API at /v2/")
         if not response.is_success:

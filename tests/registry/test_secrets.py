@@ -119,6 +119,72 @@ def _realm_times_out(mock):
 SCENARIOS["realm times out"] = (_realm_times_out, _list_tags)
 
 
+# ---- hostile shapes (issue 8): bounds, unusable URLs, foreign challenges ----------------------------
+
+BLOB = c.image_config()
+BLOB_DIGEST = c.sha256(BLOB)
+
+
+async def _blob(client):
+    return await client.get_blob("app", BLOB_DIGEST)
+
+
+async def _bad_tag(client):
+    return await client.get_manifest("app", "v1\x1b]52;c;ZWNobyBQV05FRA==\x07")
+
+
+def _endless(head: bytes = b"", fill: bytes = b" "):
+    async def body():
+        yield head
+        while True:
+            yield fill * 65536
+    return body()
+
+
+def _foreign_challenge(challenge: str):
+    def setup(mock):
+        mock.get(f"/v2/app/blobs/{BLOB_DIGEST}").respond(307, headers={"Location": "https://blobs.other.io/data"})
+        mock.route(host="blobs.other.io").respond(401, headers={"WWW-Authenticate": challenge})
+    return setup
+
+
+def _bearer_answers(respond):
+    def setup(mock):
+        mock.get(TAGS_PATH).respond(401, headers={"WWW-Authenticate": bearer_challenge()})
+        mock.route(host="auth.example.io").mock(side_effect=respond)
+    return setup
+
+
+def _huge_echoing_error(mock):
+    mock.get(TAGS_PATH).mock(side_effect=lambda request: httpx.Response(400, content=_endless(
+        b'{"errors":[{"code":"DENIED","message":"' + _echo(request).encode() + f" {CANARY}".encode(),
+        fill=CANARY.encode())))
+
+
+SCENARIOS.update({
+    "token answer past its cap": (_bearer_answers(lambda request: httpx.Response(
+        200, content=_endless(b'{"token":"', b"a"))), _list_tags),
+    "token that cannot travel": (_bearer_then(httpx.Response(200, json={"token": "a b\x1b"})), _list_tags),
+    "absurd expires_in then 401": (_bearer_then(httpx.Response(200, content=b'{"token":"t","expires_in":' + b"9" * 400
+                                                               + b"}")), _list_tags),
+    "realm port abc": (_bearer_then(httpx.Response(200), realm="https://auth.example.io:abc/t"), _list_tags),
+    "realm port 99999": (_bearer_then(httpx.Response(200), realm="https://auth.example.io:99999/t"), _list_tags),
+    "link port abc": (_tags(200, json={"tags": ["v1"]}, headers={"Link": '<https://reg.example.io:abc/x>; rel="next"'}),
+                      _list_tags),
+    "endless tag page": (lambda mock: mock.get(TAGS_PATH).mock(
+        side_effect=lambda request: httpx.Response(200, content=_endless(b'{"tags":["'))), _list_tags),
+    "endless error echoing the secret": (_huge_echoing_error, _list_tags),
+    "compressed answer": (_tags(200, content=b"x", headers={"Content-Encoding": "gzip"}), _list_tags),
+    "shake_128 digest": (lambda mock: mock.get("/v2/app/manifests/v1").respond(
+        200, content=IMAGE, headers={"Docker-Content-Digest": "shake_128:" + "0" * 64}), _manifest_by_tag),
+    "foreign bearer challenge": (_foreign_challenge('Bearer realm="https://blobs.other.io/t",service="s"'), _blob),
+    "foreign basic challenge": (_foreign_challenge('Basic realm="storage"'), _blob),
+    "redirect to port abc": (lambda mock: mock.get(f"/v2/app/blobs/{BLOB_DIGEST}").respond(
+        307, headers={"Location": "https://blobs.other.io:abc/x"}), _blob),
+    "tag with ESC": (lambda mock: None, _bad_tag),
+})
+
+
 def assert_no_secret(text: str) -> None:
     assert CANARY not in text
     assert CANARY_BASIC not in text
@@ -147,6 +213,11 @@ async def test_no_secret_in_errors(mock, make_client, password, identity_token, 
     assert_no_secret(repr(credential))
     assert_no_secret(str(credential.secret))
     assert_no_secret(repr(vars(error)))
+    assert_no_secret(repr(client.auth.challenge))
+    for call in mock.calls:  # the secret went to the registry and its own realm, nowhere else
+        request = call.request
+        if request.url.host not in (REGISTRY, "auth.example.io") or request.url.scheme != "https":
+            assert_no_secret(str(request.url) + str(request.headers) + request.content.decode(errors="replace"))
 
 
 def test_credential_and_secret_reprs(password):
