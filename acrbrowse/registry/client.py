@@ -267,7 +267,8 @@ class RegistryClient:
                 if failure is None:
                     return response  # a 5xx after the retries: the caller words it
                 if throttled and delay:
-                    raise RateLimited(self._throttled_text(failure, delay, attempt >= self.retries), delay) from None
+                    beyond = attempt < self.retries and loop.time() + wait > deadline
+                    raise RateLimited(self._throttled_text(failure, delay, beyond), delay) from None
                 raise failure
             if throttled:
                 asked = f"waiting {wait:.0f} s as it asks" if delay is not None else f"waiting {wait:.1f} s"
@@ -275,9 +276,9 @@ class RegistryClient:
             attempt += 1
             await asyncio.sleep(wait)
 
-    def _throttled_text(self, failure: RegistryError, delay: float, retried: bool) -> str:
+    def _throttled_text(self, failure: RegistryError, delay: float, beyond_deadline: bool) -> str:
         text = f"{str(failure).removesuffix('; try again later')}; it asks to wait {_seconds(delay)}"
-        if not retried:
+        if beyond_deadline:
             text += f", longer than the {self.timeout:g} s timeout allows"
         return text + "; try again later"
 

@@ -150,3 +150,11 @@ async def test_absurd_retry_after_values_are_not_slept(mock, make_client, sleeps
         [t async for t in make_client(retries=2).tags("app")]
     assert all(delay < 1 for delay in sleeps)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
+async def test_a_wait_past_the_retry_cap_within_a_long_deadline_is_reported_as_such(mock, make_client, sleeps):
+    mock.get("/v2/app/tags/list").respond(429, headers={"Retry-After": "120"})
+    with pytest.raises(RateLimited) as caught:
+        [t async for t in make_client(timeout=600).tags("app")]
+    assert sleeps == []
+    assert str(caught.value) == f"{REGISTRY} is throttling requests (429); it asks to wait 120 s; try again later"
