@@ -11,6 +11,7 @@ wait on a deadline or the network); each test then checks its own run.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from tests.testbed.hostile import (
     OSC52,
     TITLE,
     HostileRegistry,
+    deep_json,
     screenshot_click,
 )
 
@@ -44,7 +46,8 @@ class Case:
     exits: tuple[int, ...] = (1,)
     timeout: float = 5.0  # --timeout
     wall: float | None = None  # seconds the run may take; default 2 × timeout + 8 (four run at once)
-    notices: int = 0  # stderr lines expected on success
+    notices: tuple[int, int] = (0, 0)  # stderr lines allowed on success (a warning, a notice)
+    credential: bool = True  # the canary credential in the environment
     check: Callable[[Run, HostileRegistry], None] | None = None
     setup: Callable[[Path, HostileRegistry], None] | None = None
 
@@ -153,6 +156,35 @@ def write_memo(home: Path, registry: HostileRegistry) -> None:
         json.dumps({registry.host: {"scheme": "bearer", "realm": realm, "service": "hostile"}}))
 
 
+def local_file(relative: str, data: bytes):
+    def setup(home: Path, registry: HostileRegistry) -> None:
+        path = home / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return setup
+
+
+def cache_entry(make: Callable[[Path], None]):
+    """The content cache's file for the `plain` manifest replaced by something that is no file."""
+    def setup(home: Path, registry: HostileRegistry) -> None:
+        hex_part = registry.shapes.manifests["plain"]["digest"].removeprefix("sha256:")
+        path = home / "cache" / "content" / "sha256" / hex_part[:2] / hex_part
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make(path)
+    return setup
+
+
+def credential_helper(script: str):
+    """Docker's config names a credential helper for the registry; the helper is `script`."""
+    def setup(home: Path, registry: HostileRegistry) -> None:
+        helper = home / "bin" / "docker-credential-hostile"
+        helper.parent.mkdir(parents=True, exist_ok=True)
+        helper.write_text("#!/bin/sh\n" + script + "\n")
+        helper.chmod(0o755)
+        local_file("docker/config.json", json.dumps({"credHelpers": {registry.host: "hostile"}}).encode())(home, registry)
+    return setup
+
+
 # ---- the shapes --------------------------------------------------------------------------------
 
 CASES = [
@@ -217,7 +249,23 @@ CASES = [
     Case("slow-tags", ("tags", "{host}/slow-tags"), timeout=2),
     Case("slow-manifest", ("tree", "{host}/slow-manifest:latest"), timeout=2),
     Case("retry-after-59", ("tags", "{host}/retry-after-59"), timeout=3),
-    Case("retry-after-1", ("tags", "{host}/retry-after-1"), (0,), notices=1, check=waited_and_said_so),
+    Case("retry-after-1", ("tags", "{host}/retry-after-1"), (0,), notices=(1, 1), check=waited_and_said_so),
+    # local state: broken files are a warning at most, never a crash, a hang or a flood
+    Case("config-not-utf8", ("tags", "{host}/plain"), (0,), notices=(0, 1), setup=local_file("config/config.json", b"\xff\xfe{")),
+    Case("config-deep", ("tags", "{host}/plain"), (0,), notices=(0, 1), setup=local_file("config/config.json", deep_json())),
+    Case("docker-config-not-utf8", ("tags", "{host}/plain"), (0,), notices=(0, 1), credential=False,
+         setup=local_file("docker/config.json", b"\xff\xfe{")),
+    Case("docker-config-deep", ("tags", "{host}/plain"), (0,), notices=(0, 1), credential=False,
+         setup=local_file("docker/config.json", deep_json())),
+    Case("cache-symlink-dev-zero", ("tree", "{host}/plain@{plain}"), (0,), notices=(0, 1),
+         setup=cache_entry(lambda path: path.symlink_to("/dev/zero"))),
+    Case("cache-fifo", ("tree", "{host}/plain@{plain}"), (0,), notices=(0, 1), setup=cache_entry(os.mkfifo)),
+    Case("helper-300mb", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
+         setup=credential_helper("exec head -c 300000000 /dev/zero")),
+    Case("helper-300mb-from-a-pipeline", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
+         setup=credential_helper("head -c 300000000 /dev/zero | tr '\\0' a")),
+    Case("helper-stderr", ("tags", "{host}/plain", "-v"), (0, 1), notices=(0, 3), credential=False,
+         setup=credential_helper(f"printf '{OSC52} {CLEAR} boom' >&2; exit 1")),
 ]
 IDS = [case.id for case in CASES]
 assert len(set(IDS)) == len(IDS)
@@ -228,8 +276,11 @@ def run_case(case: Case, home: Path) -> Outcome:
     try:
         if case.setup:
             case.setup(home, registry)
-        args = [arg.replace("{host}", registry.host) for arg in case.args]
-        run = run_cli([*args, "--timeout", f"{case.timeout:g}"], home, kill_after=case.bound + 30)
+        plain = registry.shapes.manifests["plain"]["digest"]
+        args = [arg.replace("{host}", registry.host).replace("{plain}", plain) for arg in case.args]
+        env = {"PATH": f"{home / 'bin'}:/usr/bin:/bin"}
+        run = run_cli([*args, "--timeout", f"{case.timeout:g}"], home, credential=case.credential, env=env,
+                      kill_after=case.bound + 30)
     finally:
         registry.stop()
     return Outcome(run, registry)
@@ -256,7 +307,10 @@ def test_hostile_shape(case: Case, outcomes: dict[str, Outcome]) -> None:
     assert "internal error" not in run.err, where
     assert run.code in case.exits, where
     lines = run.err.splitlines()
-    assert len(lines) == (1 if run.code else case.notices), where
+    if run.code:
+        assert len(lines) == 1, where
+    else:
+        assert case.notices[0] <= len(lines) <= case.notices[1], where
     assert not control_chars(run.stdout), f"{where}: raw control characters on stdout {control_chars(run.stdout)[:5]}"
     assert not control_chars(run.stderr), f"{where}: raw control characters on stderr {control_chars(run.stderr)[:5]}"
     for name, data in {"stdout": run.stdout, "stderr": run.stderr, **run.files}.items():

@@ -34,6 +34,8 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+EMPTY = {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2,
+         "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}
 
 MB = 1024 * 1024
 HUGE = 200 * MB
@@ -172,8 +174,10 @@ def _documents() -> tuple[Store, dict[str, dict], dict]:
         "digest-paste": s.image(layers=[layer(PASTE_DIGEST)]),
         "digest-md5": s.image(layers=[layer("md5:" + "0" * 32)]),
         "index-x": s.index([{"digest": "x", "size": 1}] * 100_000),
-        "index-fanout": s.index([{"digest": s.image(annotations={"n": str(i)})["digest"], "size": 1}
-                                 for i in range(40_000)]),
+        # artifacts (an empty config is not fetched): the fan-out cap costs only manifest requests
+        "index-fanout": s.index([{"digest": s.add({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": EMPTY,
+                                                   "layers": [], "annotations": {"n": str(i)}}, OCI_MANIFEST)["digest"],
+                                  "size": 1} for i in range(40_000)]),
         "index-dup": s.index([{"digest": s.image()["digest"], "size": 1}] * 30_000),
         "redirect-bearer": s.image(),
         "redirect-basic": s.image(),

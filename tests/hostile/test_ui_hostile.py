@@ -1,0 +1,291 @@
+"""Issue 8, the browser against a hostile registry (Textual Pilot): whatever the registry sends,
+the app stays alive, the pane says what went wrong in one line or shows the text escaped, no
+rendered segment carries a control character, no click on registry text runs an action, the
+clipboard gets nothing unsafe, and the canary credential goes nowhere but the registry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acrbrowse.credentials import Settings
+from acrbrowse.registry.cache import ChallengeMemo
+from acrbrowse.registry.credential import Credential, Secret
+from acrbrowse.registry.reference import parse_reference
+from acrbrowse.ui.app import AcrBrowseApp
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.raw import RawScreen
+from acrbrowse.ui.services import Services
+from tests.hostile.conftest import control_chars, secrets_in
+from tests.testbed.hostile import (
+    CANARY_PASSWORD,
+    CANARY_USER,
+    CLICK,
+    HOSTILE_STRINGS,
+    HostileRegistry,
+    screenshot_click,
+)
+from tests.ui.conftest import MemoryKeyring
+
+pytestmark = pytest.mark.ui
+
+SIZE = (160, 45)
+SAFE_COPY = re.compile(r"[\x21-\x7e]+")  # a copied digest or reference: printable ASCII, no space
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The crash log (errors.log) goes to the test's own folder, and is scanned after the test."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("ACRBROWSE_CACHE_DIR", str(path))
+    yield path
+    for file in path.rglob("*"):
+        if file.is_file():
+            assert not secrets_in(file.read_bytes()), f"the canary secret is in {file}"
+
+
+@pytest.fixture
+def make_app(hostile: HostileRegistry, tmp_path: Path) -> Callable[..., AcrBrowseApp]:
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker),
+           "HOME": str(tmp_path), "PATH": ""}
+    services = Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
+                        keyring_backend=MemoryKeyring(), include_helper_list=False)
+
+    def make(target: str, *, timeout: float = 5.0, **kwargs: Any) -> AcrBrowseApp:
+        credential = Credential(CANARY_USER, Secret(CANARY_PASSWORD), source="test")
+        app = AcrBrowseApp(parse_reference(target.replace("{host}", hostile.host)), credential, services=services,
+                           system_clipboard=False, timeout=timeout, **kwargs)
+        app.clipboard_writes = []  # type: ignore[attr-defined]
+        app.copy_to_clipboard = app.clipboard_writes.append  # the OSC 52 write
+        app.notices, app.errors = [], []  # type: ignore[attr-defined]
+        notify = app.notify
+
+        def record(message, *args, **kw):
+            app.notices.append(str(message))
+            if kw.get("severity") == "error":
+                app.errors.append(str(message))
+            return notify(message, *args, **kw)
+
+        app.notify = record
+        return app
+
+    return make
+
+
+def rendered_lines(app: AcrBrowseApp) -> list[str]:
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def assert_sound(app: AcrBrowseApp, hostile: HostileRegistry) -> None:
+    """Alive, nothing raw on screen, nothing unsafe copied, no secret shown or sent elsewhere."""
+    assert app.is_running and app._exception is None, f"the app died: {app._exception!r}"
+    screen = "\n".join(rendered_lines(app))
+    assert not control_chars(screen), f"raw control characters on screen: {control_chars(screen)[:5]}"
+    assert not secrets_in(screen.encode()), "the canary secret is on screen"
+    for notice in app.notices:
+        assert not control_chars(notice) and not secrets_in(notice.encode()), notice
+    for text in app.clipboard_writes:
+        assert SAFE_COPY.fullmatch(text), f"copied {text!r}"
+    assert not hostile.leaks(), f"the credential went elsewhere: {hostile.leaks()[:3]}"
+    assert not Path(hostile.screenshot_path).exists(), "a registry string ran app.screenshot"
+
+
+async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        if pilot.app._exception is not None:
+            raise AssertionError(f"the app died: {pilot.app._exception!r}")
+        await pilot.pause(0.02)
+    return value
+
+
+async def browser(pilot) -> BrowserScreen:
+    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
+                          what="the browser")
+
+
+def tree_nodes(tree) -> list:
+    nodes, stack = [], [tree.root]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.children)
+    return nodes
+
+
+def tree_failed(screen: BrowserScreen) -> bool:
+    return any(node.data is not None and (node.data.kind == "error" or node.data.error is not None)
+               for node in tree_nodes(screen.tree))
+
+
+async def click_title(pilot, widget, width: int = 40) -> None:
+    """Click along a pane's top border, where its title (with registry text in it) is drawn: a
+    `[@click=…]` parsed as markup would be a link there."""
+    for x in range(3, width, 3):
+        await pilot.click(widget, offset=(x, 0))
+
+
+# ---- opening a registry, a repository, a tag ---------------------------------------------------
+
+async def test_registry_with_hostile_repository_names(make_app, hostile):
+    names = [*HOSTILE_STRINGS, screenshot_click(hostile.screenshot_path), "plain", "tags-hostile"]
+    app = make_app("{host}")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        await wait_for(pilot, lambda: screen.repos.complete, what="the catalog")
+        assert sorted(screen.repos.table.keys) == sorted(names)  # kept exact, escaped only when drawn
+        assert_sound(app, hostile)
+        for name in names:
+            screen.repos.table.focus()
+            screen.repos.table.cursor = screen.repos.table.keys.index(name)
+            notices = len(app.notices)
+            await pilot.press("enter")
+
+            def opened(name=name, notices=notices) -> bool:
+                tags = screen.tags
+                return len(app.notices) > notices or (
+                    tags.repository == name and (tags.complete or tags.message.display))
+
+            await wait_for(pilot, opened, what=f"opening {name!r}")
+            await pilot.pause()
+            if name in (CLICK, screenshot_click(hostile.screenshot_path)):
+                await click_title(pilot, screen.tags)
+            assert_sound(app, hostile)
+
+
+async def test_hostile_tags(make_app, hostile):
+    app = make_app("{host}/tags-hostile")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        tags = screen.tags
+        await wait_for(pilot, lambda: tags.complete, what="the tags")
+        await wait_for(pilot, lambda: all(t in tags.info for t in tags.table.visible_keys()), what="tag details")
+        await click_title(pilot, tags)
+        assert_sound(app, hostile)
+        tags.table.focus()
+        for tag in tags.table.keys:
+            tags.table.cursor = tags.table.keys.index(tag)
+            await pilot.pause()
+            if tag != "latest":
+                await pilot.press("c", "C")  # nothing valid to copy: refused, not copied
+                await pilot.pause()
+            assert_sound(app, hostile)
+        assert app.clipboard_writes == []
+
+
+async def test_tree_with_hostile_fields(make_app, hostile):
+    app = make_app("{host}/tree-hostile:latest")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data is not None and tree.root.data.manifest is not None
+                       and tree.root.children, what="the root manifest")
+        tree.focus()
+        tree.cursor_line = 0
+        await pilot.press("down", "enter")
+        entry = tree.root.children[0]
+        await wait_for(pilot, lambda: entry.data.manifest is not None and len(entry.children) > 1, what="the layers")
+        assert_sound(app, hostile)
+        await click_title(pilot, screen.detail)
+        for line in range(tree.last_line + 1):
+            tree.cursor_line = line
+            await pilot.pause()
+            assert_sound(app, hostile)
+            if tree.cursor_node.data.kind in ("root", "entry", "config"):
+                await pilot.press("v")  # the raw JSON, escaped too
+                await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
+                await pilot.pause()
+                assert_sound(app, hostile)
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is screen, what="back from the raw view")
+
+
+# ---- data that must end in one error line, in the pane that asked for it -------------------------
+
+TREE_SHAPES = ["type-created", "type-os", "type-urls", "type-artifacttype", "type-annotations", "type-history",
+               "deep-manifest", "deep-config", "digest-paste", "digest-md5", "header-md5", "header-shake", "index-x",
+               "huge-manifest", "huge-config", "slow-manifest", "redirect-bearer", "redirect-basic"]
+
+
+@pytest.mark.parametrize("shape", TREE_SHAPES)
+async def test_tree_error_shapes(make_app, hostile, shape):
+    app = make_app(f"{{host}}/{shape}:latest", timeout=2.0 if shape.startswith("slow") else 5.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        tree = screen.tree
+        await wait_for(pilot, lambda: tree.root.data is not None and (tree.root.data.manifest is not None
+                                                                       or tree_failed(screen)), what="the root")
+        await pilot.pause()
+        tree.focus()
+        if not tree_failed(screen) and not app.errors and tree.root.data.manifest.kind == "index":
+            # an index: the entry's manifest and config load when it opens
+            tree.cursor_line = 1
+            await pilot.press("enter")
+        # an error line in the tree, or (a root image's config) in a notification
+        await wait_for(pilot, lambda: tree_failed(screen) or app.errors, what="an error line")
+        for line in range(tree.last_line + 1):  # c on every node: nothing unsafe reaches the clipboard
+            tree.cursor_line = line
+            await pilot.press("c")
+            await pilot.pause()
+        assert_sound(app, hostile)
+        assert not [text for text in app.clipboard_writes if "PWNED" in text]
+
+
+LIST_SHAPES = {  # shape → --timeout
+    "error-hostile": 5, "error-echo": 5, "deep-tags": 5, "deep-error": 5, "huge-tags": 5, "endless-tags": 5,
+    "huge-error": 5, "slow-tags": 2, "retry-after-59": 3, "link-port-abc": 5, "link-port-99999": 5,
+    "realm-port-abc": 5, "realm-port-99999": 5, "realm-elsewhere": 5, "token-50mb": 5, "token-deep": 5,
+    "token-slow": 2, "token-expires400": 5, "link-repeat": 5,
+}
+
+
+@pytest.mark.parametrize("shape", list(LIST_SHAPES))
+async def test_tag_list_shapes(make_app, hostile, shape):
+    app = make_app(f"{{host}}/{shape}", timeout=LIST_SHAPES[shape])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        tags = screen.tags
+        settled = await wait_for(pilot, lambda: (tags.message.display and "error") or (tags.complete and "listed")
+                                 or (isinstance(app.screen, LoginScreen) and "login"), what="the tag list")
+        if shape not in ("token-expires400", "link-repeat"):
+            assert settled == "error", settled
+        await pilot.pause()
+        assert_sound(app, hostile)
+
+
+async def test_remembered_realm_elsewhere_gets_nothing(make_app, hostile, tmp_path):
+    memo = ChallengeMemo(tmp_path / "challenges.json")
+    memo.path.write_text(json.dumps({hostile.host: {
+        "scheme": "bearer", "realm": f"http://{hostile.alias}:{hostile.port}/token/memo-elsewhere", "service": "x"}}))
+    app = make_app("{host}/memo-elsewhere", challenges=memo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        await wait_for(pilot, lambda: screen.tags.complete or screen.tags.message.display, what="the tag list")
+        assert_sound(app, hostile)
+    assert not [hit for hit in hostile.hits if hit.host.split(":")[0] == hostile.alias and hit.authorization]
+
+
+async def test_a_million_tags_over_a_thousand_pages(make_app, hostile):
+    app = make_app("{host}/many-tags", timeout=10.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await browser(pilot)
+        started = time.monotonic()
+        await wait_for(pilot, lambda: screen.tags.complete or screen.tags.message.display, timeout=60,
+                       what="a million tags")
+        seconds = time.monotonic() - started
+        assert screen.tags.complete and len(screen.tags.tags) == 1_000_000
+        assert seconds < 30, f"{seconds:.1f} s for 1,000,000 tags over 1,000 pages"
+        await asyncio.sleep(0)
+        assert_sound(app, hostile)
