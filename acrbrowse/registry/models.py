@@ -45,7 +45,7 @@ def _digest(value: Any, where: str, name: str = "digest") -> str:
         raise _refuse(where, name, "a string")
     try:
         return validate_digest(value)
-    except (InvalidReference, TypeError, ValueError):
+    except InvalidReference:
         raise MalformedResponse(f"{where}: {name} {value[:80]!r} is not a sha256 or sha512 digest") from None
 
 
