@@ -100,8 +100,8 @@ def _finite(value: object) -> float | None:
         return None
     try:
         number = float(value)
-    except OverflowError:
-        number = math.copysign(math.inf, value)
+    except OverflowError:  # an int of 400 digits
+        return None
     return number if math.isfinite(number) else None
 
 

@@ -124,3 +124,29 @@ def test_any_challenge_text_ends_in_tags_or_a_registry_error(challenge, token_an
     for credential in (None, Credential("alice", Secret("pw"), source="test")):
         result = run_client(handler, all_tags, credential=credential)
         assert isinstance(result, (list, RegistryError))
+
+
+json_numberish = st.one_of(
+    st.integers(min_value=-10**500, max_value=10**500).map(lambda n: str(n).encode()),
+    st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400", b"true", b"null", b'"60"', b"[1]"]),
+    st.binary(max_size=30),
+)
+
+
+@FAST
+@given(json_numberish, json_numberish)
+def test_token_lifetimes_are_always_within_a_day(expires_in, exp):
+    import base64
+
+    from acrbrowse import boundedjson
+    from acrbrowse.registry.auth import MAX_TOKEN_LIFETIME, jwt_expiry, token_lifetime
+
+    payload = base64.urlsafe_b64encode(b'{"exp":' + exp + b"}").rstrip(b"=").decode()
+    token = f"e30.{payload}.c"
+    try:
+        body = boundedjson.loads(b'{"expires_in":' + expires_in + b"}")
+    except ValueError:
+        body = {}
+    expiry = jwt_expiry(token)
+    assert expiry is None or expiry == expiry and abs(expiry) < float("inf")
+    assert 0 <= token_lifetime(body, token, 1_700_000_000.0) <= MAX_TOKEN_LIFETIME
