@@ -218,7 +218,7 @@ CASES = [
     Case("header-md5", ("tree", "{host}/header-md5:latest")),
     Case("header-shake", ("tree", "{host}/header-shake:latest")),
     Case("index-digest-x", ("tree", "{host}/index-x:latest"), check=requests_at_most("/manifests/x", 0)),
-    Case("index-fanout", ("tree", "{host}/index-fanout:latest"), (0, 1), wall=40,
+    Case("index-fanout", ("tree", "{host}/index-fanout:latest"), (0, 1), wall=90,
          check=requests_at_most("/manifests/sha256:", 4096)),
     Case("index-duplicates", ("tree", "{host}/index-dup:latest"), (0, 1), check=requests_at_most("/manifests/sha256:", 1)),
     # the token service
@@ -237,9 +237,9 @@ CASES = [
     # paging
     Case("link-port-abc", ("tags", "{host}/link-port-abc")),
     Case("link-port-99999", ("tags", "{host}/link-port-99999")),
-    Case("link-endless", ("tags", "{host}/link-endless"), wall=60, check=requests_at_most("/tags/list", 10_001)),
+    Case("link-endless", ("tags", "{host}/link-endless"), wall=90, check=requests_at_most("/tags/list", 10_001)),
     Case("link-repeat", ("tags", "{host}/link-repeat"), (0, 1), check=requests_at_most("/tags/list", 3)),
-    Case("many-tags", ("tags", "{host}/many-tags"), (0,), wall=40, check=many_tags_all_listed),
+    Case("many-tags", ("tags", "{host}/many-tags"), (0,), wall=60, check=many_tags_all_listed),
     # size and time bounds
     Case("huge-tags", ("tags", "{host}/huge-tags"), check=sent_at_most("/tags/list", 48 * MB)),
     Case("endless-tags", ("tags", "{host}/endless-tags"), check=sent_at_most("/tags/list", 48 * MB)),

@@ -23,13 +23,18 @@ from acrbrowse.ui.app import AcrBrowseApp
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
+from acrbrowse.ui.screens.start import StartScreen
 from acrbrowse.ui.services import Services
 from tests.hostile.conftest import control_chars, secrets_in
 from tests.testbed.hostile import (
+    BIDI,
     CANARY_PASSWORD,
     CANARY_USER,
+    CLEAR,
     CLICK,
     HOSTILE_STRINGS,
+    OSC52,
+    TITLE,
     HostileRegistry,
     screenshot_click,
 )
@@ -288,4 +293,31 @@ async def test_a_million_tags_over_a_thousand_pages(make_app, hostile):
         assert screen.tags.complete and len(screen.tags.tags) == 1_000_000
         assert seconds < 30, f"{seconds:.1f} s for 1,000,000 tags over 1,000 pages"
         await asyncio.sleep(0)
+        assert_sound(app, hostile)
+
+
+async def test_start_screen_with_a_hostile_credential_helper(hostile, tmp_path):
+    """Docker's config and its credential helper name registries and users with control characters,
+    and the helper fails with a complaint on stderr: the start screen says so on one escaped line."""
+    bin_dir, docker = tmp_path / "bin", tmp_path / "docker"
+    bin_dir.mkdir()
+    docker.mkdir()
+    listed = json.dumps({f"https://{TITLE}helper.example": "user" + CLEAR, f"{CLICK}.example": OSC52})
+    helper = bin_dir / "docker-credential-hostile"
+    helper.write_text(f"#!/bin/sh\nprintf '%s' '{listed}'\nprintf '%s' '{OSC52} {CLEAR} boom' >&2\nexit 1\n")
+    helper.chmod(0o755)
+    (docker / "config.json").write_text(json.dumps({"credsStore": "hostile", "auths": {BIDI + "auths.example": {}, "plain.example": {}}}))
+    env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker), "HOME": str(tmp_path),
+           "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    services = Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
+                        keyring_backend=MemoryKeyring(), include_helper_list=True)
+    app = AcrBrowseApp(None, None, services=services, system_clipboard=False)
+    app.clipboard_writes, app.notices = [], []
+    async with app.run_test(size=SIZE) as pilot:
+        table = await wait_for(pilot, lambda: (isinstance(app.screen, StartScreen)
+                                               and app.screen.query_one("#known-table")), what="the start screen")
+        await wait_for(pilot, lambda: not table.busy, what="the known registries")
+        await pilot.pause()
+        assert "docker-credential-hostile" in "\n".join(rendered_lines(app))  # the failure has its line
+        await click_title(pilot, app.screen.query_one("#known-pane"))
         assert_sound(app, hostile)
