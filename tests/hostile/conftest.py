@@ -136,21 +136,25 @@ def _kill(pid: int) -> None:
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> Iterator[HostileRegistry]:
-    """A started hostile registry of this test's own (so its request log is this test's)."""
+    """A started hostile registry of this test's own (so its request log is this test's); the
+    repositories a test asked it about count as the shapes it saw."""
     registry = HostileRegistry(screenshot_path=str(tmp_path / "pwned.svg")).start()
     try:
         yield registry
     finally:
         registry.stop()
+        UI_SHAPES.update(hit.path.split("/")[2] for hit in registry.hits if hit.path.count("/") > 3)
 
 
-# shape → peak RSS (MB) of its run, for the summary at the end of the session
+# CLI shape → peak RSS (MB) of its run, and the shapes the UI was shown, for the session summary
 PEAKS: dict[str, float] = {}
+UI_SHAPES: set[str] = set()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not PEAKS:
-        return
-    worst = max(PEAKS, key=PEAKS.__getitem__)
-    terminalreporter.write_line(
-        f"hostile registry: {len(PEAKS)} shapes run; worst peak RSS {PEAKS[worst]:.0f} MB ({worst})")
+    if PEAKS:
+        worst = max(PEAKS, key=PEAKS.__getitem__)
+        terminalreporter.write_line(
+            f"hostile registry, CLI: {len(PEAKS)} shapes; worst peak RSS {PEAKS[worst]:.0f} MB ({worst})")
+    if UI_SHAPES:
+        terminalreporter.write_line(f"hostile registry, in-process (UI): {len(UI_SHAPES)} shapes asked for")
