@@ -201,7 +201,7 @@ class Shapes:
         names = [*HOSTILE_STRINGS, screenshot_click(self.server.screenshot_path), "plain", "tags-hostile"]
         return _json({"repositories": names})
 
-    def tags(self, shape: str, name: str, query: dict[str, str], req: Request) -> Answer:
+    def tags(self, shape: str, name: str, query: dict[str, str]) -> Answer:
         path = f"/v2/{name}/tags/list"
         if shape == "error-hostile":
             return _json(self.hostile_error, 400)
@@ -217,7 +217,7 @@ class Shapes:
         if shape == "slow-tags":
             return Answer(200, {"Content-Type": "application/json"}, b'{"tags":["latest"]}' + b" " * 1000, rate=1.0)
         if shape == "huge-error":
-            return Answer(404, {"Content-Type": "application/json"}, _repeat(b" " * MB, HUGE, b'{"errors":[') , length=HUGE)
+            return Answer(404, {"Content-Type": "application/json"}, _repeat(b" " * MB, HUGE, b'{"errors":['), length=HUGE)
         if shape == "deep-error":
             return Answer(404, {"Content-Type": "application/json"}, b'{"errors":' + deep_json() + b"}")
         if shape == "retry-after-59":
@@ -472,7 +472,7 @@ class HostileRegistry:
         if denied is not None:
             return denied
         if match["tags"]:
-            return self.shapes.tags(shape, name, req.query, req)
+            return self.shapes.tags(shape, name, req.query)
         if match["ref"] is not None:
             return self.shapes.manifest(shape, match["ref"])
         return self.shapes.blob(shape, name, match["digest"])
