@@ -7,7 +7,10 @@ result in a rich `Text`, which Textual does not parse.
 
 from __future__ import annotations
 
-from rich.text import Text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI needs no Rich: imported only where a Text is made
+    from rich.text import Text
 
 # Invisible characters that reorder or hide text (Trojan Source, CVE-2021-42574) or break lines.
 _INVISIBLE = (
@@ -41,4 +44,6 @@ def terminal_safe_block(text: object) -> str:
 
 def safe_text(text: object, style: str = "", limit: int | None = None) -> Text:
     """A rich Text of `text` made terminal-safe: the form every UI widget takes outside strings in."""
+    from rich.text import Text
+
     return Text(terminal_safe(text, limit), style=style, end="")
