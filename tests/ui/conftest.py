@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,15 @@ def screen_text(app) -> str:
         x, y, text = float(match[1]), float(match[2]), html.unescape(match[3])
         rows.setdefault(y, []).append((x, text.replace("\xa0", " ")))
     return "\n".join("".join(t for _, t in sorted(rows[y])) for y in sorted(rows))
+
+
+def assert_screen_safe(app) -> str:
+    """No control or bidi character on screen (toasts too, with run_test(notifications=True)): the
+    text of Textual's own export of every rendered segment. Returns the screen as text."""
+    text = screen_text(app)
+    svg = app.export_screenshot()
+    for raw in ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\x00"):
+        assert raw not in svg, f"{raw!r} reached the screen"
+    unsafe = re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]", text)
+    assert unsafe is None, f"{unsafe[0]!r} reached the screen"
+    return text

@@ -4,20 +4,30 @@ it sends is copied unless it is a valid digest, and no failure ends the app."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 
 import pytest
 
+from acrbrowse.present.safe import terminal_safe_block
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import InvalidReference
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen, pretty_json
 from acrbrowse.ui.screens.start import StartScreen
-from tests.ui.conftest import DISPLAY_NAME, SIZE, screen_text, wait_for
+from tests.ui.conftest import (
+    DISPLAY_NAME,
+    SIZE,
+    assert_screen_safe,
+    screen_text,
+    wait_for,
+    write_docker_config,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -26,21 +36,10 @@ MARKUP = "[@click=app.quit]x[/]"
 BIDI = "gnp.\u202eexe"
 C1 = "\x9b2J"  # CSI as one C1 byte: clear the screen
 HOSTILE = (f"osc{OSC52}", MARKUP, BIDI, f"c1{C1}", "title\x1b]0;pwned\x1b\\", "del\x7f")
-RAW_BYTES = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\x00")
 JSON = {"Content-Type": "application/json"}
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 EMPTY_CONFIG = {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2,
                 "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}
-
-
-def assert_no_control_bytes(app) -> str:
-    """Every character on screen, toasts included (Textual's own export of the rendered segments), is printable."""
-    text = screen_text(app)
-    svg = app.export_screenshot()
-    for raw in RAW_BYTES:
-        assert raw not in text and raw not in svg, f"{raw!r} reached the screen"
-    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
-    return text
 
 
 def serve_manifest(proxy, repository: str, document: dict, tag: str = "latest") -> str:
@@ -78,7 +77,7 @@ async def test_hostile_repository_names_are_escaped_and_never_markup(make_app, f
         screen = await browser(pilot)
         await wait_for(pilot, lambda: screen.repos.complete, what="the catalog")
         assert screen.repos.table.keys == names  # kept exact; only the display is escaped
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert "osc\\x1b]52;c;" in text
         assert "gnp.\\u202eexe" in text and "c1\\x9b2J" in text and MARKUP in text
 
@@ -86,7 +85,7 @@ async def test_hostile_repository_names_are_escaped_and_never_markup(make_app, f
         screen.repos.table.cursor = names.index(MARKUP)
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.tags.message.display, what="the tags pane's error")
-        assert MARKUP in assert_no_control_bytes(app)
+        assert MARKUP in assert_screen_safe(app)
         for x in range(2, 40):  # a click anywhere on the title does nothing
             await pilot.click(screen.tags, offset=(x, 0))
         assert app.is_running and app.return_code is None
@@ -97,7 +96,7 @@ async def test_hostile_repository_names_are_escaped_and_never_markup(make_app, f
         screen.repos.table.cursor = names.index(HOSTILE[0])
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.tags.repository == HOSTILE[0] and screen.tags.message.display)
-        assert_no_control_bytes(app)
+        assert_screen_safe(app)
 
 
 async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fault_proxy):
@@ -114,7 +113,7 @@ async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fa
         await wait_for(pilot, lambda: all(t in info for t in tags), what="every row's details")
         assert info["latest"].kind == "artifact"
         assert all(isinstance(info[t], Exception) for t in HOSTILE)  # never fetched as a tag
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert "title\\x1b]0;pwn" in text
 
         screen.tags.table.cursor = screen.tags.table.keys.index("latest")
@@ -122,17 +121,17 @@ async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fa
         tree = screen.tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the hostile manifest")
         await pilot.pause(0.1)
-        text = assert_no_control_bytes(app)  # the root's details: annotations, artifact type
+        text = assert_screen_safe(app)  # the root's details: annotations, artifact type
         assert "application/x-\\x1b]52;c;" in text and MARKUP in text
         await pilot.press("down", "down")  # config, the layer: its media type, annotations, title
         assert tree.cursor_node.data.kind == "layer"
         await pilot.pause(0.1)
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert "application/x-layer\\x9b2J" in text and "gnp.\\u202eexe" in text
 
         await pilot.press("up", "up", "v")  # the raw JSON, from the parsed document
         assert isinstance(app.screen, RawScreen)
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert "\\u202e" in text
         await pilot.press("escape")
         for x in range(2, 60):  # the tree pane's and the details' titles hold no links either
@@ -155,14 +154,14 @@ async def test_a_hostile_digest_is_never_copied(testbed, make_app, fault_proxy):
         await pilot.press("c", "C")
         await pilot.pause(0.2)
         assert clipboard == [] and app.copied == []
-        assert_no_control_bytes(app)
+        assert_screen_safe(app)
 
         # whatever reaches copy_text is checked once more: no control character, no newline, no space
         for text in (pasted, "sha256:" + "a" * 64 + OSC52, f"{BIDI}", "a b", ""):
             await app.copy_text(text, "digest")
         await pilot.pause(0.1)
         assert clipboard == [] and app.copied == []
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert "not copied" in text
 
         # a good one still is
@@ -201,7 +200,7 @@ def test_raw_json_is_reserialised_and_escaped():
     raw = json.dumps({"a": f"{BIDI}{C1}", "b": ["\x1b"]}).encode()
     text = pretty_json(raw)
     assert json.loads(text.replace("\\u202e", "\u202e").replace("\\x9b", "\x9b")) == json.loads(raw)
-    assert not any(c in text for c in RAW_BYTES)
+    assert terminal_safe_block(text) == text
     deep = "[" * 100_000 + "]" * 100_000  # not re-serialised (too deep): shown as it came, escaped
     assert pretty_json(deep) == deep
     assert "\\x1b" in pretty_json(b"not json \x1b]52;c;AA==\x07")
@@ -212,7 +211,7 @@ class ExplodingClient(RegistryClient):
     that holds the password in a local (Textual's own traceback would print it)."""
 
     def tag_pages(self, repository: str, page_size: int = 1000):
-        password = self.credential.secret.reveal() if self.credential else None  # noqa: F841
+        password = self.credential.secret.reveal() if self.credential else None  # noqa: F841 - a local with the secret
         raise RuntimeError(f"unexpected shape in {repository}")
 
 
@@ -243,10 +242,10 @@ async def test_an_unexpected_error_in_a_worker_is_one_line_and_the_app_goes_on(t
 
 async def test_whatever_escapes_ends_the_app_with_one_line_and_no_locals(make_app, crash_log_dir, capfd):
     app = make_app()
-    secret = "canary-in-a-local"  # noqa: F841 - Textual's traceback would show it
+    secret = "canary-in-a-local"
 
     def broken() -> None:
-        token = secret  # noqa: F841
+        token = secret  # noqa: F841 - a local with the secret
         raise ValueError("a bug \x1b]52;c;AA==\x07 here")
 
     with pytest.raises(ValueError):
@@ -264,7 +263,9 @@ async def test_whatever_escapes_ends_the_app_with_one_line_and_no_locals(make_ap
 
 async def test_hostile_settings_and_helper_notes_on_the_start_screen(make_app, services):
     services.settings.record_recent_registry("contoso.azurecr.io")
-    app = make_app()
+    user = base64.b64encode(f"bob{OSC52}:pw".encode()).decode()
+    write_docker_config(services, {f"evil{OSC52}.io": {"auth": user}, "ghcr.io": {"auth": user}})
+    app = make_app(keymap={"acrbrowse.help": "\x1b]0;pwned\x07", "acrbrowse.quit": "ctrl+q"})
     real = services.known_registries
 
     def known(notes=None):  # a credential helper's stderr, as the credential layer passes it on
@@ -276,8 +277,22 @@ async def test_hostile_settings_and_helper_notes_on_the_start_screen(make_app, s
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen)
         await wait_for(pilot, lambda: start.known, what="the known registries")
-        text = assert_no_control_bytes(app)
+        text = assert_screen_safe(app)
         assert f"docker-credential-evil: \\x1b]52;c;ZWNobyBQV05FRA==\\x07{MARKUP}\\x0asecond line" in text
+        assert "bob\\x1b]52;c;" in text  # a user name from Docker's config
+
+
+async def test_a_hostile_error_message_from_the_registry(make_app, fault_proxy):
+    proxy = fault_proxy("anon")
+    errors = {"errors": [{"code": "DENIED", "message": f"no {OSC52}{MARKUP}{BIDI}"}]}
+    proxy.respond("GET", r"^/v2/_catalog$", 400, json.dumps(errors), JSON)
+    app = make_app(proxy.host, display_names={proxy.host: DISPLAY_NAME})
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await browser(pilot)
+        await wait_for(pilot, lambda: screen.repos.message.display, what="the pane's line")
+        assert_screen_safe(app)  # the pane's line and the toast
+        line = str(screen.repos.message.render())
+        assert f"DENIED: no \\x1b]52;c;ZWNobyBQV05FRA==\\x07{MARKUP}gnp.\\u202eexe" in line
 
 
 async def test_a_wait_notice_is_shown_escaped(make_app, fault_proxy):
@@ -290,4 +305,4 @@ async def test_a_wait_notice_is_shown_escaped(make_app, fault_proxy):
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags after the wait")
         app.show_notice(f"{DISPLAY_NAME} says {OSC52}{MARKUP}")
         await pilot.pause(0.1)
-        assert MARKUP in assert_no_control_bytes(app)
+        assert MARKUP in assert_screen_safe(app)

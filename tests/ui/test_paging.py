@@ -4,9 +4,9 @@ table shows the same order (natural, for tags) and the same filtered rows as sor
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from textual.widgets import Input
 
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.ui.filtering import NaturalOrder, filter_names, natural_key

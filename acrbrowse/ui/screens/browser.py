@@ -210,10 +210,10 @@ class BrowserScreen(Screen[None]):
             if data is not None:
                 digest = data.manifest_digest if reference else data.digest
         else:
-            self.app.notify("Highlight a tag or a tree node to copy its digest", severity="warning")
+            self.app.notify("Highlight a tag or a tree node to copy its digest", severity="warning", markup=False)
             return
         if digest is None or repository is None:
-            self.app.notify("Nothing to copy here: this node has no digest", severity="warning")
+            self.app.notify("Nothing to copy here: this node has no digest", severity="warning", markup=False)
             return
         if reference:
             await self.app.copy_text(copyable_reference(self.registry, repository, digest), "reference")
@@ -236,7 +236,7 @@ class BrowserScreen(Screen[None]):
             if isinstance(entry, TagInfo):
                 self.app.push_screen(RawScreen(f"{self.tags.repository}:{tag}", entry.manifest.raw))
             else:
-                self.app.notify("The tag's manifest has not arrived yet", severity="warning")
+                self.app.notify("The tag's manifest has not arrived yet", severity="warning", markup=False)
             return
         data = self._tree_target()
         if data is None:
@@ -251,7 +251,7 @@ class BrowserScreen(Screen[None]):
         elif data.manifest is not None:
             self.app.push_screen(RawScreen(f"manifest {data.manifest.digest}", data.manifest.raw))
         else:
-            self.app.notify("Nothing to show raw here", severity="warning")
+            self.app.notify("Nothing to show raw here", severity="warning", markup=False)
 
     # ---- errors and signing in -------------------------------------------------------------
 

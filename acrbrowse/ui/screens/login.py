@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.registry.client import RegistryClient
+from acrbrowse.registry.client import RegistryClient  # noqa: F401 - named in the screen's type
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.registry.reference import parse_registry
