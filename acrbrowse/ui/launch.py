@@ -63,4 +63,6 @@ def launch(args: argparse.Namespace) -> int:
         keymap=load_keymap(),
     )
     result = app.run()
+    if app.return_code:  # ended by an unexpected error, whose one line is printed
+        return app.return_code
     return result if isinstance(result, int) else 0
