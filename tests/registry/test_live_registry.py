@@ -114,3 +114,38 @@ async def test_a_shared_fetch_survives_one_waiter_giving_up(testbed, fault_proxy
         manifest = await patient
     assert manifest.digest == digest
     assert len([e for e in proxy.log if e.method == "GET"]) == 1
+
+
+async def test_a_throttle_that_fits_the_deadline_is_waited_out_and_announced(testbed, fault_proxy):
+    import time
+
+    proxy = fault_proxy("token")
+    proxy.throttle("GET", r"/tags/list", retry_after=1, times=1)
+    notices: list[str] = []
+    started = time.monotonic()
+    async with RegistryClient(proxy.host, credential=admin(testbed), timeout=5, on_notice=notices.append) as client:
+        tags = [tag async for tag in client.tags("aspnetapp")]
+    assert "latest" in tags and 1.0 <= time.monotonic() - started < 5
+    assert notices == [f"{proxy.host} is throttling requests (429); waiting 1 s as it asks"]
+
+
+async def test_a_throttle_longer_than_the_deadline_fails_at_once(testbed, fault_proxy):
+    import time
+
+    from acrbrowse.registry.errors import RateLimited
+
+    proxy = fault_proxy("anon")
+    rule = proxy.throttle("GET", r"/tags/list", retry_after=59, times=None)
+    notices: list[str] = []
+    started = time.monotonic()
+    async with RegistryClient(proxy.host, timeout=5, on_notice=notices.append) as client:
+        with pytest.raises(RateLimited, match="it asks to wait 59 s, longer than the 5 s timeout allows"):
+            [tag async for tag in client.tags("aspnetapp")]
+    assert time.monotonic() - started < 2 and rule.hits == 1 and notices == []
+
+
+async def test_the_real_registry_manifests_fit_their_caps_and_digests(testbed):
+    async with RegistryClient(testbed.anon.host) as client:
+        descriptor = await client.head_manifest("aspnetapp", "latest")
+        manifest = await client.manifest_by_digest("aspnetapp", descriptor.digest)
+    assert manifest.digest == descriptor.digest and descriptor.digest.startswith("sha256:")
