@@ -50,6 +50,7 @@ class Case:
     credential: bool = True  # the canary credential in the environment
     check: Callable[[Run, HostileRegistry], None] | None = None
     setup: Callable[[Path, HostileRegistry], None] | None = None
+    cost: float = 1.0  # about how long it runs: the longest start first, the short ones fill in
 
     @property
     def bound(self) -> float:
@@ -218,14 +219,14 @@ CASES = [
     Case("header-md5", ("tree", "{host}/header-md5:latest")),
     Case("header-shake", ("tree", "{host}/header-shake:latest")),
     Case("index-digest-x", ("tree", "{host}/index-x:latest"), check=requests_at_most("/manifests/x", 0)),
-    Case("index-fanout", ("tree", "{host}/index-fanout:latest"), (0, 1), wall=90,
+    Case("index-fanout", ("tree", "{host}/index-fanout:latest"), (0, 1), wall=90, cost=20,
          check=requests_at_most("/manifests/sha256:", 4096)),
     Case("index-duplicates", ("tree", "{host}/index-dup:latest"), (0, 1), check=requests_at_most("/manifests/sha256:", 1)),
     # the token service
     Case("token-expires-400-digits", ("tags", "{host}/token-expires400"), (0, 1)),
     Case("token-50mb", ("tags", "{host}/token-50mb"),
          check=all_of(no_big_authorization, sent_at_most("/token/", 16 * MB))),
-    Case("token-slow", ("tags", "{host}/token-slow"), timeout=2),
+    Case("token-slow", ("tags", "{host}/token-slow"), timeout=2, cost=3),
     Case("realm-port-abc", ("tags", "{host}/realm-port-abc")),
     Case("realm-port-99999", ("tags", "{host}/realm-port-99999")),
     Case("realm-elsewhere-plain-http", ("tags", "{host}/realm-elsewhere"), check=nothing_reached_alias),
@@ -237,18 +238,18 @@ CASES = [
     # paging
     Case("link-port-abc", ("tags", "{host}/link-port-abc")),
     Case("link-port-99999", ("tags", "{host}/link-port-99999")),
-    Case("link-endless", ("tags", "{host}/link-endless"), wall=90, check=requests_at_most("/tags/list", 10_001)),
+    Case("link-endless", ("tags", "{host}/link-endless"), wall=90, cost=25, check=requests_at_most("/tags/list", 10_001)),
     Case("link-repeat", ("tags", "{host}/link-repeat"), (0, 1), check=requests_at_most("/tags/list", 3)),
-    Case("many-tags", ("tags", "{host}/many-tags"), (0,), wall=60, check=many_tags_all_listed),
+    Case("many-tags", ("tags", "{host}/many-tags"), (0,), wall=60, cost=7, check=many_tags_all_listed),
     # size and time bounds
     Case("huge-tags", ("tags", "{host}/huge-tags"), check=sent_at_most("/tags/list", 48 * MB)),
     Case("endless-tags", ("tags", "{host}/endless-tags"), check=sent_at_most("/tags/list", 48 * MB)),
     Case("huge-manifest", ("tree", "{host}/huge-manifest:latest"), check=sent_at_most("/manifests/", 20 * MB)),
     Case("huge-config", ("tree", "{host}/huge-config:latest"), check=sent_at_most("/blobs/", 24 * MB)),
     Case("huge-error", ("tags", "{host}/huge-error"), check=sent_at_most("/tags/list", 16 * MB)),
-    Case("slow-tags", ("tags", "{host}/slow-tags"), timeout=2),
-    Case("slow-manifest", ("tree", "{host}/slow-manifest:latest"), timeout=2),
-    Case("retry-after-59", ("tags", "{host}/retry-after-59"), timeout=3),
+    Case("slow-tags", ("tags", "{host}/slow-tags"), timeout=2, cost=3),
+    Case("slow-manifest", ("tree", "{host}/slow-manifest:latest"), timeout=2, cost=3),
+    Case("retry-after-59", ("tags", "{host}/retry-after-59"), timeout=3, cost=3),
     Case("retry-after-1", ("tags", "{host}/retry-after-1"), (0,), notices=(1, 1), check=waited_and_said_so),
     # local state: broken files are a warning at most, never a crash, a hang or a flood
     Case("config-not-utf8", ("tags", "{host}/plain"), (0,), notices=(0, 1), setup=local_file("config/config.json", b"\xff\xfe{")),
@@ -263,6 +264,7 @@ CASES = [
     Case("helper-300mb", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
          setup=credential_helper("exec head -c 300000000 /dev/zero")),
     Case("helper-300mb-from-a-pipeline", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
+         cost=15,
          setup=credential_helper("head -c 300000000 /dev/zero | tr '\\0' a")),
     Case("helper-stderr", ("tags", "{host}/plain", "-v"), (0, 1), notices=(0, 3), credential=False,
          setup=credential_helper(f"printf '{OSC52} {CLEAR} boom' >&2; exit 1")),
@@ -292,7 +294,7 @@ def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
     selected = [item.callspec.params["case"] for item in request.session.items
                 if item.module is request.module and hasattr(item, "callspec") and "case" in item.callspec.params]
     homes = {case.id: tmp_path_factory.mktemp(case.id) for case in selected}
-    longest_first = sorted(selected, key=lambda case: -case.bound)  # they overlap the short ones
+    longest_first = sorted(selected, key=lambda case: -case.cost)
     with ThreadPoolExecutor(WORKERS) as pool:
         results = pool.map(lambda case: run_case(case, homes[case.id]), longest_first)
         return dict(zip((case.id for case in longest_first), results))
