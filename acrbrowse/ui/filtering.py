@@ -89,3 +89,26 @@ class NaturalOrder:
         self._in_order = True
         self._sorted_size = len(self.names)
         return 0, removed
+
+
+class PendingChange:
+    """The changes NaturalOrder.add made since the table was last patched, as one (start, removed):
+    from the lowest start on, with what the table still shows there. Pages arrive faster than a
+    screen repaints; patching the table (a relayout each time) once per repaint keeps loading fast."""
+
+    def __init__(self) -> None:
+        self.start: int | None = None
+        self.removed: list[str] = []
+
+    def add(self, start: int, removed: list[str]) -> None:
+        if self.start is None:
+            self.start, self.removed = start, removed
+        elif start < self.start:  # what lay between was untouched since the last patch
+            self.removed = removed[: self.start - start] + self.removed
+            self.start = start
+
+    def take(self) -> tuple[int, list[str]] | None:
+        if self.start is None:
+            return None
+        change, self.start, self.removed = (self.start, self.removed), None, []
+        return change

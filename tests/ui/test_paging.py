@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from textual.widgets import Input
 
 from acrbrowse.registry.client import RegistryClient
-from acrbrowse.ui.filtering import NaturalOrder, filter_names, natural_key
+from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names, natural_key
 from acrbrowse.ui.screens.browser import BrowserScreen
 from tests.ui.conftest import SIZE, wait_for
 
@@ -17,22 +17,38 @@ names = st.text(alphabet="ab.-019", min_size=1, max_size=6)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(names, max_size=30), max_size=12), st.sampled_from(["", "1", "a 9", "b."]))
+@given(st.lists(st.tuples(st.lists(names, max_size=30), st.sampled_from(["patch", "wait", "refilter"])),
+                max_size=12),
+       st.sampled_from(["", "1", "a 9", "b."]))
 def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
+    """After each page the table is patched (as the tags pane does), or the change waits for a later
+    patch, or the filter is typed and the table rebuilt from every name; it always ends as sorting
+    and filtering everything would."""
     order = NaturalOrder()
-    shown: list[str] = []  # a filtered view patched the way the tags pane patches its table
-    for page in pages:
+    pending = PendingChange()
+    shown: list[str] = []
+
+    def patch() -> None:
+        change = pending.take()
+        if change is not None:
+            start, removed = change
+            shown[len(shown) - len(filter_names(removed, query)):] = filter_names(order.names[start:], query)
+        assert shown == filter_names(order.names, query)
+
+    for page, then in pages:
         before = list(order.names)
         start, removed = order.add(page)
         assert before[start:] == removed and before[:start] == order.names[:start]
-        cut = len(shown) - len(filter_names(removed, query))
-        shown[cut:] = filter_names(order.names[start:], query)
-        assert shown == filter_names(order.names, query)
-    start, removed = order.finish()
-    shown[len(shown) - len(filter_names(removed, query)):] = filter_names(order.names[start:], query)
-    expected = sorted(dict.fromkeys(n for page in pages for n in page), key=natural_key)
+        pending.add(start, removed)
+        if then == "patch":
+            patch()
+        elif then == "refilter":
+            pending.take()
+            shown[:] = filter_names(order.names, query)
+    pending.add(*order.finish())
+    patch()
+    expected = sorted(dict.fromkeys(n for page, _ in pages for n in page), key=natural_key)
     assert order.names == expected
-    assert shown == filter_names(expected, query)
 
 
 def test_pages_in_order_are_merged_at_the_end_not_resorted():

@@ -3,6 +3,7 @@ repositories visited before, and an input for a name."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -16,7 +17,7 @@ from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryE
 from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
-from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 
 def repository_text(name: str) -> Text:
@@ -85,12 +86,18 @@ class RepositoriesPane(FilteredPane):
 
     @work(exclusive=True, group="repositories")
     async def _load(self) -> None:
+        pending: list[str] = []
+        painted = 0.0
         try:
             client = self.app.connections.client(self.registry)
             async for page in client.repository_pages():
                 if not self.is_attached:
                     return  # the app is closing
-                self._add_page(page)
+                pending += page
+                if time.monotonic() - painted >= PAINT_INTERVAL:  # the first page at once
+                    self._add_names(pending)
+                    pending, painted = [], time.monotonic()
+            self._add_names(pending)
         except CatalogDenied as exc:
             if not self.is_attached:
                 return
@@ -117,11 +124,11 @@ class RepositoriesPane(FilteredPane):
         self.table.empty_text = "no repositories"
         self._update_title()
 
-    def _add_page(self, page: list[str]) -> None:
-        """Shown in the registry's order: work in proportion to the page (filtered alone)."""
-        self.names.extend(page)
+    def _add_names(self, names: list[str]) -> None:
+        """Shown in the registry's order: work in proportion to the new names (filtered alone)."""
+        self.names.extend(names)
         self.table.busy = False
-        self.table.splice_keys(len(self.table.keys), filter_names(page, self.filter_text))
+        self.table.splice_keys(len(self.table.keys), filter_names(names, self.filter_text))
         self._update_title()
 
     def show_message(self, text: str, *, error: bool = False) -> None:

@@ -4,6 +4,7 @@ digest, kind and platform count, fetched only for the rows in view or under the 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -15,10 +16,10 @@ from textual.widgets import Input, Static
 
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.registry.errors import RegistryError
-from acrbrowse.ui.filtering import NaturalOrder, filter_names
+from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
-from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 from acrbrowse.units import short_digest
 
 TAG_INFO_CONCURRENCY = 6
@@ -63,6 +64,7 @@ class TagsPane(FilteredPane):
         self.generation = 0
         self._resolve_timer: Timer | None = None
         self._in_flight: set[str] = set()
+        self._pending = PendingChange()  # what the table does not show yet
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
@@ -129,14 +131,20 @@ class TagsPane(FilteredPane):
         # Registries list tags in storage order; a stable, version-aware order reads better.
         order = NaturalOrder()
         self.tags = order.names
+        self._pending = pending = PendingChange()
+        painted = 0.0
         try:
             async for page in client.tag_pages(repository):
                 if self._stale(generation):
                     return  # the user moved on (or the app is closing); drop the answer
-                self._changed(*order.add(page))
+                pending.add(*order.add(page))
+                if time.monotonic() - painted >= PAINT_INTERVAL:  # the first page at once
+                    self._changed(pending)
+                    painted = time.monotonic()
             if self._stale(generation):
                 return
-            self._changed(*order.finish())
+            pending.add(*order.finish())
+            self._changed(pending)
         except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if self._stale(generation):
                 return
@@ -146,10 +154,14 @@ class TagsPane(FilteredPane):
         self._update_title()
         self.post_message(self.Loaded(repository))
 
-    def _changed(self, start: int, removed: list[str]) -> None:
-        """The tags changed from `start` on (`removed` was there): patch the table, in proportion to
-        the change, never to all the tags."""
+    def _changed(self, pending: PendingChange) -> None:
+        """Patch the table with what changed since it was last patched, in proportion to the change,
+        never to all the tags."""
         self.table.busy = False
+        change = pending.take()
+        if change is None:
+            return
+        start, removed = change
         tail = self.tags[start:]
         if self.filter_text:
             cut = len(self.table.keys) - len(filter_names(removed, self.filter_text))
@@ -169,6 +181,7 @@ class TagsPane(FilteredPane):
             self.post_message(self.Failed(repository, error))
 
     def _apply_filter(self) -> None:
+        self._pending.take()  # the table is rebuilt from every tag, changes not yet shown included
         self.table.set_keys(filter_names(self.tags, self.filter_text))
         self._update_title()
 

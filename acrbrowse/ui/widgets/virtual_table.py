@@ -34,6 +34,8 @@ class Column:
 
 
 CellRenderer = Callable[[str, Column], "Text | str"]
+# New rows relayout the screen (the virtual size changes): while pages arrive, patch at most this often.
+PAINT_INTERVAL = 0.1
 
 
 class VirtualTable(ScrollView, can_focus=True):
