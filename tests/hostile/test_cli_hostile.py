@@ -123,11 +123,6 @@ def all_of(*checks):
     return check
 
 
-def many_tags_all_listed(run: Run, registry: HostileRegistry) -> None:
-    lines = run.out.splitlines()
-    assert len(lines) == 1_000_000 and lines[0] == "t0000000" and lines[-1] == "t0999999"
-
-
 def waited_and_said_so(run: Run, registry: HostileRegistry) -> None:
     assert "wait" in run.err.lower()
     assert run.out.splitlines() == ["latest"]
@@ -240,7 +235,6 @@ CASES = [
     Case("link-port-99999", ("tags", "{host}/link-port-99999")),
     Case("link-endless", ("tags", "{host}/link-endless"), wall=90, cost=25, check=requests_at_most("/tags/list", 10_001)),
     Case("link-repeat", ("tags", "{host}/link-repeat"), (0, 1), check=requests_at_most("/tags/list", 3)),
-    Case("many-tags", ("tags", "{host}/many-tags"), (0,), wall=60, cost=7, check=many_tags_all_listed),
     # size and time bounds
     Case("huge-tags", ("tags", "{host}/huge-tags"), check=sent_at_most("/tags/list", 48 * MB)),
     Case("endless-tags", ("tags", "{host}/endless-tags"), check=sent_at_most("/tags/list", 48 * MB)),
