@@ -147,7 +147,7 @@ async def click_title(pilot, widget, width: int = 30) -> None:
 async def test_registry_with_hostile_repository_names(make_app, hostile):
     names = [*HOSTILE_STRINGS, screenshot_click(hostile.screenshot_path), "plain", "tags-hostile"]
     app = make_app("{host}")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         await wait_for(pilot, lambda: screen.repos.complete, what="the catalog")
         assert sorted(screen.repos.table.keys) == sorted(names)  # kept exact, escaped only when drawn
@@ -172,7 +172,7 @@ async def test_registry_with_hostile_repository_names(make_app, hostile):
 
 async def test_hostile_tags(make_app, hostile):
     app = make_app("{host}/tags-hostile")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         tags = screen.tags
         await wait_for(pilot, lambda: tags.complete, what="the tags")
@@ -192,7 +192,7 @@ async def test_hostile_tags(make_app, hostile):
 
 async def test_tree_with_hostile_fields(make_app, hostile):
     app = make_app("{host}/tree-hostile:latest")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         tree = screen.tree
         await wait_for(pilot, lambda: tree.root.data is not None and tree.root.data.manifest is not None
@@ -227,7 +227,7 @@ TREE_SHAPES = ["type-created", "type-os", "type-urls", "type-artifacttype", "typ
 @pytest.mark.parametrize("shape", TREE_SHAPES)
 async def test_tree_error_shapes(make_app, hostile, shape):
     app = make_app(f"{{host}}/{shape}:latest")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         tree = screen.tree
         await wait_for(pilot, lambda: tree.root.data is not None and (tree.root.data.manifest is not None
@@ -262,7 +262,7 @@ LIST_SHAPES = {  # shape → (--timeout, how the tag list must end)
 async def test_tag_list_shapes(make_app, hostile, shape):
     timeout, expected = LIST_SHAPES[shape]
     app = make_app(f"{{host}}/{shape}", timeout=timeout)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         tags = screen.tags
         settled = await wait_for(pilot, lambda: (tags.message.display and "error") or (tags.complete and "listed")
@@ -279,7 +279,7 @@ async def test_remembered_realm_elsewhere_gets_nothing(make_app, hostile, tmp_pa
     memo.path.write_text(json.dumps({hostile.host: {
         "scheme": "bearer", "realm": f"http://{hostile.alias}:{hostile.port}/token/memo-elsewhere", "service": "x"}}))
     app = make_app("{host}/memo-elsewhere", challenges=memo)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         await wait_for(pilot, lambda: screen.tags.complete or screen.tags.message.display, what="the tag list")
         assert_sound(app, hostile)
@@ -288,7 +288,7 @@ async def test_remembered_realm_elsewhere_gets_nothing(make_app, hostile, tmp_pa
 
 async def test_a_million_tags_over_a_thousand_pages(make_app, hostile):
     app = make_app("{host}/many-tags", timeout=10.0)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
         started = time.monotonic()
         await wait_for(pilot, lambda: screen.tags.complete or screen.tags.message.display, timeout=60,
@@ -317,7 +317,7 @@ async def test_start_screen_with_a_hostile_credential_helper(hostile, tmp_path):
                         keyring_backend=MemoryKeyring(), include_helper_list=True)
     app = AcrBrowseApp(None, None, services=services, system_clipboard=False)
     app.clipboard_writes, app.notices = [], []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = await wait_for(pilot, lambda: (isinstance(app.screen, StartScreen)
                                                and app.screen.query_one("#known-table")), what="the start screen")
         await wait_for(pilot, lambda: not table.busy, what="the known registries")
