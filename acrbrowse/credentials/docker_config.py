@@ -18,6 +18,7 @@ import binascii
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -229,7 +230,8 @@ def _run_helper(
         raise CredentialHelperError(f"{program} is not on PATH (Docker's config names it as a credential helper)")
     try:
         process = subprocess.Popen(
-            [executable, action], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env)
+            [executable, action], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env),
+            start_new_session=os.name == "posix",  # its own process group: stopping it stops its children
         )
     except OSError as exc:
         raise CredentialHelperError(f"can't run {program}: {exc.strerror or exc}") from None
@@ -243,7 +245,7 @@ def _run_helper(
         ) from None
     finally:
         if process.poll() is None:
-            process.kill()
+            _stop(process)
             process.wait()
     stdout, stderr = (data.decode("utf-8", "replace") for data in (out, err))
     if process.returncode == 0:
@@ -265,6 +267,17 @@ class _TooMuchOutput(Exception):
     pass
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """Kill the helper and whatever it started (a `head | tr` pipeline keeps the pipes open)."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    else:
+        process.kill()
+
+
 def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -> tuple[bytes, bytes]:
     """Feed `data` to `process` and collect its stdout and stderr, each read as it comes and at
     most `cap` bytes: past that the process is killed. Raises TimeoutExpired / _TooMuchOutput."""
@@ -278,7 +291,7 @@ def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -
             buffer += chunk
             if len(buffer) > cap:
                 overflow.set()
-                process.kill()
+                _stop(process)
                 break
         outputs[slot] = bytes(buffer)
 
@@ -300,6 +313,7 @@ def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -
     if overflow.is_set():
         raise _TooMuchOutput
     if any(reader.is_alive() for reader in readers):
+        _stop(process)
         raise subprocess.TimeoutExpired(process.args, timeout)
     process.wait(max(0.0, deadline - time.monotonic()))
     return outputs[0], outputs[1]
