@@ -258,7 +258,6 @@ CASES = [
     Case("helper-300mb", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
          setup=credential_helper("exec head -c 300000000 /dev/zero")),
     Case("helper-300mb-from-a-pipeline", ("tags", "{host}/plain"), (0, 1), notices=(0, 1), credential=False, wall=10,
-         cost=15,
          setup=credential_helper("head -c 300000000 /dev/zero | tr '\\0' a")),
     Case("helper-stderr", ("tags", "{host}/plain", "-v"), (0, 1), notices=(0, 3), credential=False,
          setup=credential_helper(f"printf '{OSC52} {CLEAR} boom' >&2; exit 1")),
