@@ -14,4 +14,6 @@ SETTINGS_FILE_BYTES = 1 * MiB  # config.json, Docker's and Podman's config files
 
 MAX_LIST_PAGES = 10_000  # Link-paged lists: 1,000,000 tags over 1,000 pages still load
 MAX_INDEX_CHILDREN = 4_096  # manifests fetched for one index
+TREE_BYTES = 64 * MiB  # manifests and configs fetched for one tree; past it the rest is not fetched
+MANIFEST_MEMORY_BYTES = 64 * MiB  # manifests a client keeps in memory, oldest dropped first
 JSON_DEPTH = 64  # nesting of any JSON document read from outside (OCI documents use < 10)

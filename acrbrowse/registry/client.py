@@ -17,6 +17,7 @@ from acrbrowse.limits import (
     ERROR_BODY_BYTES,
     LIST_PAGE_BYTES,
     MANIFEST_BYTES,
+    MANIFEST_MEMORY_BYTES,
     MAX_LIST_PAGES,
 )
 from acrbrowse.registry import mediatypes as mt
@@ -180,6 +181,7 @@ class RegistryClient:
         # Manifests by digest for this client's life, and the fetches under way: many tags point at
         # one digest, and each is fetched once.
         self._manifests: dict[tuple[str, str], Manifest] = {}
+        self._manifest_bytes = 0  # the raw size of what _manifests holds
         self._fetching: dict[tuple[str, str], asyncio.Future[Manifest]] = {}
         self.auth = RegistryAuth(self.registry, credential, loopback=loopback, known_challenge=known_challenge)
         self._http = httpx.AsyncClient(
@@ -505,9 +507,14 @@ class RegistryClient:
             self._remember(key, done.result())
 
     def _remember(self, key: tuple[str, str], manifest: Manifest) -> None:
-        if len(self._manifests) >= MANIFEST_MEMORY:
-            self._manifests.pop(next(iter(self._manifests)))
+        """Keep a manifest, dropping the oldest past MANIFEST_MEMORY entries or MANIFEST_MEMORY_BYTES."""
+        old = self._manifests.pop(key, None)
+        self._manifest_bytes -= old.size if old is not None else 0
+        while self._manifests and (len(self._manifests) >= MANIFEST_MEMORY
+                                   or self._manifest_bytes + manifest.size > MANIFEST_MEMORY_BYTES):
+            self._manifest_bytes -= self._manifests.pop(next(iter(self._manifests))).size
         self._manifests[key] = manifest
+        self._manifest_bytes += manifest.size
 
     async def get_manifest(self, repository: str, reference: str) -> Manifest:
         """A manifest by tag or digest. By digest, the bytes must hash to it; by tag, to Docker-Content-Digest."""

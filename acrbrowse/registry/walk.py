@@ -1,7 +1,7 @@
 """Fetch a whole manifest tree at once: an index, its platform manifests and their configs, concurrently.
 
 An index is untrusted: its children are fetched only by (validated) digest, each distinct digest
-once, at most limits.MAX_INDEX_CHILDREN of them, and only one level deep (a nested index is shown,
+once, at most limits.MAX_INDEX_CHILDREN of them and limits.TREE_BYTES in all, and only one level deep (a nested index is shown,
 not walked), so no index can make acrbrowse loop or fan out without bound.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from acrbrowse.limits import MAX_INDEX_CHILDREN
+from acrbrowse.limits import MAX_INDEX_CHILDREN, TREE_BYTES
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.errors import RegistryError
@@ -41,7 +41,8 @@ class ManifestTree:
     # For an index: one node per entry, in index order (the first MAX_INDEX_CHILDREN). For an image:
     # one node, the image itself.
     nodes: list[ImageNode] = field(default_factory=list)
-    # Why the tree is incomplete although no fetch failed (an index past MAX_INDEX_CHILDREN).
+    # Why the tree is incomplete although no fetch failed (an index past MAX_INDEX_CHILDREN, or
+    # children past TREE_BYTES).
     truncated: RegistryError | None = None
 
     @property
@@ -100,12 +101,24 @@ async def walk(client: RegistryClient, reference: Reference, *, with_configs: bo
     for node in tree.nodes:
         by_digest.setdefault(node.descriptor.digest, []).append(node)
     limit = asyncio.Semaphore(concurrency)
+    fetched = 0  # bytes of manifests and configs; the walk stops asking once past TREE_BYTES
+    skipped = 0
 
     async def fill_group(first: ImageNode, *others: ImageNode) -> None:
+        nonlocal fetched, skipped
         async with limit:
+            if fetched > TREE_BYTES:
+                skipped += 1
+                return
             await fill_node(client, repository, first, with_config=with_configs)
+            fetched += (first.manifest.size if first.manifest is not None else 0) + (
+                len(first.config.raw) if first.config is not None else 0)
         for other in others:
             other.manifest, other.config, other.error = first.manifest, first.config, first.error
 
     await asyncio.gather(*(fill_group(*group) for group in by_digest.values()))
+    if skipped:
+        over = (f"the manifests of index {root.digest[:19]}… add up to more than {TREE_BYTES // 2**20} MiB; "
+                f"acrbrowse stopped there and left {skipped:,} of them unread")
+        tree.truncated = RegistryError(f"{tree.truncated}; {over}" if tree.truncated else over)
     return tree

@@ -136,3 +136,33 @@ async def test_fill_node_fetches_only_by_a_valid_digest(mock, make_client):
     node = await fill_node(make_client(), "app", ImageNode(descriptor))
     assert isinstance(node.error, InvalidReference) and node.manifest is None
     assert not anything.called
+
+
+async def test_a_tree_stops_fetching_past_its_byte_budget(mock, make_client, monkeypatch):
+    images = [c.image_manifest(CONFIG, (10 + i,)) for i in range(30)]
+    KNOWN.update({c.sha256(image): image for image in images})
+    monkeypatch.setattr(walk_module, "TREE_BYTES", 1)
+    _serve_index(mock, c.index([c.platform_entry(image, "linux", f"arch{i}") for i, image in enumerate(images)]))
+    by_digest, _ = _children(mock)
+    tree = await walk(make_client(), parse_reference(f"{REGISTRY}/app:v1"), concurrency=4)
+    fetched = by_digest.call_count
+    assert 1 <= fetched <= 4  # the first, and any already under way when the budget ran out
+    assert sum(n.manifest is not None for n in tree.nodes) == fetched
+    assert tree.errors == [tree.truncated]
+    assert f"more than 0 MiB; acrbrowse stopped there and left {30 - fetched} of them unread" in str(tree.truncated)
+
+
+async def test_the_client_keeps_manifests_in_memory_within_a_byte_budget(mock, make_client, monkeypatch):
+    from acrbrowse.registry import client as client_module
+
+    images = [c.image_manifest(CONFIG, (100 + i,)) for i in range(3)]
+    KNOWN.update({c.sha256(image): image for image in images})
+    monkeypatch.setattr(client_module, "MANIFEST_MEMORY_BYTES", 2 * len(images[0]) + 10)
+    by_digest, _ = _children(mock)
+    client = make_client()
+    for image in images:
+        await client.manifest_by_digest("app", c.sha256(image))
+    await client.manifest_by_digest("app", c.sha256(images[2]))  # newest: still in memory
+    assert by_digest.call_count == 3
+    await client.manifest_by_digest("app", c.sha256(images[0]))  # oldest: dropped, fetched again
+    assert by_digest.call_count == 4
