@@ -30,7 +30,7 @@ from acrbrowse.registry.models import (
     LegacyManifest,
     Manifest,
 )
-from acrbrowse.registry.walk import ImageNode, fill_node
+from acrbrowse.registry.walk import ImageNode, fill_node, index_nodes
 from acrbrowse.render import layer_count, layer_note, node_label
 from acrbrowse.units import human_size, short_digest
 
@@ -111,13 +111,18 @@ def image_children(image: ImageManifest, config: ImageConfig | None, entry: Desc
 
 def manifest_children(manifest: Manifest, config: ImageConfig | None = None) -> list[ChildSpec]:
     if isinstance(manifest, ImageIndex):
-        out = [entry_spec(d, manifest) for d in manifest.platforms]
-        attestations = manifest.attestations
+        # The same entries, and the same cap, as the CLI's tree (walk.index_nodes).
+        nodes, truncated = index_nodes(manifest)
+        entries = [node.descriptor for node in nodes]
+        out = [entry_spec(d, manifest) for d in entries if not d.is_attestation]
+        attestations = [d for d in entries if d.is_attestation]
         if attestations:
             group = ChildSpec(Text(f"attestations ({len(attestations)})", style="dim"),
                               NodeData("attestations", fetched=True), expandable=True,
                               children=[entry_spec(d, manifest) for d in attestations])
             out.append(group)
+        if truncated is not None:
+            out.append(ChildSpec(safe_text(truncated, "yellow"), NodeData("info", text=str(truncated))))
         return out
     if isinstance(manifest, ImageManifest):
         return image_children(manifest, config)
