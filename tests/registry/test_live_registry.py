@@ -21,10 +21,13 @@ def admin(testbed) -> Credential:
 async def test_catalog_pages_follow_the_registry_link_header(testbed):
     async with RegistryClient(testbed.token.host, credential=admin(testbed)) as client:
         pages = [page async for page in client.repository_pages(page_size=50)]
-    assert len(pages) == -(-len(testbed.content.repositories) // 50)  # ceil: 166 repositories -> 4 pages
-    assert all(len(page) == 50 for page in pages[:-1])
+        whole = [page async for page in client.repository_pages(page_size=1000)]
     names = [name for page in pages for name in page]
-    assert names == sorted(testbed.content.repositories)
+    # Other tests in this worker may have pushed scratch repositories before this one ran.
+    assert len(whole) == 1 and names == whole[0] == sorted(names)
+    assert set(testbed.content.repositories) <= set(names)
+    assert len(pages) == -(-len(names) // 50) >= 4  # ceil: 166 repositories or more -> 4 pages or more
+    assert all(len(page) == 50 for page in pages[:-1])
 
 
 async def test_a_token_that_expires_mid_run_is_replaced(testbed, token_server, fault_proxy):
