@@ -50,7 +50,7 @@ async def test_login_dialog_wrong_then_right_password(testbed, make_app, service
     password = testbed.users["admin"]
     app = make_app(testbed.token.host)  # no credential
     async with app.run_test(size=SIZE) as pilot:
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen,
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login-password") and app.screen,
                                 what="the login dialog")
         assert dialog.query_one("#login-password").password  # masked
         assert dialog.query_one("#login-remember").value  # on by default

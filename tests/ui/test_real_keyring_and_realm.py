@@ -21,7 +21,7 @@ async def test_remember_in_keyring_stores_in_the_real_secret_service(
     password = testbed.users["readonlypull"]
     app = make_app(f"{testbed.token.host}/aspnetapp", services=services)
     async with app.run_test(size=SIZE) as pilot:
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen)
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login-password") and app.screen)
         assert dialog.query_one("#login-remember").value  # on by default
         await pilot.press(*"readonlypull", "enter", *password, "enter")
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
