@@ -155,7 +155,7 @@ def test_repeated_entries_are_drawn_once():
     lines = text.split("\n")
     assert len(lines) < 4096 * 2 + 1000 + 10
     assert lines[3] == f"│   ├── config  {c.sha256(c.image_config())}  " + lines[3].rsplit("  ", 1)[1]
-    assert f"│   └── same manifest as entry 1" in lines
+    assert "│   └── same manifest as entry 1" in lines
     assert lines[-1] == "└── … 904 more entries, not read"
     assert len(out["manifests"]) == 4096 and out["truncated"] == "index lists too many"
     assert len(out["manifests"][0]["layers"]) == 1000

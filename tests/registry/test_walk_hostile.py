@@ -10,7 +10,7 @@ from acrbrowse import limits
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry import walk as walk_module
 from acrbrowse.registry.errors import InvalidReference, MalformedResponse, ManifestNotFound
-from acrbrowse.registry.models import ImageIndex, ImageManifest, parse_manifest
+from acrbrowse.registry.models import ImageIndex, parse_manifest
 from acrbrowse.registry.reference import parse_reference
 from acrbrowse.registry.walk import ImageNode, fill_node, walk
 

@@ -17,7 +17,6 @@ from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import InvalidReference
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.screens.browser import BrowserScreen
-from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen, pretty_json
 from acrbrowse.ui.screens.start import StartScreen
 from tests.ui.conftest import (
