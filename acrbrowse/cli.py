@@ -28,26 +28,34 @@ def say(text: object, kind: str = "") -> None:
     print(f"acrbrowse: {kind + ': ' if kind else ''}{terminal_safe(text)}", file=sys.stderr)
 
 
-def _connection_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
+
+
+def _connection_options(*, suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes. They are accepted before the subcommand and after it; the
+    subcommand's copy has no defaults (`suppress`), so a value given before it is the one used."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
     group = common.add_argument_group("connection")
+    flag = {"action": "store_true"} if not suppress else {"action": "store_true", "default": argparse.SUPPRESS}
     group.add_argument("-u", "--username", help="user name (ACR: a token or service principal name)")
-    group.add_argument("--password-stdin", action="store_true",
+    group.add_argument("--password-stdin", **flag,
                        help="read the password or token from standard input (there is no --password: secrets stay off the command line)")
-    group.add_argument("--plain-http", action="store_true",
+    group.add_argument("--plain-http", **flag,
                        help="speak plain HTTP (automatic for localhost and 127.0.0.0/8)")
     group.add_argument("--ca-cert", type=Path, metavar="FILE", help="also trust this CA certificate (PEM)")
-    group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout (default 30)")
-    group.add_argument("--no-cache", action="store_true",
+    group.add_argument("--timeout", type=float, default=argparse.SUPPRESS if suppress else 30.0, metavar="SECONDS",
+                       help="per-request timeout (default 30)")
+    group.add_argument("--no-cache", **flag,
                        help="neither read nor write the cache of digest-addressed manifests and configs")
-    group.add_argument("-v", "--verbose", action="store_true", help="say where the credential came from")
+    group.add_argument("-v", "--verbose", **flag, help="say where the credential came from")
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _connection_options()
+    common = _connection_options(suppress=True)
     parser = argparse.ArgumentParser(
         prog="acrbrowse",
+        parents=[_connection_options()],
         description="Browse container registries: Azure Container Registry first, any OCI registry.",
         epilog="Without a subcommand, `acrbrowse [REGISTRY[/REPO[:TAG]]]` opens the interactive browser.",
     )
@@ -71,7 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
                            help="check a credential against the registry and keep it in the OS keyring")
     login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
                        help="with /REPO, verify against that repository (for repository-scoped tokens)")
-    login.add_argument("--list", action="store_true", help="list the registries with stored credentials")
 
     logout = sub.add_parser("logout", parents=[common], help="remove a registry's credential from the keyring")
     logout.add_argument("registry", metavar="REGISTRY")
@@ -94,10 +101,14 @@ def build_ui_parser() -> argparse.ArgumentParser:
 
 
 def _wants_subcommand(argv: Sequence[str]) -> bool:
-    for arg in argv:
+    """True when the first word that is neither an option nor an option's value is a subcommand."""
+    words = iter(argv)
+    for arg in words:
         if arg in ("-h", "--help", "--version"):
             return True
-        if not arg.startswith("-"):
+        if arg in VALUE_OPTIONS:
+            next(words, None)
+        elif not arg.startswith("-"):
             return arg in SUBCOMMANDS
     return False
 

@@ -53,8 +53,6 @@ async def verify(args: argparse.Namespace, reference, credential: Credential) ->
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    if args.list:
-        return cmd_logins(args)
     if not args.registry:
         raise UsageError("login needs a registry: acrbrowse login REGISTRY [-u USER] [--password-stdin]")
     reference = parse_reference(args.registry)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from tests.cli.conftest import assert_one_line_error
 
 ADMIN = "admin"
@@ -87,6 +89,16 @@ def test_a_slow_answer_past_the_timeout(cli, fault_proxy):
     proxy.delay("GET", r"/tags/list", seconds=3)
     result = cli("tags", f"{proxy.host}/aspnetapp", "--timeout", "1")
     assert_one_line_error(result, "did not answer within 1 s", "--timeout")
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_shared_options_work_before_or_after_the_subcommand(cli, fault_proxy, order):
+    proxy = fault_proxy("anon")
+    proxy.delay("GET", r"/tags/list", seconds=3)
+    options, command = ["-v", "--timeout", "1"], ["tags", f"{proxy.host}/aspnetapp"]
+    result = cli(*(options + command if order == "before" else command + options))
+    assert result.err.count("did not answer within 1 s") == 1  # the 1 given, not the default 30
+    assert "no credential for" in result.err  # -v
 
 
 def test_a_manifest_that_does_not_match_its_digest_is_not_shown(cli, testbed, fault_proxy):
