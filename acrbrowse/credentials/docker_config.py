@@ -46,8 +46,9 @@ TOKEN_USERNAME = "<token>"
 HELPER_PREFIX = "docker-credential-"
 HELPER_TIMEOUT = 15.0
 SOURCE_FILE = "docker config"
-# docker-credential-helpers' errCredentialsNotFoundMessage; helpers print it and exit 1.
-NOT_FOUND_MESSAGE = "credentials not found in native keychain"
+# docker-credential-helpers' errCredentialsNotFoundMessage ("credentials not found in native
+# keychain") starts with this; helpers print it and exit 1.
+NOT_FOUND = "credentials not found"
 # What helpers are called (desktop, ecr-login, dev-containers-<uuid>): never a path.
 _HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -251,7 +252,7 @@ def _run_helper(
     if process.returncode == 0:
         return stdout
     said = " ".join((stdout.strip() or stderr.strip()).split())
-    if not_found_ok and "credentials not found" in said.lower():
+    if not_found_ok and NOT_FOUND in said.lower():
         return None
     # A failing helper prints an error, not a secret; but never echo anything shaped like its
     # JSON answer, and show the rest as one short, terminal-safe line.

@@ -50,11 +50,6 @@ WIDGET_KEYS = (
     ("Ctrl+P", "Command palette: every action by name"),
 )
 
-START_KEYS = (
-    Key("acrbrowse.start_filter", "slash", "focus_input", "Type a registry", "Type a registry to open", "/"),
-)
-
-
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:
     return [
         Binding(k.keys, k.action, k.description, show=k.show, id=k.id, key_display=k.display if k.show else None)
