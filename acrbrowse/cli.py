@@ -8,8 +8,8 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from acrbrowse import __version__
 from acrbrowse.present.safe import terminal_safe

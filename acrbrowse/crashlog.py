@@ -35,7 +35,7 @@ def record(error: BaseException, env: Mapping[str, str] = os.environ) -> Path | 
     """Append `error`'s traceback (no locals) to the log; returns its path, or None if unwritable."""
     path = log_path(env)
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     entry = f"--- {stamp} acrbrowse {__version__}\n{scrub(text)}\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

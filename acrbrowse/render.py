@@ -15,7 +15,6 @@ from acrbrowse.registry.models import Descriptor, ImageIndex, ImageManifest, Leg
 from acrbrowse.registry.walk import ImageNode, ManifestTree
 from acrbrowse.units import human_size, short_digest
 
-
 LABEL_LIMIT = 200  # characters of one registry string in a label (an annotation can be megabytes)
 
 

@@ -151,7 +151,7 @@ def tree_runs(ctx: Context) -> dict[str, Samples]:
     out = {k: Samples() for k in ("cli_cold", "cli_known", "cli_warm", "walk_cold", "walk_known", "walk_warm")}
     platforms = len(platforms_of(ctx))
     target = f"{ctx.rig.host}/{TREE_REPO}:{TREE_TAG}"
-    for i in range(ctx.repeat):
+    for _i in range(ctx.repeat):
         cache = reset_dir(ctx.work / "cache-tree")
         env = ctx.env(ACRBROWSE_CACHE_DIR=str(cache))
         run = out["cli_cold"].add(run_process(ctx.acrbrowse("tree", target, "--json"), env=env, rig=ctx.rig))

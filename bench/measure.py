@@ -3,6 +3,7 @@ summarise them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import statistics
@@ -89,10 +90,8 @@ def run_process(cmd: list[str], *, env: dict[str, str], rig: Rig | None = None, 
             raise BenchError(f"{' '.join(cmd[:4])}… exited {proc.returncode}: {err.strip()[-600:]}")
         run = Run(elapsed, stdout=out)
         if rss_file is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError, IndexError):
                 run.max_rss_kib = int(Path(rss_file).read_text().split()[-1])
-            except (OSError, ValueError, IndexError):
-                pass
     finally:
         if rss_file is not None:
             os.unlink(rss_file)

@@ -114,9 +114,8 @@ def install_hooks() -> None:
                 marks.first("repos_painted")
                 if marks.repo_count is not None and len(self.keys) >= marks.repo_count:
                     marks.first("repos_all_painted")
-            elif self.id == "tag-table":
-                if marks.tag_count is not None and len(self.keys) >= marks.tag_count:
-                    marks.first("tags_painted")
+            elif self.id == "tag-table" and marks.tag_count is not None and len(self.keys) >= marks.tag_count:
+                marks.first("tags_painted")
         return lines
 
     def render_tree(self, crop):
@@ -211,7 +210,7 @@ async def timed_keys(pilot, table: VirtualTable, marks: Marks, keys: list[str], 
         generation = getattr(table, "_bench_generation", 0)
         cursor = table.cursor
 
-        def painted():
+        def painted(t0=t0, cursor=cursor, generation=generation):
             for t, g, c in renders:
                 if t >= t0 and (c == cursor if scroll else g >= generation):
                     return t

@@ -12,6 +12,7 @@ more registry and proxy of its own, over a storage holding only its 5,000 reposi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -51,7 +52,7 @@ def big_repo_tags(count: int) -> list[str]:
 class TimedProxy(FaultProxy):
     """A FaultProxy whose log entries carry the monotonic time the request arrived."""
 
-    def start(self) -> "TimedProxy":
+    def start(self) -> TimedProxy:
         super().start()
         assert self._httpd
         # A client that exits with a response in flight is normal here; keep its traceback quiet.
@@ -147,7 +148,7 @@ class Rig:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> "Rig":
+    def start(self) -> Rig:
         try:
             self._start()
         except BaseException:
@@ -194,10 +195,8 @@ class Rig:
     def stop(self) -> None:
         for part in (self.scale_registry, self.scale_proxy, self.registry, self.registry_proxy, self.token_proxy):
             if part is not None:
-                try:
+                with contextlib.suppress(Exception):
                     part.stop()
-                except Exception:
-                    pass
         self.bed.stop()
 
     # -- the 20,000-tag repository -----------------------------------------------------------
@@ -345,7 +344,7 @@ async def _push_repos(base_url: str, names: list[str], concurrency: int = 8,
 
     try:
         await asyncio.wait_for(push(), deadline)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RuntimeError(f"pushing {len(names):,} repositories took over {deadline:g} s "
                            f"({pusher.requests:,} requests sent); the storage may be slow") from None
     finally:

@@ -176,8 +176,9 @@ def versions() -> str:
         except (OSError, IndexError, subprocess.SubprocessError):
             return "?"
 
-    import acrbrowse
     import textual
+
+    import acrbrowse
 
     return (f"acrbrowse {acrbrowse.__version__}, Python {platform.python_version()}, Textual {textual.__version__}, "
             f"{first_line(['skopeo', '--version'])}, {first_line(['docker-registry', '--version'])}, "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import re
 import shutil
@@ -271,10 +272,8 @@ class _TooMuchOutput(Exception):
 def _stop(process: subprocess.Popen) -> None:
     """Kill the helper and whatever it started (a `head | tr` pipeline keeps the pipes open)."""
     if os.name == "posix":
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass
     else:
         process.kill()
 
@@ -308,7 +307,7 @@ def _capture(process: subprocess.Popen, data: bytes, timeout: float, cap: int) -
         pass
     for reader in readers:
         reader.join(max(0.0, deadline - time.monotonic()))
-    for reader, stream in zip(readers, (process.stdout, process.stderr)):
+    for reader, stream in zip(readers, (process.stdout, process.stderr), strict=False):
         if not reader.is_alive():  # one still reading holds the stream: a child of the helper has it
             stream.close()
     if overflow.is_set():

@@ -16,6 +16,7 @@ There is deliberately no plain-text fallback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -376,7 +377,6 @@ def _delete_chunks(kr: KeyringBackend, registry: str, username: str, *, start: i
 def _delete_one(kr: KeyringBackend, service: str, username: str) -> None:
     import keyring.errors
 
-    try:
+    # gone already (another process logged out at the same moment)
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
         kr.delete_password(service, username)
-    except keyring.errors.PasswordDeleteError:
-        pass  # gone already (another process logged out at the same moment)

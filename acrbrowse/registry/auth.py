@@ -12,8 +12,8 @@ import base64
 import math
 import re
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import AsyncGenerator
 
 import httpx
 

@@ -8,6 +8,7 @@ verified against the digest, and a bad entry is deleted and reported as a miss.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -87,10 +88,9 @@ class ContentCache:
                 or f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}" != digest):
             self.stats.rejected += 1
             self.stats.misses += 1
-            try:
-                path.unlink(missing_ok=True)  # a symlink is removed, not its target
-            except OSError:  # a directory, or no right to remove it: leave it, it stays a miss
-                pass
+            # A symlink is removed, not its target; a directory, or no right to remove it, stays a miss.
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
         self.stats.hits += 1
         return media_type.decode("ascii"), data

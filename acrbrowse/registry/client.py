@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import random
 import ssl
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 import httpx
 
@@ -37,8 +37,8 @@ from acrbrowse.registry.credential import Credential
 from acrbrowse.registry.errors import (
     AccessDenied,
     CatalogDenied,
-    IntegrityError,
     InsecureRequest,
+    IntegrityError,
     MalformedResponse,
     ManifestNotFound,
     NotFound,

@@ -14,10 +14,11 @@ Values stay exact, never escaped: --json prints them as they came; whatever show
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Mapping, Union
+from typing import Any
 
 from acrbrowse import boundedjson
 from acrbrowse.registry import mediatypes as mt
@@ -335,7 +336,7 @@ class UnknownManifest(_ManifestBase):
         return "unknown"
 
 
-Manifest = Union[ImageIndex, ImageManifest, LegacyManifest, UnknownManifest]
+Manifest = ImageIndex | ImageManifest | LegacyManifest | UnknownManifest
 
 
 def manifest_media_type(data: Any, content_type: str | None) -> str:

@@ -49,7 +49,7 @@ async def copy_to_system_clipboard(text: str, command: list[str], timeout: float
         )
         await asyncio.wait_for(process.communicate(text.encode("utf-8")), timeout)
         return process.returncode == 0
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
 
 

@@ -8,6 +8,7 @@ workers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -87,16 +88,13 @@ class Services:
             return []
 
     def record_visit(self, registry: str, repository: str) -> None:
-        try:
+        # Remembering is a convenience: a read-only config dir must not break browsing.
+        with contextlib.suppress(CredentialError):
             self.settings.record_visited_repository(registry, repository)
-        except CredentialError:
-            pass  # remembering is a convenience; a read-only config dir must not break browsing
 
     def record_recent(self, registry: str) -> None:
-        try:
+        with contextlib.suppress(CredentialError):
             self.settings.record_recent_registry(registry)
-        except CredentialError:
-            pass
 
 
 class Connections:

@@ -3,6 +3,7 @@ that measures its peak RSS and wall time."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -128,10 +129,8 @@ def run_cli(args: Sequence[str], home: Path, *, credential: bool = True, kill_af
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture

@@ -290,7 +290,7 @@ def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
     longest_first = sorted(selected, key=lambda case: -case.cost)
     with ThreadPoolExecutor(WORKERS) as pool:
         results = pool.map(lambda case: run_case(case, homes[case.id]), longest_first)
-        return dict(zip((case.id for case in longest_first), results))
+        return dict(zip((case.id for case in longest_first), results, strict=False))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -87,8 +87,8 @@ def test_retry_after_forms():
     assert seconds(None) is None
     assert seconds("soon") is None
     assert seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
-    from email.utils import formatdate
     import time
+    from email.utils import formatdate
     assert 100 < seconds(formatdate(time.time() + 120, usegmt=True)) <= 120
 
 

@@ -10,8 +10,8 @@ from acrbrowse.registry.client import RegistryClient
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import AuthenticationFailed
 from acrbrowse.registry.models import ImageIndex
-from acrbrowse.registry.walk import walk
 from acrbrowse.registry.reference import parse_reference
+from acrbrowse.registry.walk import walk
 
 
 def admin(testbed) -> Credential:

@@ -28,7 +28,7 @@ def _name(common_name: str) -> x509.Name:
 
 def make_ca_and_server_cert(directory: Path) -> tuple[Path, Path, Path]:
     """A private CA, and a certificate it signs for 127.0.0.1. Returns (ca.pem, cert.pem, key.pem)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
         x509.CertificateBuilder().subject_name(_name("acrbrowse test CA")).issuer_name(_name("acrbrowse test CA"))

@@ -29,7 +29,7 @@ class TrickleServer:
 
     async def start(self) -> TrickleServer:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.host = "127.0.0.1:%d" % self.server.sockets[0].getsockname()[1]
+        self.host = f"127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
         return self
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

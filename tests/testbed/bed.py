@@ -14,7 +14,17 @@ from typing import Any
 import bcrypt
 import httpx
 
-from .content import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, Blob, Content, Manifest, build_content, image_config, make_image
+from .content import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER,
+    DOCKER_MANIFEST,
+    Blob,
+    Content,
+    Manifest,
+    build_content,
+    image_config,
+    make_image,
+)
 from .fill import fill
 from .registry import Endpoint, RegistryProcess, TestbedError, port_is_free
 from .tokenserver import TokenServer
@@ -97,13 +107,13 @@ class Testbed:
         self.filled = False
 
     # -- lifecycle ---------------------------------------------------------
-    def __enter__(self) -> "Testbed":
+    def __enter__(self) -> Testbed:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def start(self) -> "Testbed":
+    def start(self) -> Testbed:
         t0 = time.monotonic()
         for name, port in self._ports.items():
             if port and not port_is_free(port):

@@ -63,7 +63,7 @@ class Blob:
         return d
 
     @staticmethod
-    def of(media_type: str, data: bytes, annotations: dict[str, str] | None = None) -> "Blob":
+    def of(media_type: str, data: bytes, annotations: dict[str, str] | None = None) -> Blob:
         return Blob(media_type, sha256(data), len(data), data, annotations=annotations)
 
 
@@ -83,7 +83,7 @@ class Manifest:
     raw: bytes = field(repr=False)
     config: Blob | None = None
     layers: tuple[Blob, ...] = ()
-    manifests: tuple["Manifest", ...] = ()
+    manifests: tuple[Manifest, ...] = ()
     platform: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     annotations: dict[str, str] | None = field(default=None, compare=False, hash=False)
     artifact_type: str | None = None
@@ -290,7 +290,7 @@ def image_config(
     # spread history timestamps: base layers older than app layers
     for i, (created_by, empty) in enumerate(history):
         entry: dict[str, Any] = {
-            "created": created if i >= len(history) - 3 else "2024-01-02T03:04:05.%06dZ" % (i * 1111),
+            "created": created if i >= len(history) - 3 else f"2024-01-02T03:04:05.{i * 1111:06d}Z",
             "created_by": created_by,
         }
         if i >= 2:

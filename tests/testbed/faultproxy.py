@@ -25,6 +25,7 @@ registry-generated upload ``Location`` URLs point back at the proxy.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
@@ -34,9 +35,10 @@ import struct
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
@@ -113,17 +115,13 @@ class _Server(ThreadingHTTPServer):
         with self.conns_lock:
             conns = list(self.conns)
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _rst(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
 
 
 # --------------------------------------------------------------------------------------
@@ -152,7 +150,7 @@ class BlobServer:
         self._httpd: _Server | None = None
         self._hostname = "127.0.0.2"
 
-    def start(self) -> "BlobServer":
+    def start(self) -> BlobServer:
         srv = self
 
         class Handler(_BlobHandler):
@@ -264,7 +262,7 @@ class FaultProxy:
         self._httpd: _Server | None = None
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         proxy = self
 
         class Handler(_ProxyHandler):
@@ -283,7 +281,7 @@ class FaultProxy:
             self._httpd = None
         self.blob_server.stop()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -492,18 +490,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rst:
             _rst(sock)
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.wfile.flush()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self.rfile.close()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             sock.close()
-        except OSError:
-            pass
 
     # -- the handler -------------------------------------------------------
     def _handle(self) -> None:

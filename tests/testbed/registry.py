@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -114,11 +115,11 @@ class RegistryProcess:
             cfg["auth"] = self.auth
         return cfg
 
-    def start(self) -> "RegistryProcess":
+    def start(self) -> RegistryProcess:
         # JSON is valid YAML, and distribution reads YAML.
         self.config_path.write_text(json.dumps(self.config(), indent=2))
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the process's life, closed in stop()
         self.proc = subprocess.Popen(
             [REGISTRY_BIN, "serve", str(self.config_path)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
@@ -158,20 +159,14 @@ class RegistryProcess:
         if p is None:
             return
         if p.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 p.wait(timeout=5)
         self.proc = None
-        try:
+        with contextlib.suppress(Exception):
             self._log.close()
-        except Exception:
-            pass

@@ -109,7 +109,7 @@ class TokenServer:
     # -- certificate -------------------------------------------------------
     def cert_pem(self) -> bytes:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acrbrowse-testbed-token-signer")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                 .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
@@ -122,7 +122,7 @@ class TokenServer:
         return path
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self) -> "TokenServer":
+    def start(self) -> TokenServer:
         server = self
 
         class Handler(_Handler):

@@ -78,7 +78,7 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
         assert children[0].startswith("config")
         layer_lines = [c for c in children if c.startswith("layer ")]
         assert len(layer_lines) == 7
-        for line, layer in zip(layer_lines, image.layers):
+        for line, layer in zip(layer_lines, image.layers, strict=False):
             assert line.endswith(human_size(layer.size))
         assert children[-1] == f"total  7 layers, {human_size(image.layers_size)}"
         assert human_size(image.layers_size) in str(amd64.label.plain)

@@ -47,8 +47,8 @@ async def test_a_remembered_realm_means_no_401_on_the_next_launch(testbed, make_
         proxy.clear_log()
         app = launch()
         async with app.run_test(size=SIZE) as pilot:
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
-            await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
+            screen = await wait_for(pilot, lambda app=app: isinstance(app.screen, BrowserScreen) and app.screen)
+            await wait_for(pilot, lambda screen=screen: screen.tags.complete, what="the tags")
         statuses = [entry.status for entry in proxy.log]
         if run == 1:
             assert 401 in statuses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from rich.text import Text
@@ -20,10 +21,8 @@ def pretty_json(raw: bytes | str) -> str:
     deep) come back as they are. Either way escaped for the terminal: a registry's strings may hold
     C1 controls or bidi overrides, which JSON leaves as they are."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    try:
+    with contextlib.suppress(ValueError, RecursionError):
         text = json.dumps(boundedjson.loads(text), indent=2, ensure_ascii=False)
-    except (ValueError, RecursionError):
-        pass
     return terminal_safe_block(text)
 
 

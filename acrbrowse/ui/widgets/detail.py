@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import io
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -109,7 +109,7 @@ def layers_table(image: ImageManifest, config: ImageConfig | None) -> Table:
     table.add_column("size", justify="right", no_wrap=True, style="green")
     table.add_column("created by", overflow="fold")
     history = config.layer_history(len(image.layers)) if config is not None else [None] * len(image.layers)
-    for position, (layer, entry) in enumerate(zip(image.layers, history), 1):
+    for position, (layer, entry) in enumerate(zip(image.layers, history, strict=False), 1):
         table.add_row(str(position), f"{layer.size:,}", history_text(entry))
     return table
 
@@ -246,7 +246,7 @@ class DetailPane(VerticalScroll):
         """What the pane says, as plain text (for tests and debugging)."""
         from rich.console import Console
 
-        console = Console(width=width, record=True, file=open(os.devnull, "w"), color_system=None)
+        console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
         if self.renderable is not None:
             console.print(self.renderable)
         return console.export_text()

@@ -74,7 +74,7 @@ class ChildSpec:
     label: Text
     data: NodeData
     expandable: bool = False
-    children: list["ChildSpec"] = field(default_factory=list)
+    children: list[ChildSpec] = field(default_factory=list)
 
 
 def size_text(size: int) -> Text:
@@ -95,7 +95,7 @@ def image_children(image: ImageManifest, config: ImageConfig | None, entry: Desc
             label.append(f"  {terminal_safe(image.config.media_type)}", style="dim")
         out.append(ChildSpec(label, NodeData("config", image.config, manifest=image, config=config)))
     history = config.layer_history(len(image.layers)) if config is not None else [None] * len(image.layers)
-    for position, (layer, entry_history) in enumerate(zip(image.layers, history), 1):
+    for position, (layer, entry_history) in enumerate(zip(image.layers, history, strict=False), 1):
         label = Text.assemble((f"layer {position}", "bold"), "  ", digest_text(layer.digest), "  ",
                               size_text(layer.size))
         note = layer_note(layer)

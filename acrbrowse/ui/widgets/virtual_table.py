@@ -8,8 +8,8 @@ comprehension, and a cell that changes (a digest that arrived) repaints one line
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -75,30 +75,30 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @dataclass
     class Highlighted(Message):
-        table: "VirtualTable"
+        table: VirtualTable
         key: str | None
 
         @property
-        def control(self) -> "VirtualTable":
+        def control(self) -> VirtualTable:
             return self.table
 
     @dataclass
     class Selected(Message):
-        table: "VirtualTable"
+        table: VirtualTable
         key: str
 
         @property
-        def control(self) -> "VirtualTable":
+        def control(self) -> VirtualTable:
             return self.table
 
     @dataclass
     class ViewportChanged(Message):
         """The rows in view changed (scroll, resize, new rows, filter)."""
 
-        table: "VirtualTable"
+        table: VirtualTable
 
         @property
-        def control(self) -> "VirtualTable":
+        def control(self) -> VirtualTable:
             return self.table
 
     def __init__(self, columns: Sequence[Column], render_cell: CellRenderer, *, empty_text: str = "",
@@ -257,7 +257,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _line(self, cells: list[Text | str], width: int, style: Style) -> Strip:
         line = Text(" ", end="")
-        for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width))):
+        for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width), strict=False)):
             text = cell.copy() if isinstance(cell, Text) else Text(cell)
             text.truncate(cell_width, overflow="ellipsis")
             pad = " " * max(0, cell_width - text.cell_len)
