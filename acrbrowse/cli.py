@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from acrbrowse import __version__
 from acrbrowse.present.safe import terminal_safe
@@ -36,7 +37,7 @@ def _connection_options(*, suppress: bool = False) -> argparse.ArgumentParser:
     subcommand's copy has no defaults (`suppress`), so a value given before it is the one used."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
     group = common.add_argument_group("connection")
-    flag = {"action": "store_true"} if not suppress else {"action": "store_true", "default": argparse.SUPPRESS}
+    flag: dict[str, Any] = {"action": "store_true"} if not suppress else {"action": "store_true", "default": argparse.SUPPRESS}
     group.add_argument("-u", "--username", help="user name (ACR: a token or service principal name)")
     group.add_argument("--password-stdin", **flag,
                        help="read the password or token from standard input (there is no --password: secrets stay off the command line)")

@@ -252,7 +252,7 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
 
             gc.freeze()
         if args.tag:
-            tree = screen.tree
+            tree = screen.manifest_tree
 
             def entries():
                 root = tree.root

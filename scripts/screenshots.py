@@ -82,7 +82,7 @@ async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
         written.append(Path(app.save_screenshot("browse.svg", str(out))))
 
         await pilot.press("enter")
-        tree = screen.tree
+        tree = screen.manifest_tree
         await until(pilot, lambda: tree.root.data.manifest is not None)
         await pilot.press("down", "enter")
         await until(pilot, lambda: tree.root.children[0].data.manifest is not None)

@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from acrbrowse import boundedjson
 from acrbrowse.credentials.errors import (
@@ -199,13 +199,16 @@ def _raised_in(exc: BaseException, modules: tuple[str, ...]) -> bool:
     return False
 
 
+_Value = TypeVar("_Value", str, str | None)
+
+
 class _Guard:
     """Turns any backend failure into KeyringUnavailable, scrubbing known secrets from the cause."""
 
     def __init__(self, *secrets: str) -> None:
         self._secrets = [s for s in secrets if s]
 
-    def hide(self, value: str | None) -> str | None:
+    def hide(self, value: _Value) -> _Value:
         if value:
             self._secrets.append(value)
         return value
@@ -213,7 +216,8 @@ class _Guard:
     def __enter__(self) -> _Guard:
         return self
 
-    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         if exc is None or isinstance(exc, CredentialError) or not isinstance(exc, Exception):
             return False
         # `from None`: the original may quote backend internals; the reason keeps what helps.
@@ -288,11 +292,12 @@ def load_credential(
             found = kr.get_credential(service, None)
             if found is None or found.username is None or found.password is None:
                 return None
-            username, value = found.username, guard.hide(found.password)
+            user, value = found.username, guard.hide(found.password)
         else:
-            value = guard.hide(kr.get_password(service, username))
-            if value is None:
+            user, stored = username, guard.hide(kr.get_password(service, username))
+            if stored is None:
                 return None
+            value = stored
         try:
             header = parse_header(value)
         except ValueError as exc:
@@ -302,7 +307,7 @@ def load_credential(
         else:
             pieces = []
             for index in range(1, header.chunks + 1):
-                piece = guard.hide(kr.get_password(chunk_service_name(registry, index), username))
+                piece = guard.hide(kr.get_password(chunk_service_name(registry, index), user))
                 if piece is None:
                     raise _damaged(registry, f"piece {index} of {header.chunks} is missing", "incomplete")
                 pieces.append(piece)
@@ -310,7 +315,7 @@ def load_credential(
                 secret = join_chunks(header, pieces)
             except ValueError as exc:
                 raise _damaged(registry, str(exc)) from None
-    return Credential(username, Secret(secret), header.kind, source=SOURCE)
+    return Credential(user, Secret(secret), header.kind, source=SOURCE)
 
 
 def _damaged(registry: str, why: str, what: str = "damaged") -> KeyringEntryCorrupt:

@@ -52,7 +52,7 @@ class Settings:
         logins: dict[str, StoredLogin] = {}
         for registry, entry in _section(self.document(), _LOGINS, dict).items():
             if isinstance(entry, dict) and isinstance(entry.get("username"), str) and entry["username"]:
-                kind = entry.get("kind") if entry.get("kind") in ("password", "identity_token") else "password"
+                kind: CredentialKind = "identity_token" if entry.get("kind") == "identity_token" else "password"
                 logins[registry] = StoredLogin(registry, entry["username"], kind)
         return logins
 

@@ -221,8 +221,7 @@ class RegistryAuth(httpx.Auth):
         lock = self._locks.setdefault(scopes, asyncio.Lock())
         async with lock:
             token = self._tokens.get(scopes)
-            stale = token is None or not token.valid(time.monotonic()) or sent == f"Bearer {token.value.reveal()}"
-            if stale:
+            if token is None or not token.valid(time.monotonic()) or sent == f"Bearer {token.value.reveal()}":
                 # A 401 for the token we sent means it expired or lacks the scope: fetch anew, once.
                 self._tokens.pop(scopes, None)
                 token_response = yield self._token_request(challenge, scopes)
@@ -239,7 +238,7 @@ class RegistryAuth(httpx.Auth):
             )
         self.token_requests += 1
         service = challenge.service or ""
-        extensions = {BODY: (TOKEN_ANSWER_BYTES, f"{self.registry}'s token service answer")}
+        extensions: dict[str, object] = {BODY: (TOKEN_ANSWER_BYTES, f"{self.registry}'s token service answer")}
         if self.credential:
             extensions[SENDS_SECRET] = origin(realm)
         if self.credential and self.credential.kind == "identity_token":
@@ -248,7 +247,7 @@ class RegistryAuth(httpx.Auth):
             if scopes:
                 form["scope"] = " ".join(scopes)
             return httpx.Request("POST", realm, data=form, extensions=extensions)
-        params = [("service", service)] if service else []
+        params: list[tuple[str, str | int | float | bool | None]] = [("service", service)] if service else []
         params += [("scope", scope) for scope in scopes]
         headers = {"Authorization": basic_header(self.credential)} if self.credential else {}
         return httpx.Request("GET", realm.copy_merge_params(params), headers=headers, extensions=extensions)

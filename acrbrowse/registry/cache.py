@@ -172,7 +172,8 @@ class ChallengeMemo:
     def put(self, registry: str, challenge: Challenge | None) -> None:
         if challenge is None:
             return
-        entry = {"scheme": challenge.scheme, **{k: challenge.params[k] for k in ("realm", "service") if k in challenge.params}}
+        entry: dict[str, str] = {"scheme": challenge.scheme,
+                                 **{k: challenge.params[k] for k in ("realm", "service") if k in challenge.params}}
         data = self._read()
         if data.get(registry) != entry:
             data[registry] = entry

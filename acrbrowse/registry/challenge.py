@@ -58,8 +58,13 @@ class _Parser:
         self.text = text
         self.pos = 0
 
+    def _space_end(self, pos: int) -> int:
+        """Where the spaces from `pos` end (`pos` itself when there are none)."""
+        match = _SPACE.match(self.text, pos)
+        return match.end() if match else pos
+
     def _skip_space(self) -> None:
-        self.pos = _SPACE.match(self.text, self.pos).end()
+        self.pos = self._space_end(self.pos)
 
     def _skip_commas(self) -> None:
         while True:
@@ -98,11 +103,11 @@ class _Parser:
         match = _TOKEN.match(self.text, self.pos)
         if not match:
             return False
-        after = _SPACE.match(self.text, match.end()).end()
+        after = self._space_end(match.end())
         if after >= len(self.text) or self.text[after] != "=":
             return False
         # "abc==" or a trailing "abc=" is token68 padding, not a parameter
-        value_at = _SPACE.match(self.text, after + 1).end()
+        value_at = self._space_end(after + 1)
         return value_at < len(self.text) and self.text[value_at] not in "=,"
 
     def challenges(self) -> list[Challenge]:
@@ -117,7 +122,7 @@ class _Parser:
             self._skip_space()
             if not self._param_ahead():
                 match = _TOKEN68.match(self.text, self.pos)
-                end = match and _SPACE.match(self.text, match.end()).end()
+                end = self._space_end(match.end()) if match else 0
                 if match and (end == len(self.text) or self.text[end] == ","):
                     token68 = match.group()
                     self.pos = match.end()
@@ -125,7 +130,10 @@ class _Parser:
                 self._skip_commas()
                 if not self._param_ahead():
                     break
-                name = self._token().lower()
+                token = self._token()
+                if token is None:  # _param_ahead saw one: unreachable, but never a crash
+                    break
+                name = token.lower()
                 self._skip_space()
                 self.pos += 1  # "="
                 self._skip_space()

@@ -129,6 +129,7 @@ async def cap_body(response: httpx.Response) -> None:
                                     "uncompressed answers; refusing it")
         cap = 0
         del response.headers["content-encoding"]
+    assert isinstance(response.stream, httpx.AsyncByteStream)  # an AsyncClient's responses
     response.stream = CappedBody(response.stream, cap, too_large)
 
 
@@ -267,6 +268,8 @@ class RegistryClient:
             wait = delay if delay is not None else self.backoff * 2 ** attempt * (1 + random.random() / 2)
             if attempt >= self.retries or wait > MAX_RETRY_AFTER or loop.time() + wait > deadline:
                 if failure is None:
+                    if response is None:  # unreachable: every path without an answer sets a failure
+                        raise Unreachable(f"request to {self.registry} failed")
                     return response  # a 5xx after the retries: the caller words it
                 if throttled and delay:
                     beyond = attempt < self.retries and loop.time() + wait > deadline

@@ -66,7 +66,7 @@ async def fill_node(client: RegistryClient, repository: str, node: ImageNode, *,
         if node.manifest is None:
             node.manifest = await client.get_manifest(repository, validate_digest(node.descriptor.digest))
         image = node.image
-        if with_config and image is not None and wants_config(image, node.descriptor):
+        if with_config and image is not None and image.config is not None and wants_config(image, node.descriptor):
             node.config = await client.get_config(repository, image.config)
     except RegistryError as exc:
         node.error = exc

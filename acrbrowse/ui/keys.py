@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ WIDGET_KEYS = (
     ("Ctrl+P", "Command palette: every action by name"),
 )
 
-def bindings(keys: tuple[Key, ...]) -> list[Binding]:
+def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
     return [
         Binding(k.keys, k.action, k.description, show=k.show, id=k.id, key_display=k.display if k.show else None)
         for k in keys

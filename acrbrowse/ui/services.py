@@ -65,36 +65,39 @@ class Services:
     keyring_backend: KeyringBackend | None = None
     include_helper_list: bool = True
 
-    def __post_init__(self) -> None:
+    @property
+    def store(self) -> Settings:
+        """The settings file (config.json), opened on first use."""
         if self.settings is None:
             self.settings = Settings(env=self.env)
+        return self.settings
 
     def known_registries(self, notes: list[str] | None = None) -> list[KnownRegistry]:
-        return known_registries(self.env, notes=notes, settings=self.settings,
+        return known_registries(self.env, notes=notes, settings=self.store,
                                 include_helper_list=self.include_helper_list)
 
     def resolve(self, registry: str, notes: list[str] | None = None) -> Credential | None:
         return resolve(registry, env=self.env, notes=notes, keyring_backend=self.keyring_backend,
-                       settings=self.settings)
+                       settings=self.store)
 
     def save_login(self, registry: str, credential: Credential) -> None:
         """Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it."""
-        save_login(registry, credential, env=self.env, backend=self.keyring_backend, settings=self.settings)
+        save_login(registry, credential, env=self.env, backend=self.keyring_backend, settings=self.store)
 
     def visited_repositories(self, registry: str) -> list[str]:
         try:
-            return self.settings.visited_repositories(registry)
+            return self.store.visited_repositories(registry)
         except CredentialError:
             return []
 
     def record_visit(self, registry: str, repository: str) -> None:
         # Remembering is a convenience: a read-only config dir must not break browsing.
         with contextlib.suppress(CredentialError):
-            self.settings.record_visited_repository(registry, repository)
+            self.store.record_visited_repository(registry, repository)
 
     def record_recent(self, registry: str) -> None:
         with contextlib.suppress(CredentialError):
-            self.settings.record_recent_registry(registry)
+            self.store.record_recent_registry(registry)
 
 
 class Connections:

@@ -132,7 +132,7 @@ def tree_nodes(tree) -> list:
 
 def tree_failed(screen: BrowserScreen) -> bool:
     return any(node.data is not None and (node.data.kind == "error" or node.data.error is not None)
-               for node in tree_nodes(screen.tree))
+               for node in tree_nodes(screen.manifest_tree))
 
 
 async def click_title(pilot, widget, width: int = 30) -> None:
@@ -194,7 +194,7 @@ async def test_tree_with_hostile_fields(make_app, hostile):
     app = make_app("{host}/tree-hostile:latest")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data is not None and tree.root.data.manifest is not None
                        and tree.root.children, what="the root manifest")
         tree.focus()
@@ -229,7 +229,7 @@ async def test_tree_error_shapes(make_app, hostile, shape):
     app = make_app(f"{{host}}/{shape}:latest")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data is not None and (tree.root.data.manifest is not None
                                                                        or tree_failed(screen)), what="the root")
         await pilot.pause()

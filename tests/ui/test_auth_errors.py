@@ -113,7 +113,7 @@ async def test_error_mid_browse_is_one_line_and_the_app_goes_on(testbed, make_ap
 
         # a dropped connection while expanding a platform: the node says so, expanding again retries
         await pilot.press("enter")
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None)
         proxy.reset("GET", r"/manifests/sha256:", times=None)
         await pilot.press("down", "enter")
@@ -131,8 +131,8 @@ def labels_of(node) -> list[str]:
 
 
 async def test_start_screen_lists_known_registries_and_opens_one(testbed, make_app, services):
-    services.settings.record_recent_registry(testbed.anon.host)
-    services.settings.record_stored_login("myregistry.azurecr.io", "ci-bot")
+    services.store.record_recent_registry(testbed.anon.host)
+    services.store.record_stored_login("myregistry.azurecr.io", "ci-bot")
     write_docker_config(services, {"ghcr.io": {"auth": "dXNlcjpwYXNz"}})
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

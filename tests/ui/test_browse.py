@@ -61,7 +61,7 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
         await pilot.press(*(["j"] * target))
         assert screen.tags.table.cursor_key == "latest"
         await pilot.press("k", "j", "enter")
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root manifest")
         assert tree.has_focus and tree.cursor_line == 0
         platforms = labels(tree.root)
@@ -117,7 +117,7 @@ async def test_copy_digest_and_reference(testbed, make_app):
 
         # in the tree: a layer's digest; C gives the platform image it belongs to
         await pilot.press("enter")
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root")
         await pilot.press("down", "enter")
         amd64 = tree.root.children[0]
@@ -179,7 +179,7 @@ async def test_open_at_tag_expands_tree_with_cursor_on_root(testbed, make_app):
     app = make_app(f"{testbed.anon.host}/buildkit/app:latest")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the root")
         assert tree.has_focus
         assert tree.cursor_line == 0 and tree.cursor_node is tree.root
@@ -196,7 +196,7 @@ async def test_help_palette_and_raw_json(testbed, make_app):
     app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
-        await wait_for(pilot, lambda: screen.tree.root.data.manifest is not None)
+        await wait_for(pilot, lambda: screen.manifest_tree.root.data.manifest is not None)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(screen_text(app).split())

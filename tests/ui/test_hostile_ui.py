@@ -117,7 +117,7 @@ async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fa
 
         screen.tags.table.cursor = screen.tags.table.keys.index("latest")
         await pilot.press("enter")
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the hostile manifest")
         await pilot.pause(0.1)
         text = assert_screen_safe(app)  # the root's details: annotations, artifact type
@@ -147,7 +147,7 @@ async def test_a_hostile_digest_is_never_copied(testbed, make_app, fault_proxy):
     app.copy_to_clipboard = clipboard.append  # the OSC 52 write
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await browser(pilot)
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.error is not None, what="the refused manifest")
         assert "\n" not in str(tree.root.data.error)
         await pilot.press("c", "C")
@@ -261,7 +261,7 @@ async def test_whatever_escapes_ends_the_app_with_one_line_and_no_locals(make_ap
 
 
 async def test_hostile_settings_and_helper_notes_on_the_start_screen(make_app, services):
-    services.settings.record_recent_registry("contoso.azurecr.io")
+    services.store.record_recent_registry("contoso.azurecr.io")
     user = base64.b64encode(f"bob{OSC52}:pw".encode()).decode()
     write_docker_config(services, {f"evil{OSC52}.io": {"auth": user}, "ghcr.io": {"auth": user}})
     app = make_app(keymap={"acrbrowse.help": "\x1b]0;pwned\x07", "acrbrowse.quit": "ctrl+q"})

@@ -28,7 +28,7 @@ async def test_remember_in_keyring_stores_in_the_real_secret_service(
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags, signed in")
     stored = [item for item in secret_service_keyring.items() if "acrbrowse" in str(item)]
     assert stored, secret_service_keyring.items()
-    found = Services(env=services.env, settings=services.settings).resolve(testbed.token.host)
+    found = Services(env=services.env, settings=services.store).resolve(testbed.token.host)
     assert found.username == "readonlypull" and found.source == "keyring"
     assert found.secret.reveal() == password
     assert password not in (tmp_path / "config" / "config.json").read_text()

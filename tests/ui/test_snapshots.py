@@ -24,9 +24,9 @@ def steady(app) -> None:
 
 
 def test_start_screen(snap_compare, make_app, services, testbed):
-    services.settings.record_recent_registry("contoso.azurecr.io")
-    services.settings.record_recent_registry(testbed.anon.host)
-    services.settings.record_stored_login("contoso.azurecr.io", "ci-bot")
+    services.store.record_recent_registry("contoso.azurecr.io")
+    services.store.record_recent_registry(testbed.anon.host)
+    services.store.record_stored_login("contoso.azurecr.io", "ci-bot")
     app = make_app()
 
     async def run_before(pilot) -> None:
@@ -54,7 +54,7 @@ def test_expanded_tree(snap_compare, make_app, testbed):
 
     async def run_before(pilot) -> None:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
-        tree = screen.tree
+        tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None)
         await pilot.press("down", "enter")
         node = tree.root.children[0]

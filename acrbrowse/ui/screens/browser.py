@@ -26,6 +26,7 @@ from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree, NodeData
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
@@ -64,7 +65,7 @@ class BrowserScreen(Screen[None]):
         return self.query_one("#tags", TagsPane)
 
     @property
-    def tree(self) -> ManifestTree:
+    def manifest_tree(self) -> ManifestTree:
         return self.query_one("#tree", ManifestTree)
 
     @property
@@ -73,19 +74,19 @@ class BrowserScreen(Screen[None]):
 
     @property
     def client(self) -> RegistryClient:
-        return self.app.connections.client(self.registry)
+        return app_of(self).connections.client(self.registry)
 
     def on_mount(self) -> None:
-        self.sub_title = self.app.shown(self.registry)
+        self.sub_title = app_of(self).shown(self.registry)
         self.query_one("#tree-pane").border_title = "Manifest"
-        self.tree.display = True
+        self.manifest_tree.display = True
         self.repos.load()
         start = self.start
         if start is not None and start.repository:
             self.tags.show_repository(start.repository)
             if start.manifest_ref:
-                self.tree.show(start.repository, start.manifest_ref)
-                self.tree.focus()
+                self.manifest_tree.show(start.repository, start.manifest_ref)
+                self.manifest_tree.focus()
                 return
             self.tags.table.focus()
             return
@@ -114,27 +115,27 @@ class BrowserScreen(Screen[None]):
     @on(TagsPane.Loaded)
     def _tags_loaded(self, event: TagsPane.Loaded) -> None:
         self._remember_visit(event.repository)
-        self.app.call_after_refresh(self.app.settle_memory)
+        self.app.call_after_refresh(app_of(self).settle_memory)
 
     @work(group="settings")
     async def _remember_visit(self, repository: str) -> None:
         try:
-            await asyncio.to_thread(self.app.services.record_visit, self.registry, repository)
+            await asyncio.to_thread(app_of(self).services.record_visit, self.registry, repository)
         except Exception as exc:  # remembering is a convenience: say it failed, browse on
-            self.app.report(exc)
+            app_of(self).report(exc)
 
     @on(TagsPane.Opened)
     def open_tag(self, event: TagsPane.Opened) -> None:
-        entry = self.app.tag_cache.of(self.registry, event.repository).get(event.tag)
+        entry = app_of(self).tag_cache.of(self.registry, event.repository).get(event.tag)
         manifest = entry.manifest if isinstance(entry, TagInfo) else None
-        self.tree.show(event.repository, event.tag, manifest)
-        self.tree.focus()
+        self.manifest_tree.show(event.repository, event.tag, manifest)
+        self.manifest_tree.focus()
 
     @on(TagsPane.Highlighted)
     def _tag_highlighted(self, event: TagsPane.Highlighted) -> None:
         if event.tag is None or self.focused_pane != "tags":
             return
-        info = self.app.tag_cache.of(self.registry, event.repository).get(event.tag)
+        info = app_of(self).tag_cache.of(self.registry, event.repository).get(event.tag)
         self.detail.show_tag(self.registry, event.repository, event.tag, info)
 
     @on(Tree.NodeHighlighted, "#tree")
@@ -151,7 +152,7 @@ class BrowserScreen(Screen[None]):
             return
         pane = self.focused_pane
         if pane == "detail":
-            self.tree.focus()
+            self.manifest_tree.focus()
         elif pane == "tree":
             self.tags.table.focus()
         elif pane == "tags":
@@ -173,12 +174,12 @@ class BrowserScreen(Screen[None]):
         elif pane == "tags":
             self.tags.reload()
         elif pane in ("tree", "detail"):
-            self.tree.reload()
+            self.manifest_tree.reload()
 
     # ---- copy ------------------------------------------------------------------------------
 
     def _tree_target(self) -> NodeData | None:
-        node = self.tree.cursor_node
+        node = self.manifest_tree.cursor_node
         return node.data if node is not None else None
 
     def action_copy_digest(self) -> None:
@@ -194,18 +195,19 @@ class BrowserScreen(Screen[None]):
         try:
             await self._copy_highlighted(reference)
         except Exception as exc:  # a registry's error, a refused digest, or a bug: one line
-            self.app.report(exc)
+            app_of(self).report(exc)
 
     async def _copy_highlighted(self, reference: bool) -> None:
         pane = self.focused_pane
         repository: str | None
         digest: str | None = None
-        if pane == "tags" and self.tags.highlighted() is not None:
+        highlighted_tag = self.tags.highlighted()
+        if pane == "tags" and highlighted_tag is not None:
             repository = self.tags.repository
-            info = await self.tags.info_for(self.tags.highlighted())
+            info = await self.tags.info_for(highlighted_tag)
             digest = info.digest
         elif pane in ("tree", "detail"):
-            repository = self.tree.repository
+            repository = self.manifest_tree.repository
             data = self._tree_target()
             if data is not None:
                 digest = data.manifest_digest if reference else data.digest
@@ -216,9 +218,9 @@ class BrowserScreen(Screen[None]):
             self.app.notify("Nothing to copy here: this node has no digest", severity="warning", markup=False)
             return
         if reference:
-            await self.app.copy_text(copyable_reference(self.registry, repository, digest), "reference")
+            await app_of(self).copy_text(copyable_reference(self.registry, repository, digest), "reference")
         else:
-            await self.app.copy_text(copyable_digest(digest), "digest")
+            await app_of(self).copy_text(copyable_digest(digest), "digest")
 
     # ---- raw JSON --------------------------------------------------------------------------
 
@@ -226,13 +228,13 @@ class BrowserScreen(Screen[None]):
         try:
             self._show_raw()
         except Exception as exc:  # odd data the view did not expect: one line, the app goes on
-            self.app.report(exc)
+            app_of(self).report(exc)
 
     def _show_raw(self) -> None:
         pane = self.focused_pane
         if pane == "tags":
-            tag = self.tags.highlighted()
-            entry = self.app.tag_cache.of(self.registry, self.tags.repository).get(tag) if tag else None
+            tag, repository = self.tags.highlighted(), self.tags.repository
+            entry = app_of(self).tag_cache.of(self.registry, repository).get(tag) if tag and repository else None
             if isinstance(entry, TagInfo):
                 self.app.push_screen(RawScreen(f"{self.tags.repository}:{tag}", entry.manifest.raw))
             else:
@@ -266,21 +268,21 @@ class BrowserScreen(Screen[None]):
         if primary and self._wants_login(event.error):
             self.request_login(event.error)
         elif not isinstance(event.error, CatalogDenied):
-            self.app.report(event.error)
+            app_of(self).report(event.error)
 
     @on(TagsPane.Failed)
     def _tags_failed(self, event: TagsPane.Failed) -> None:
         if self._wants_login(event.error):
             self.request_login(event.error)
         else:
-            self.app.report(event.error)
+            app_of(self).report(event.error)
 
     @on(ManifestTree.NodeFailed)
     def _node_failed(self, event: ManifestTree.NodeFailed) -> None:
         if self._wants_login(event.error):
             self.request_login(event.error)
         else:
-            self.app.report(event.error)
+            app_of(self).report(event.error)
 
     def request_login(self, error: RegistryError) -> None:
         if self._login_open:
@@ -298,11 +300,11 @@ class BrowserScreen(Screen[None]):
         self._login_open = False
         if client is None:
             return
-        old = self.app.connections.adopt(self.registry, client)
+        old = app_of(self).connections.adopt(self.registry, client)
         if old is not None:
             await old.aclose()
         self.repos.load()
         if self.tags.repository is not None:
             self.tags.reload()
-        if self.tree.repository is not None:
-            self.tree.reload()
+        if self.manifest_tree.repository is not None:
+            self.manifest_tree.reload()

@@ -17,6 +17,7 @@ from acrbrowse.registry.client import RegistryClient  # noqa: F401 - named in th
 from acrbrowse.registry.credential import Credential, Secret
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.registry.reference import parse_registry
+from acrbrowse.ui.typed_app import app_of
 
 SOURCE_LOGIN_DIALOG = "login dialog"
 
@@ -37,7 +38,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.attempts = 0
 
     def compose(self) -> ComposeResult:
-        shown = self.app.shown
+        shown = app_of(self).shown
         with Vertical(id="login-dialog"):
             yield Label(Text.assemble("Sign in to ", (shown(self.registry), "bold")), id="login-title")
             if self.reason:
@@ -58,7 +59,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
 
     def show_error(self, text: str) -> None:
         error = self.query_one("#login-error", Static)
-        error.update(Text(self.app.shown(text), style="bold red"))
+        error.update(Text(app_of(self).shown(text), style="bold red"))
         error.display = True
 
     @on(Input.Submitted, "#login-username")
@@ -100,13 +101,13 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.query_one("#login-error").display = False
         client = None
         try:
-            client = self.app.connections.factory(parse_registry(self.registry), credential)
+            client = app_of(self).connections.factory(parse_registry(self.registry), credential)
             await client.verify_credentials(self.repository)
         except Exception as exc:  # refused, unreachable, or a bug: one line in the dialog
             if client is not None:
                 await client.aclose()
             self._busy(False)
-            self.show_error(exc.reason if isinstance(exc, RegistryError) else self.app.failure_line(exc))
+            self.show_error(exc.reason if isinstance(exc, RegistryError) else app_of(self).failure_line(exc))
             password = self.query_one("#login-password", Input)
             password.value = ""
             password.focus()
@@ -115,12 +116,12 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
             if client is not None:
                 await client.aclose()
             raise
-        name = self.app.shown(credential.username)
+        name = app_of(self).shown(credential.username)
         if remember:
             try:
-                await asyncio.to_thread(self.app.services.save_login, self.registry, credential)
+                await asyncio.to_thread(app_of(self).services.save_login, self.registry, credential)
             except Exception as exc:  # no keyring, or a bug: signed in all the same
-                self.app.notify(self.app.failure_line(exc), title="Not remembered", severity="warning",
+                self.app.notify(app_of(self).failure_line(exc), title="Not remembered", severity="warning",
                                 timeout=10, markup=False)
             else:
                 self.app.notify(f"Signed in as {name}; remembered in the keyring", markup=False)

@@ -18,6 +18,7 @@ from acrbrowse.credentials import KnownRegistry
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.errors import InvalidReference
 from acrbrowse.registry.reference import parse_reference, parse_registry
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 SOURCE_NAMES = {"recent": "recent", "keyring": "signed in (keyring)"}
@@ -63,7 +64,7 @@ class StartScreen(Screen[None]):
         # Everything here comes from settings files, Docker's config or a credential helper.
         known = self.known[key]
         if column.key == "registry":
-            return self.app.shown_text(known.registry, style="bold")
+            return app_of(self).shown_text(known.registry, style="bold")
         if column.key == "user":
             return terminal_safe(known.username) if known.username else Text("anonymous", style="dim")
         return terminal_safe(", ".join(SOURCE_NAMES.get(s, s) for s in known.sources))
@@ -73,16 +74,16 @@ class StartScreen(Screen[None]):
         notes: list[str] = []
         table = self.query_one("#known-table", VirtualTable)
         try:
-            known = await asyncio.to_thread(self.app.services.known_registries, notes)
+            known = await asyncio.to_thread(app_of(self).services.known_registries, notes)
         except Exception as exc:  # a broken settings file or a bug: one line, the input still works
-            known, notes = [], [self.app.failure_line(exc)]
+            known, notes = [], [app_of(self).failure_line(exc)]
         self.known = {k.registry: k for k in known}
         table.busy = False
         table.set_keys(list(self.known))
         self.query_one("#known-pane").border_title = f"Known registries · {len(self.known)}"
         if notes:  # a helper's stderr among them: one escaped line each
             self.query_one("#start-notes", Static).update(
-                Text("\n".join(self.app.shown(note, limit=300) for note in notes[:3]), style="dim"))
+                Text("\n".join(app_of(self).shown(note, limit=300) for note in notes[:3]), style="dim"))
 
     def action_focus_input(self) -> None:
         self.query_one("#registry-input", Input).focus()
@@ -101,11 +102,11 @@ class StartScreen(Screen[None]):
             self.show_error(exc)
             return
         self.query_one("#start-error").display = False
-        self.app.open_reference(reference)
+        app_of(self).open_reference(reference)
 
     def show_error(self, error: InvalidReference) -> None:
         message = self.query_one("#start-error", Static)
-        message.update(self.app.shown_text(error, style="red"))
+        message.update(app_of(self).shown_text(error, style="red"))
         message.display = True
 
     @on(VirtualTable.Selected, "#known-table")
@@ -115,4 +116,4 @@ class StartScreen(Screen[None]):
         except InvalidReference as exc:
             self.show_error(exc)
             return
-        self.app.open_reference(reference)
+        app_of(self).open_reference(reference)

@@ -14,6 +14,7 @@ from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.registry import mediatypes as mt
 from acrbrowse.registry.models import Descriptor, HistoryEntry, ImageConfig, ImageIndex, ImageManifest, Manifest
 from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.manifest_tree import NodeData
 from acrbrowse.units import human_size
 
@@ -255,16 +256,16 @@ class DetailPane(VerticalScroll):
         self.data = data
         if data is None:
             return
-        self._show_safely(node_renderable, data, self.app.shown)
+        self._show_safely(node_renderable, data, app_of(self).shown)
 
     def show_tag(self, registry: str, repository: str, tag: str, info: TagInfo | Exception | None) -> None:
         self.data = None
-        self._show_safely(tag_renderable, registry, repository, tag, info, self.app.shown)
+        self._show_safely(tag_renderable, registry, repository, tag, info, app_of(self).shown)
 
     def _show_safely(self, build, *args) -> None:
         """Odd data the renderers did not expect is a bug: one line here, not the app's end."""
         try:
             renderable = build(*args)
         except Exception as error:
-            renderable = Text(self.app.failure_line(error), style="red")
+            renderable = Text(app_of(self).failure_line(error), style="red")
         self.show(renderable)

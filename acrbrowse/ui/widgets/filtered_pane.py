@@ -6,11 +6,14 @@ from textual import on
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from acrbrowse.ui.widgets.virtual_table import VirtualTable
+
 
 class FilteredPane(Vertical):
     """Subclasses compose one `Input` with class "filter", have a `table`, and `_apply_filter()`
     showing the rows that match `self.filter_text`."""
 
+    table: VirtualTable  # made by the subclass's compose()
     filter_text = ""
 
     def _filter_input(self) -> Input:

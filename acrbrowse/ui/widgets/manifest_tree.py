@@ -32,6 +32,7 @@ from acrbrowse.registry.models import (
 )
 from acrbrowse.registry.walk import ImageNode, fill_node, index_nodes
 from acrbrowse.render import layer_count, layer_note, node_label
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.units import human_size, short_digest
 
 NodeKind = Literal["root", "entry", "attestations", "config", "layer", "total", "info", "loading", "error"]
@@ -211,7 +212,7 @@ class ManifestTree(Tree[NodeData]):
     async def _load_root(self, repository: str, reference: str, generation: int, title: str,
                          manifest: Manifest | None) -> None:
         try:
-            client = self.app.connections.client(self.registry)
+            client = app_of(self).connections.client(self.registry)
             config = None
             if manifest is None:
                 manifest = await client.get_manifest(repository, reference)
@@ -229,7 +230,7 @@ class ManifestTree(Tree[NodeData]):
         except Exception as exc:  # a registry's error, or a bug: one line under the root, the app goes on
             if generation != self.generation:
                 return
-            error = self.app.as_registry_error(exc)
+            error = app_of(self).as_registry_error(exc)
             self.root.remove_children()
             self.root.add_leaf(self.error_label("error", error), NodeData("error", error=error))
             self.root.data = NodeData("root", fetched=True, error=error)
@@ -240,7 +241,7 @@ class ManifestTree(Tree[NodeData]):
         self.post_message(Tree.NodeHighlighted(self.root))
 
     def error_label(self, what: str, error: RegistryError) -> Text:
-        return Text(f"{what}: {self.app.shown(error)}", style="red")
+        return Text(f"{what}: {app_of(self).shown(error)}", style="red")
 
     def reload(self) -> None:
         if self.repository is not None and self.reference is not None:
@@ -264,7 +265,7 @@ class ManifestTree(Tree[NodeData]):
         data = node.data
         assert data is not None and data.descriptor is not None and self.repository is not None
         try:
-            client = self.app.connections.client(self.registry)
+            client = app_of(self).connections.client(self.registry)
             filled = await fill_node(client, self.repository, ImageNode(data.descriptor))
             if generation != self.generation:
                 return
@@ -275,7 +276,7 @@ class ManifestTree(Tree[NodeData]):
         except Exception as exc:  # a bug: the entry says so in one line, the app goes on
             if generation != self.generation:
                 return
-            error = self.app.as_registry_error(exc)
+            error = app_of(self).as_registry_error(exc)
         data.manifest = data.config = None
         data.error = error
         data.fetched = False  # expanding again retries

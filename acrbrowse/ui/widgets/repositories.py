@@ -16,6 +16,7 @@ from acrbrowse.present.safe import terminal_safe
 from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
 from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
@@ -89,7 +90,7 @@ class RepositoriesPane(FilteredPane):
         pending: list[str] = []
         painted = 0.0
         try:
-            client = self.app.connections.client(self.registry)
+            client = app_of(self).connections.client(self.registry)
             async for page in client.repository_pages():
                 if not self.is_attached:
                     return  # the app is closing
@@ -105,20 +106,20 @@ class RepositoriesPane(FilteredPane):
             try:
                 self.show_denied(exc)
             except Exception as bug:  # the visited list could not be read
-                self.show_message(self.app.failure_line(bug), error=True)
+                self.show_message(app_of(self).failure_line(bug), error=True)
             self.post_message(self.Failed(exc))
             return
         except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if not self.is_attached:
                 return
             self.table.busy = False
-            self.show_message(self.app.failure_line(exc), error=True)
+            self.show_message(app_of(self).failure_line(exc), error=True)
             if isinstance(exc, RegistryError):
                 self.post_message(self.Failed(exc))
             return
         if not self.is_attached:
             return
-        self.app.call_after_refresh(self.app.settle_memory)
+        self.app.call_after_refresh(app_of(self).settle_memory)
         self.complete = True
         self.table.busy = False
         self.table.empty_text = "no repositories"
@@ -132,7 +133,7 @@ class RepositoriesPane(FilteredPane):
         self._update_title()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.update(self.app.shown_text(text, style="red" if error else ""))
+        self.message.update(app_of(self).shown_text(text, style="red" if error else ""))
         self.message.display = True
         self._update_title()
 
@@ -140,7 +141,7 @@ class RepositoriesPane(FilteredPane):
         """Say why there is no list, and offer the repositories visited before plus a name input."""
         self.denied = error
         self.show_message(f"{error.reason}. Type a repository name:")
-        self.names = self.app.services.visited_repositories(self.registry)
+        self.names = app_of(self).services.visited_repositories(self.registry)
         self.table.empty_text = "none visited yet"
         self.name_input.display = True
         self._apply_filter()
@@ -180,7 +181,7 @@ class RepositoriesPane(FilteredPane):
         try:
             name = repository_in(self.registry, event.value)
         except InvalidReference as exc:
-            self.app.report(exc)
+            app_of(self).report(exc)
             return
         event.input.value = ""
         self.remember(name)

@@ -18,6 +18,7 @@ from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.registry.errors import RegistryError
 from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
 from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 from acrbrowse.units import short_digest
@@ -82,7 +83,7 @@ class TagsPane(FilteredPane):
     @property
     def info(self) -> dict[str, TagInfo | Exception]:
         assert self.repository is not None
-        return self.app.tag_cache.of(self.registry, self.repository)
+        return app_of(self).tag_cache.of(self.registry, self.repository)
 
     # ---- rendering -------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class TagsPane(FilteredPane):
         self.generation += 1
         self.repository = repository
         if reload:
-            self.app.tag_cache.clear(self.registry, repository)
+            app_of(self).tag_cache.clear(self.registry, repository)
         self.tags = []
         self.complete = False
         self._in_flight.clear()
@@ -127,7 +128,7 @@ class TagsPane(FilteredPane):
 
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
-        client = self.app.connections.client(self.registry)
+        client = app_of(self).connections.client(self.registry)
         # Registries list tags in storage order; a stable, version-aware order reads better.
         order = NaturalOrder()
         self.tags = order.names
@@ -172,7 +173,7 @@ class TagsPane(FilteredPane):
 
     def _failed(self, repository: str, error: Exception) -> None:
         self.table.busy = False
-        self.message.update(Text(self.app.failure_line(error), style="red"))
+        self.message.update(Text(app_of(self).failure_line(error), style="red"))
         self.message.display = True
         self.table.empty_text = ""
         self.table.set_keys([])
@@ -194,7 +195,7 @@ class TagsPane(FilteredPane):
         if not self.complete and not self.message.display:  # more pages to come
             count = f"{count}…" if total else "loading…"
         # Text, not str: a str title is markup, and a repository name is the registry's to choose.
-        self.border_title = Text(f"Tags · {self.app.shown(self.repository)} · {count}")
+        self.border_title = Text(f"Tags · {app_of(self).shown(self.repository)} · {count}")
         self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
 
     # ---- lazy per-row details --------------------------------------------------------------
@@ -230,7 +231,7 @@ class TagsPane(FilteredPane):
 
     @work(exclusive=True, group="tag-info")
     async def _resolve(self, repository: str, generation: int, tags: list[str]) -> None:
-        client = self.app.connections.client(self.registry)
+        client = app_of(self).connections.client(self.registry)
         limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
         info = self.info
 
@@ -243,7 +244,7 @@ class TagsPane(FilteredPane):
                 except RegistryError as exc:
                     result: TagInfo | Exception = exc
                 except Exception as exc:  # a bug: logged once; the row says "error", the details why
-                    result = RegistryError(self.app.failure_line(exc))
+                    result = RegistryError(app_of(self).failure_line(exc))
                 else:
                     result = TagInfo(tag, manifest)
                 if self._stale(generation):
@@ -261,7 +262,7 @@ class TagsPane(FilteredPane):
         entry = self.info.get(tag)
         if isinstance(entry, TagInfo):
             return entry
-        manifest = await self.app.connections.client(self.registry).manifest_for_tag(self.repository, tag)
+        manifest = await app_of(self).connections.client(self.registry).manifest_for_tag(self.repository, tag)
         entry = TagInfo(tag, manifest)
         self.info[tag] = entry
         if self.is_attached:
