@@ -1,3 +1,3 @@
-from acrbrowse.cli import entry
+from acrbrowse.cli.main import entry
 
 entry()

@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acrbrowse.registry.cache import ContentCache
-from acrbrowse.registry.challenge import Challenge
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.registry.credential import Credential, Secret
-from acrbrowse.registry.reference import parse_reference
-from acrbrowse.registry.walk import walk
+from acrbrowse.oci.cache import ContentCache
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.name import parse_reference
+from acrbrowse.oci.remote.challenge import Challenge
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.walk import walk
 from bench.measure import BenchError, Run, Samples, merge_traffic, run_process
 from bench.rig import BIG_REPO, CATALOG_MAX_N, USER, Rig, classify, clean_env, reset_dir, rounds
 
@@ -180,8 +180,8 @@ def startup(ctx: Context) -> dict[str, Samples]:
     """Interpreter start, and the imports `acrbrowse tree` needs, without any network."""
     if "startup" in ctx.memo:
         return ctx.memo["startup"]
-    imports = ("import acrbrowse.cli, acrbrowse.credentials.resolver, acrbrowse.locations, "
-               "acrbrowse.registry.cache, acrbrowse.registry.client, acrbrowse.registry.walk, acrbrowse.render")
+    imports = ("import acrbrowse.cli.main, acrbrowse.keychain.resolver, acrbrowse.locations, "
+               "acrbrowse.oci.cache, acrbrowse.oci.remote.client, acrbrowse.oci.walk, acrbrowse.present.render")
     out = {"python": Samples(), "imports": Samples(), "skopeo": Samples()}
     for _ in range(max(ctx.repeat, 5)):
         out["python"].add(run_process([ctx.python, "-c", "pass"], env=ctx.env()))

@@ -20,9 +20,9 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from acrbrowse.credentials.resolver import resolve  # noqa: E402
-from acrbrowse.registry.cache import ContentCache  # noqa: E402
-from acrbrowse.registry.reference import parse_reference  # noqa: E402
+from acrbrowse.keychain.resolver import resolve  # noqa: E402
+from acrbrowse.oci.cache import ContentCache  # noqa: E402
+from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.services import Services  # noqa: E402

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acrbrowse.credentials import Settings  # noqa: E402
-from acrbrowse.registry.reference import parse_reference  # noqa: E402
+from acrbrowse.keychain import Settings  # noqa: E402
+from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402

@@ -15,12 +15,12 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from acrbrowse import crashlog
-from acrbrowse.credentials import CredentialError
+from acrbrowse.keychain import CredentialError
+from acrbrowse.oci.cache import ChallengeMemo, ContentCache
+from acrbrowse.oci.credential import Credential
+from acrbrowse.oci.errors import InvalidReference, RegistryError
+from acrbrowse.oci.name import Reference
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.registry.cache import ChallengeMemo, ContentCache
-from acrbrowse.registry.credential import Credential
-from acrbrowse.registry.errors import InvalidReference, RegistryError
-from acrbrowse.registry.reference import Reference
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.browser import BrowserScreen

@@ -10,8 +10,8 @@ import shutil
 import sys
 from collections.abc import Mapping
 
-from acrbrowse.registry.errors import InvalidReference
-from acrbrowse.registry.reference import Reference, normalize_registry, validate_digest, validate_repository
+from acrbrowse.oci.errors import InvalidReference
+from acrbrowse.oci.name import Reference, normalize_registry, validate_digest, validate_repository
 
 
 def over_ssh(env: Mapping[str, str] = os.environ) -> bool:

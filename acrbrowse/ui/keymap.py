@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from acrbrowse.credentials.errors import SettingsError
-from acrbrowse.credentials.settings import Settings
+from acrbrowse.keychain.errors import SettingsError
+from acrbrowse.keychain.settings import Settings
 
 KEYMAP_KEY = "keymap"
 

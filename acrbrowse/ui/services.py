@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acrbrowse.credentials import (
+from acrbrowse.keychain import (
     CredentialError,
     KnownRegistry,
     Settings,
@@ -22,11 +22,11 @@ from acrbrowse.credentials import (
     resolve,
     save_login,
 )
-from acrbrowse.credentials.keyring_store import KeyringBackend
-from acrbrowse.registry.cache import ChallengeMemo, ContentCache
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.registry.credential import Credential
-from acrbrowse.registry.reference import Reference, parse_registry
+from acrbrowse.keychain.keyring_store import KeyringBackend
+from acrbrowse.oci.cache import ChallengeMemo, ContentCache
+from acrbrowse.oci.credential import Credential
+from acrbrowse.oci.name import Reference, parse_registry
+from acrbrowse.oci.remote.client import RegistryClient
 
 ClientFactory = Callable[[Reference, "Credential | None"], RegistryClient]
 

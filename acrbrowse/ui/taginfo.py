@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrbrowse.registry.models import ImageIndex, ImageManifest, Manifest
+from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
 
 
 @dataclass(frozen=True)

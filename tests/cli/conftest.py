@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.credentials.secret_service import secret_service  # noqa: F401  (fixture)
+from tests.keychain.secret_service import secret_service  # noqa: F401  (fixture)
 
 
 @dataclass

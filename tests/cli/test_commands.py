@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from acrbrowse.units import human_size
+from acrbrowse.present.units import human_size
 from tests.cli.conftest import assert_one_line_error
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from acrbrowse import cli as cli_module
+from acrbrowse.cli import commands
+from acrbrowse.cli import main as cli_module
 from acrbrowse.present.safe import terminal_safe
 from tests.cli.conftest import assert_one_line_error
 
@@ -112,7 +113,7 @@ def test_an_unexpected_error_is_one_line_and_a_crash_log(tmp_path, monkeypatch, 
         password = "canary-local-5150"  # noqa: F841  (a local that must not reach the log)
         raise KeyError(f"\x1b]52;c;UFdORUQK\x07 sent {SECRET}\nand more")
 
-    monkeypatch.setattr(cli_module, "cmd_tags", broken)
+    monkeypatch.setattr(commands, "cmd_tags", broken)
     assert cli_module.main(["tags", "example.io/repo"]) == 1
     captured = capsys.readouterr()
     log = tmp_path / "cache" / "errors.log"
@@ -130,6 +131,6 @@ def test_ctrl_c_is_130(monkeypatch, capsys):
     async def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "cmd_tags", interrupted)
+    monkeypatch.setattr(commands, "cmd_tags", interrupted)
     assert cli_module.main(["tags", "example.io/repo"]) == 130
     assert capsys.readouterr().err == ""

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from acrbrowse.credentials import Settings
-from acrbrowse.registry.cache import ChallengeMemo
-from acrbrowse.registry.credential import Credential, Secret
-from acrbrowse.registry.reference import parse_reference
+from acrbrowse.keychain import Settings
+from acrbrowse.oci.cache import ChallengeMemo
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.name import parse_reference
 from acrbrowse.ui.app import AcrBrowseApp
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen

@@ -13,10 +13,10 @@ from typing import Any
 import keyring.backend
 import pytest
 
-from acrbrowse.credentials import Settings
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.registry.credential import Credential, Secret
-from acrbrowse.registry.reference import Reference, parse_reference
+from acrbrowse.keychain import Settings
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.name import Reference, parse_reference
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.app import AcrBrowseApp
 from acrbrowse.ui.services import Services
 

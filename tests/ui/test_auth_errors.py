@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.ui.launch import launch
+from acrbrowse.cli.browse import launch
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.start import StartScreen

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from acrbrowse.present.units import human_size
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.help import HelpScreen
 from acrbrowse.ui.screens.raw import RawScreen
-from acrbrowse.units import human_size
 from tests.ui.conftest import SIZE, screen_text, wait_for
 
 pytestmark = pytest.mark.ui

@@ -79,10 +79,10 @@ async def test_a_remapped_key_works(testbed, make_app):
 
 
 def test_the_tree_lists_an_index_up_to_the_cli_s_cap_and_says_what_it_left_out(monkeypatch):
-    from acrbrowse.registry import walk as walk_module
-    from acrbrowse.registry.models import parse_manifest
+    from acrbrowse.oci import walk as walk_module
+    from acrbrowse.oci.manifest import parse_manifest
     from acrbrowse.ui.widgets.manifest_tree import manifest_children
-    from tests.registry import content as c
+    from tests.oci import content as c
 
     monkeypatch.setattr(walk_module, "MAX_INDEX_CHILDREN", 3)
     image = c.image_manifest(c.image_config(), (10,))

@@ -11,10 +11,10 @@ import re
 
 import pytest
 
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.errors import InvalidReference
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.present.safe import terminal_safe_block
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.registry.credential import Credential, Secret
-from acrbrowse.registry.errors import InvalidReference
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.raw import RawScreen, pretty_json

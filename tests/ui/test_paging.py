@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import Input
 
-from acrbrowse.registry.client import RegistryClient
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names, natural_key
 from acrbrowse.ui.screens.browser import BrowserScreen
 from tests.ui.conftest import SIZE, wait_for

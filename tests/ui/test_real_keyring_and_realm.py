@@ -3,13 +3,13 @@ remembered between runs so a later launch spends no round trip on a 401."""
 
 from __future__ import annotations
 
-from acrbrowse.credentials import Settings
-from acrbrowse.registry.cache import ChallengeMemo
-from acrbrowse.registry.client import RegistryClient
+from acrbrowse.keychain import Settings
+from acrbrowse.oci.cache import ChallengeMemo
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.services import Services
-from tests.credentials.secret_service import secret_service, secret_service_keyring  # noqa: F401
+from tests.keychain.secret_service import secret_service, secret_service_keyring  # noqa: F401
 from tests.ui.conftest import SIZE, user, wait_for
 
 

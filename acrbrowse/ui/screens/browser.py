@@ -12,15 +12,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Tree
 
-from acrbrowse.registry.client import RegistryClient
-from acrbrowse.registry.errors import (
+from acrbrowse.oci.errors import (
     AccessDenied,
     AuthenticationFailed,
     AuthenticationRequired,
     CatalogDenied,
     RegistryError,
 )
-from acrbrowse.registry.reference import Reference
+from acrbrowse.oci.name import Reference
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.login import LoginScreen

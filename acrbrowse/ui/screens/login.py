@@ -12,11 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.errors import RegistryError
+from acrbrowse.oci.name import parse_registry
+from acrbrowse.oci.remote.client import RegistryClient  # noqa: F401 - named in the screen's type
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.registry.client import RegistryClient  # noqa: F401 - named in the screen's type
-from acrbrowse.registry.credential import Credential, Secret
-from acrbrowse.registry.errors import RegistryError
-from acrbrowse.registry.reference import parse_registry
 from acrbrowse.ui.typed_app import app_of
 
 SOURCE_LOGIN_DIALOG = "login dialog"

@@ -14,10 +14,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from acrbrowse.credentials import KnownRegistry
+from acrbrowse.keychain import KnownRegistry
+from acrbrowse.oci.errors import InvalidReference
+from acrbrowse.oci.name import parse_reference, parse_registry
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.registry.errors import InvalidReference
-from acrbrowse.registry.reference import parse_reference, parse_registry
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 

@@ -10,13 +10,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.manifest import Descriptor, HistoryEntry, ImageConfig, ImageIndex, ImageManifest, Manifest
 from acrbrowse.present.safe import safe_text, terminal_safe
-from acrbrowse.registry import mediatypes as mt
-from acrbrowse.registry.models import Descriptor, HistoryEntry, ImageConfig, ImageIndex, ImageManifest, Manifest
+from acrbrowse.present.units import human_size
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.manifest_tree import NodeData
-from acrbrowse.units import human_size
 
 
 def exact_size(size: int) -> str:

@@ -18,10 +18,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from acrbrowse.present.safe import safe_text, terminal_safe
-from acrbrowse.registry import mediatypes as mt
-from acrbrowse.registry.errors import RegistryError
-from acrbrowse.registry.models import (
+from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.errors import RegistryError
+from acrbrowse.oci.manifest import (
     Descriptor,
     HistoryEntry,
     ImageConfig,
@@ -30,10 +29,11 @@ from acrbrowse.registry.models import (
     LegacyManifest,
     Manifest,
 )
-from acrbrowse.registry.walk import ImageNode, fill_node, index_nodes
-from acrbrowse.render import layer_count, layer_note, node_label
+from acrbrowse.oci.walk import ImageNode, fill_node, index_nodes
+from acrbrowse.present.render import layer_count, layer_note, node_label
+from acrbrowse.present.safe import safe_text, terminal_safe
+from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.typed_app import app_of
-from acrbrowse.units import human_size, short_digest
 
 NodeKind = Literal["root", "entry", "attestations", "config", "layer", "total", "info", "loading", "error"]
 

@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from acrbrowse.oci.errors import CatalogDenied, InvalidReference, RegistryError
+from acrbrowse.oci.name import repository_in
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.registry.errors import CatalogDenied, InvalidReference, RegistryError
-from acrbrowse.registry.reference import repository_in
 from acrbrowse.ui.filtering import filter_names
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane

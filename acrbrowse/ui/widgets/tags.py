@@ -14,14 +14,14 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from acrbrowse.oci.errors import RegistryError
 from acrbrowse.present.safe import safe_text, terminal_safe
-from acrbrowse.registry.errors import RegistryError
+from acrbrowse.present.units import short_digest
 from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
-from acrbrowse.units import short_digest
 
 TAG_INFO_CONCURRENCY = 6
 RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the registry

@@ -1,0 +1,1 @@
+"""Command line: argv parsing, the script commands, login, launching the browser."""

@@ -1,0 +1,68 @@
+"""`acrbrowse [REGISTRY[/REPO[:TAG|@DIGEST]]]`: resolve the credential, then run the app.
+
+The only module of cli/ that imports the UI; Textual is imported here and below, never earlier,
+so the script subcommands stay fast and Textual-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+def _reattach_terminal() -> bool:
+    """After --password-stdin consumed a pipe, give the app the terminal as standard input."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return False
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fd 0 lives as long as the process
+    return True
+
+
+def launch(args: argparse.Namespace) -> int:
+    from acrbrowse.cli.common import challenge_memo, content_cache, resolve_credential
+    from acrbrowse.oci.errors import InvalidReference
+    from acrbrowse.oci.name import parse_reference
+
+    start = None
+    credential = None
+    if args.target:
+        try:
+            start = parse_reference(args.target)
+        except InvalidReference as exc:
+            print(f"acrbrowse: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        # --password-stdin is read here, before the app takes the terminal.
+        credential = resolve_credential(args, start.registry)
+    elif args.username or args.password_stdin:
+        print("acrbrowse: usage error: --username/--password-stdin need a registry: acrbrowse REGISTRY",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if not sys.stdin.isatty() and not _reattach_terminal():
+        print("acrbrowse: error: the browser needs a terminal; for scripts use: acrbrowse repos|tags|tree",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+    from acrbrowse.ui.app import AcrBrowseApp
+    from acrbrowse.ui.keymap import load_keymap
+
+    app = AcrBrowseApp(
+        start,
+        credential,
+        plain_http=True if args.plain_http else None,
+        ca_cert=args.ca_cert,
+        timeout=args.timeout,
+        cache=content_cache(args),
+        challenges=challenge_memo(args),
+        keymap=load_keymap(),
+    )
+    result = app.run()
+    if app.return_code:  # ended by an unexpected error, whose one line is printed
+        return app.return_code
+    return result if isinstance(result, int) else 0

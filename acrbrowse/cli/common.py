@@ -1,0 +1,106 @@
+"""What every command shares: exit codes, one-line messages, the credential from the flags, the
+cache and realm memo, and a client set up from the flags."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from acrbrowse.present.safe import terminal_safe
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (exit 2)."""
+
+
+def say(text: object, kind: str = "") -> None:
+    """One line on stderr: `acrbrowse: [kind: ]text`, with `text` made terminal-safe (it may
+    hold what a registry, a helper or a local file said)."""
+    print(f"acrbrowse: {kind + ': ' if kind else ''}{terminal_safe(text)}", file=sys.stderr)
+
+
+def read_password_stdin(stream=None) -> str:
+    stream = stream or sys.stdin
+    data = stream.read()
+    password = data.rstrip("\r\n")
+    if not password:
+        raise UsageError("--password-stdin: standard input was empty")
+    return password
+
+
+def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
+    """The credential for `registry` from the flags, the environment, the keyring or Docker's config."""
+    from acrbrowse.keychain.resolver import ENV_USERNAME, resolve
+    from acrbrowse.oci.credential import Secret
+
+    password = None
+    if args.password_stdin:
+        if not args.username and not os.environ.get(ENV_USERNAME):
+            raise UsageError("--password-stdin needs --username (or ACRBROWSE_USERNAME)")
+        password = Secret(read_password_stdin(stdin))
+    elif args.username:
+        if not sys.stdin.isatty():
+            raise UsageError("--username needs --password-stdin when standard input is not a terminal")
+        import getpass
+
+        password = Secret(getpass.getpass(f"Password for {args.username}@{registry}: "))
+    username = args.username or (os.environ.get(ENV_USERNAME) if password else None)
+    notes: list[str] = []
+    warnings: list[str] = []
+    credential = resolve(registry, username=username, password=password, notes=notes, warnings=warnings)
+    for warning in warnings:  # a broken local file: said always, once
+        say(warning, "warning")
+    if args.verbose:
+        for note in notes:
+            say(note)
+        if credential is not None:
+            say(f"using {credential.username!r} for {registry} from {credential.source}")
+    return credential
+
+
+def content_cache(args: argparse.Namespace):
+    """The on-disk cache of immutable (digest-addressed) content, unless --no-cache."""
+    if args.no_cache:
+        return None
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.oci.cache import ContentCache
+
+    return ContentCache(cache_dir() / "content")
+
+
+def challenge_memo(args: argparse.Namespace):
+    """Each registry's auth realm, remembered between runs, unless --no-cache."""
+    if args.no_cache:
+        return None
+    from acrbrowse.locations import cache_dir
+    from acrbrowse.oci.cache import ChallengeMemo
+
+    return ChallengeMemo(cache_dir() / "challenges.json")
+
+
+@contextlib.asynccontextmanager
+async def open_client(args: argparse.Namespace, reference, credential):
+    """A RegistryClient set up from the flags, with the registry's auth challenge remembered between runs."""
+    from acrbrowse.oci.remote.client import RegistryClient
+
+    memo = challenge_memo(args)
+    client = RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
+                            ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args),
+                            known_challenge=memo.get(reference.registry) if memo else None,
+                            on_notice=say)
+    try:
+        yield client
+    except BaseException:
+        if memo:
+            memo.forget(reference.registry)  # in case a remembered realm is what went wrong
+        raise
+    else:
+        if memo:
+            memo.put(reference.registry, client.auth.challenge)
+    finally:
+        await client.aclose()
+

@@ -1,0 +1,94 @@
+"""`acrbrowse login`, `logout`, `logins`: verify a credential, keep its secret in the OS keyring."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from acrbrowse.cli.common import EXIT_OK, UsageError, read_password_stdin, say
+from acrbrowse.keychain import (
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    Settings,
+    known_registries,
+    remove_login,
+    save_login,
+)
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.name import normalize_registry, parse_reference
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.present.safe import terminal_safe
+
+
+def _ask(prompt: str, *, secret: bool) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError("standard input is not a terminal: give --username and --password-stdin")
+    value = getpass.getpass(prompt) if secret else input(prompt)
+    if not value:
+        raise UsageError("nothing entered")
+    return value
+
+
+def read_login_credential(args: argparse.Namespace, registry: str) -> Credential:
+    """The credential `login` is asked to store: flags, then the environment, then prompts."""
+    username = args.username or os.environ.get(ENV_USERNAME) or _ask(f"Username for {registry}: ", secret=False)
+    if args.password_stdin:
+        password = Secret(read_password_stdin())
+    elif os.environ.get(ENV_PASSWORD) and not args.username:
+        password = Secret(os.environ[ENV_PASSWORD])
+    else:
+        password = Secret(_ask(f"Password or token for {username}@{registry}: ", secret=True))
+    return Credential(username, password, "password", source="login")
+
+
+async def verify(args: argparse.Namespace, reference, credential: Credential) -> bool:
+    """True when the registry checked the credential; False when it asks for none at all."""
+    async with RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
+                              ca_cert=args.ca_cert, timeout=args.timeout, on_notice=say) as client:
+        await client.verify_credentials(reference.repository)
+        return client.auth.challenge is not None
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    if not args.registry:
+        raise UsageError("login needs a registry: acrbrowse login REGISTRY [-u USER] [--password-stdin]")
+    reference = parse_reference(args.registry)
+    registry = reference.registry
+    credential = read_login_credential(args, registry)
+    checked = asyncio.run(verify(args, reference, credential))
+    save_login(registry, credential)
+    Settings().record_recent_registry(registry)
+    where = f" (checked against {reference.repository})" if reference.repository else ""
+    if not checked:
+        say(f"{registry} asks for no credentials; stored them anyway", "note")
+    print(terminal_safe(f"Login succeeded: {credential.username} on {registry}{where}; the secret is in the OS keyring."))
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    registry = normalize_registry(args.registry)
+    if remove_login(registry):
+        print(terminal_safe(f"Removed the stored credential for {registry}."))
+    else:
+        print(terminal_safe(f"No credential stored for {registry}."))
+    return EXIT_OK
+
+
+def cmd_logins(args: argparse.Namespace) -> int:
+    notes: list[str] = []
+    warnings: list[str] = []
+    rows = [k for k in known_registries(notes=notes, warnings=warnings) if set(k.sources) - {"recent"}]
+    for warning in warnings:
+        say(warning, "warning")
+    if not rows:
+        print("No stored credentials. Sign in with: acrbrowse login REGISTRY")
+    for known in rows:
+        sources = ", ".join(s for s in known.sources if s != "recent")
+        print("\t".join(terminal_safe(field) for field in (known.registry, known.username or "-", sources)))
+    if args.verbose:
+        for note in notes:
+            say(note)
+    return EXIT_OK

@@ -1,0 +1,170 @@
+"""The command line's entry: one parser (shared options before or after the command), dispatch,
+and the one place an error becomes an exit status. Script commands never import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from acrbrowse import __version__
+from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say
+
+SUBCOMMANDS = ("repos", "tags", "tree", "login", "logout", "logins")
+
+VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
+
+
+def _connection_options(*, suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes. They are accepted before the subcommand and after it; the
+    subcommand's copy has no defaults (`suppress`), so a value given before it is the one used."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
+    group = common.add_argument_group("connection")
+    flag: dict[str, Any] = {"action": "store_true"} if not suppress else {"action": "store_true", "default": argparse.SUPPRESS}
+    group.add_argument("-u", "--username", help="user name (ACR: a token or service principal name)")
+    group.add_argument("--password-stdin", **flag,
+                       help="read the password or token from standard input (there is no --password: secrets stay off the command line)")
+    group.add_argument("--plain-http", **flag,
+                       help="speak plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    group.add_argument("--ca-cert", type=Path, metavar="FILE", help="also trust this CA certificate (PEM)")
+    group.add_argument("--timeout", type=float, default=argparse.SUPPRESS if suppress else 30.0, metavar="SECONDS",
+                       help="per-request timeout (default 30)")
+    group.add_argument("--no-cache", **flag,
+                       help="neither read nor write the cache of digest-addressed manifests and configs")
+    group.add_argument("-v", "--verbose", **flag, help="say where the credential came from")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _connection_options(suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="acrbrowse",
+        parents=[_connection_options()],
+        description="Browse container registries: Azure Container Registry first, any OCI registry.",
+        epilog="Without a subcommand, `acrbrowse [REGISTRY[/REPO[:TAG]]]` opens the interactive browser.",
+    )
+    parser.add_argument("--version", action="version", version=f"acrbrowse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    repos = sub.add_parser("repos", parents=[common], help="list the repositories of a registry, one per line")
+    repos.add_argument("registry", metavar="REGISTRY")
+    repos.add_argument("--json", action="store_true", help="print JSON")
+
+    tags = sub.add_parser("tags", parents=[common], help="list the tags of a repository, one per line")
+    tags.add_argument("reference", metavar="REGISTRY/REPO")
+    tags.add_argument("--json", action="store_true", help="print JSON")
+
+    tree = sub.add_parser("tree", parents=[common],
+                          help="show a tag's manifest tree: platforms, configs, layers and sizes")
+    tree.add_argument("reference", metavar="REGISTRY/REPO[:TAG|@DIGEST]")
+    tree.add_argument("--json", action="store_true", help="print the tree as JSON with exact byte sizes")
+
+    login = sub.add_parser("login", parents=[common],
+                           help="check a credential against the registry and keep it in the OS keyring")
+    login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
+                       help="with /REPO, verify against that repository (for repository-scoped tokens)")
+
+    logout = sub.add_parser("logout", parents=[common], help="remove a registry's credential from the keyring")
+    logout.add_argument("registry", metavar="REGISTRY")
+
+    sub.add_parser("logins", parents=[common], help="list the registries with stored credentials (never the secrets)")
+    return parser
+
+
+def build_ui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acrbrowse",
+        parents=[_connection_options()],
+        description="Browse container registries: Azure Container Registry first, any OCI registry.",
+        epilog=f"Commands for scripts: {', '.join(SUBCOMMANDS)} (see `acrbrowse COMMAND --help`).",
+    )
+    parser.add_argument("--version", action="version", version=f"acrbrowse {__version__}")
+    parser.add_argument("target", nargs="?", metavar="REGISTRY[/REPO[:TAG|@DIGEST]]",
+                        help="where to open; without it, a start screen lists known registries")
+    return parser
+
+
+def _wants_subcommand(argv: Sequence[str]) -> bool:
+    """True when the first word that is neither an option nor an option's value is a subcommand."""
+    words = iter(argv)
+    for arg in words:
+        if arg in ("-h", "--help", "--version"):
+            return True
+        if arg in VALUE_OPTIONS:
+            next(words, None)
+        elif not arg.startswith("-"):
+            return arg in SUBCOMMANDS
+    return False
+
+
+def _login_commands() -> dict[str, Callable]:
+    from acrbrowse.cli import login as login_commands
+
+    return {"login": login_commands.cmd_login, "logout": login_commands.cmd_logout, "logins": login_commands.cmd_logins}
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    from acrbrowse.cli.browse import launch
+
+    return launch(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from acrbrowse.keychain.errors import CredentialError
+    from acrbrowse.oci.errors import InvalidReference, RegistryError
+
+    try:
+        if _wants_subcommand(argv):
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return EXIT_USAGE
+            from acrbrowse.cli.commands import cmd_repos, cmd_tags, cmd_tree
+
+            handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "tree": cmd_tree}
+            if args.command in handlers:
+                return asyncio.run(handlers[args.command](args))
+            return _login_commands()[args.command](args)
+        args = build_ui_parser().parse_args(argv)
+        return run_ui(args)
+    except (UsageError, InvalidReference) as exc:
+        say(exc, "usage error")
+        return EXIT_USAGE
+    except (RegistryError, CredentialError) as exc:
+        say(exc, "error")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `acrbrowse tags … | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as exc:
+        say(exc.strerror or exc, "error")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line here, the traceback (no locals, no secrets) in a file
+        from acrbrowse import crashlog
+
+        say(crashlog.one_line(exc, crashlog.record(exc)))
+        return EXIT_ERROR
+
+
+def entry() -> None:
+    """The console script. After a script subcommand, exit at once: finalizing the interpreter
+    costs ~40 ms and every file acrbrowse writes is already complete (atomic renames)."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if not _wants_subcommand(argv):
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)

@@ -1,0 +1,1 @@
+"""The OCI distribution API over HTTP: transport, auth, the registry client. Never imports textual."""

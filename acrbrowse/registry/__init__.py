@@ -1,1 +1,0 @@
-"""Speaks the OCI distribution API. Never imports textual (a test checks)."""
