@@ -66,7 +66,6 @@ class AcrBrowseApp(App[int]):
         self.display_names = dict(display_names or {})
         self.system_clipboard = system_clipboard
         self.tag_cache = TagCache()
-        self.copied: list[str] = []  # everything copied this session, newest last (tests read it)
         if keymap:
             self.set_keymap(dict(keymap))
 
@@ -144,8 +143,7 @@ class AcrBrowseApp(App[int]):
         if not text or terminal_safe(text) != text or any(c.isspace() for c in text):
             self.report(InvalidReference(f"not copied: '{terminal_safe(text, limit=100)}' is not a {what}"))
             return
-        self.copy_to_clipboard(text)
-        self.copied.append(text)
+        self.copy_to_clipboard(text)  # OSC 52; Textual keeps the text in the public `clipboard`
         if self.system_clipboard:
             command = system_clipboard_command()
             if command is not None:

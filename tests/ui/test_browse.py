@@ -99,21 +99,21 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
 
 
 async def test_copy_digest_and_reference(testbed, make_app):
+    """What the terminal gets (OSC 52): Textual's public `clipboard` holds the text it wrote."""
     content = testbed.content
     app = make_app(f"{testbed.anon.host}/aspnetapp")
-    copied: list[str] = []
-    app.copy_to_clipboard = lambda text: copied.append(text)  # the OSC 52 call
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
         assert screen.tags.table.has_focus
+        assert app.clipboard == ""
         screen.tags.table.cursor = screen.tags.table.keys.index("latest")
         await pilot.press("c")
-        await wait_for(pilot, lambda: copied, what="a copy")
-        assert copied[-1] == content.aspnetapp.digest
+        digest = content.aspnetapp.digest
+        await wait_for(pilot, lambda: app.clipboard == digest, what=f"{digest} copied")
         await pilot.press("C")
-        await wait_for(pilot, lambda: len(copied) == 2, what="the second copy")
-        assert copied[-1] == f"{testbed.anon.host}/aspnetapp@{content.aspnetapp.digest}"
+        reference = f"{testbed.anon.host}/aspnetapp@{digest}"
+        await wait_for(pilot, lambda: app.clipboard == reference, what=f"{reference} copied")
 
         # in the tree: a layer's digest; C gives the platform image it belongs to
         await pilot.press("enter")
@@ -125,15 +125,13 @@ async def test_copy_digest_and_reference(testbed, make_app):
         await pilot.press("down", "down", "down")  # config, layer 1, layer 2
         image = content.aspnetapp_platforms["linux/amd64"]
         await pilot.press("c")
-        await wait_for(pilot, lambda: len(copied) == 3)
-        assert copied[-1] == image.layers[1].digest
+        await wait_for(pilot, lambda: app.clipboard == image.layers[1].digest, what="the layer's digest copied")
         await pilot.press("C")
-        await wait_for(pilot, lambda: len(copied) == 4)
-        assert copied[-1] == f"{testbed.anon.host}/aspnetapp@{image.digest}"
-        assert app.copied == copied
-        # the notification says what was copied (registry shown under its display name)
-        messages = [n.message for n in app._notifications]
-        assert any(image.digest in m for m in messages)
+        reference = f"{testbed.anon.host}/aspnetapp@{image.digest}"
+        await wait_for(pilot, lambda: app.clipboard == reference, what="the platform image's reference copied")
+        # the toast says what was copied (registry shown under its display name)
+        toast = f"registry.test:5000/aspnetapp@{image.digest[:24]}"  # a toast wraps the rest
+        await wait_for(pilot, lambda: toast in screen_text(app), what="the toast")
 
 
 async def test_filters(testbed, make_app):

@@ -12,7 +12,7 @@ from acrbrowse.ui.keymap import load_keymap
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, help_rows
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.raw import pretty_json
-from tests.ui.conftest import SIZE, wait_for
+from tests.ui.conftest import SIZE, screen_text, wait_for
 
 
 def test_natural_order():
@@ -68,14 +68,20 @@ def test_pretty_json():
 
 async def test_a_remapped_key_works(testbed, make_app):
     app = make_app(f"{testbed.anon.host}/aspnetapp", keymap={"acrbrowse.copy_digest": "y"})
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
         await wait_for(pilot, lambda: screen.tags.complete)
-        screen.tags.table.cursor = screen.tags.table.keys.index("latest")
+        keys = screen.tags.table.keys
+        other = testbed.content.aspnetapp_platforms["linux/amd64"].digest  # the tag 8.0-amd64
+        screen.tags.table.cursor = keys.index("8.0-amd64")
         await pilot.press("c")  # no longer bound
+        screen.tags.table.cursor = keys.index("latest")
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.copied)
-        assert app.copied == [testbed.content.aspnetapp.digest]
+        digest = testbed.content.aspnetapp.digest
+        await wait_for(pilot, lambda: app.clipboard == digest, what="a copy")
+        # toasts show in order: once y's is up, c's would be too
+        await wait_for(pilot, lambda: digest[:30] in screen_text(app), what="the toast")
+        assert other[:30] not in screen_text(app)
 
 
 def test_the_tree_lists_an_index_up_to_the_cli_s_cap_and_says_what_it_left_out(monkeypatch):
