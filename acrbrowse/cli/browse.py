@@ -26,7 +26,7 @@ def _reattach_terminal() -> bool:
 
 
 def launch(args: argparse.Namespace) -> int:
-    from acrbrowse.cli.common import challenge_memo, content_cache, resolve_credential
+    from acrbrowse.cli.common import advice, challenge_memo, content_cache, resolve_credential
     from acrbrowse.oci.errors import InvalidReference
     from acrbrowse.oci.name import parse_reference
 
@@ -36,7 +36,7 @@ def launch(args: argparse.Namespace) -> int:
         try:
             start = parse_reference(args.target)
         except InvalidReference as exc:
-            print(f"acrbrowse: error: {exc}", file=sys.stderr)
+            print(f"acrbrowse: error: {advice(exc)}", file=sys.stderr)
             return EXIT_USAGE
         # --password-stdin is read here, before the app takes the terminal.
         credential = resolve_credential(args, start.registry)

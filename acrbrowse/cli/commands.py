@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, open_client, resolve_credential, say
+from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, advice, open_client, resolve_credential, say
 from acrbrowse.present.safe import terminal_safe
 
 
@@ -64,6 +64,6 @@ async def cmd_tree(args: argparse.Namespace) -> int:
         tree = await walk(client, reference)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
     for error in tree.errors:
-        say(error, "error")
+        say(advice(error), "error")
     return EXIT_ERROR if tree.errors else EXIT_OK
 

@@ -7,7 +7,9 @@ import argparse
 import contextlib
 import os
 import sys
+from typing import assert_never
 
+from acrbrowse.oci.errors import Hint
 from acrbrowse.present.safe import terminal_safe
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -21,6 +23,46 @@ def say(text: object, kind: str = "") -> None:
     """One line on stderr: `acrbrowse: [kind: ]text`, with `text` made terminal-safe (it may
     hold what a registry, a helper or a local file said)."""
     print(f"acrbrowse: {kind + ': ' if kind else ''}{terminal_safe(text)}", file=sys.stderr)
+
+
+def cli_hint(hint: Hint | None, registry: str = "") -> str:
+    """A hint worded as command-line advice (flags, commands); '' for none."""
+    registry = registry or "REGISTRY"
+    match hint:
+        case None:
+            return ""
+        case Hint.RAISE_TIMEOUT:
+            return "try again, or raise --timeout"
+        case Hint.TRY_LATER:
+            return "try again later"
+        case Hint.CHECK_NETWORK:
+            return "check the name and your network"
+        case Hint.PLAIN_HTTP:
+            return "if it is a plain-HTTP registry, add --plain-http"
+        case Hint.CA_CERT:
+            return "if it uses a private CA, pass --ca-cert FILE"
+        case Hint.SIGN_IN:
+            return f"sign in with: acrbrowse login {registry}"
+        case Hint.SIGN_IN_AGAIN:
+            return f"sign in again with: acrbrowse login {registry}"
+        case Hint.SIGN_IN_OR_NAME_REPOSITORY:
+            return f"sign in with: acrbrowse login {registry}, or name one: acrbrowse {registry}/REPO"
+        case Hint.NAME_A_REPOSITORY:
+            return f"name one: acrbrowse {registry}/REPO"
+        case Hint.NAME_A_REGISTRY:
+            return "try: acrbrowse myregistry.azurecr.io"
+        case Hint.GIVE_USERNAME:
+            return "pass --username too"
+        case Hint.KEYRING:
+            return ("start or unlock a Secret Service (e.g. gnome-keyring), install a keyring backend, "
+                    "or pass the secret per run with --password-stdin or ACRBROWSE_USERNAME/ACRBROWSE_PASSWORD")
+    assert_never(hint)
+
+
+def advice(error: BaseException) -> str:
+    """An error's one line for the command line: what happened, then its hint worded as flags."""
+    hint = cli_hint(getattr(error, "hint", None), getattr(error, "registry", ""))
+    return f"{error}; {hint}" if hint else str(error)
 
 
 def read_password_stdin(stream=None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from acrbrowse import __version__
-from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say
+from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, advice, say
 
 SUBCOMMANDS = ("repos", "tags", "tree", "login", "logout", "logins")
 
@@ -134,10 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_ui_parser().parse_args(argv)
         return run_ui(args)
     except (UsageError, InvalidReference) as exc:
-        say(exc, "usage error")
+        say(advice(exc), "usage error")
         return EXIT_USAGE
     except (RegistryError, CredentialError) as exc:
-        say(exc, "error")
+        say(advice(exc), "error")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

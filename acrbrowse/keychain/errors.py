@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-KEYRING_WAYS_OUT = (
-    "start or unlock a Secret Service (e.g. gnome-keyring), install a keyring backend, "
-    "or pass the secret per run with --password-stdin or ACRBROWSE_USERNAME/ACRBROWSE_PASSWORD"
-)
+from acrbrowse.oci.errors import Hint
 
 
 class CredentialError(Exception):
-    """Base class: str(error) is one line meant for a person."""
+    """Base class: str(error) is one line meant for a person: what happened, never a front end's
+    advice. `hint` is the way out as data; the CLI and the UI word it."""
+
+    hint: Hint | None = None
 
 
 class KeyringUnavailable(CredentialError):
     """No usable OS keyring: none installed, locked, unreachable over D-Bus, or it dropped a write.
 
-    `reason` is the short cause (no secret in it); the message adds the ways out.
+    `reason` is the short cause (no secret in it); the hint is the ways out.
     """
+
+    hint = Hint.KEYRING
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"No usable keyring ({reason}): {KEYRING_WAYS_OUT}.")
+        super().__init__(f"No usable keyring ({reason})")
 
 
 class KeyringEntryCorrupt(CredentialError):
@@ -41,3 +43,7 @@ class CredentialHelperError(DockerConfigError):
 
 class IncompleteCredential(CredentialError):
     """A password was given without a username (or the other way round where both are needed)."""
+
+    def __init__(self, message: str, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint

@@ -29,6 +29,7 @@ from acrbrowse.keychain.keyring_store import KeyringBackend, load_credential
 from acrbrowse.keychain.localfile import report_unusable
 from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.errors import Hint
 from acrbrowse.oci.name import normalize_registry
 
 ENV_USERNAME = "ACRBROWSE_USERNAME"
@@ -63,7 +64,7 @@ def resolve(
     registry = normalize_registry(registry)
     if password is not None:
         if not username:
-            raise IncompleteCredential("a password was given without a username; pass --username too")
+            raise IncompleteCredential("a password was given without a username", Hint.GIVE_USERNAME)
         if not password:
             raise IncompleteCredential("the password given is empty")
         return Credential(username, password, "password", source=SOURCE_COMMAND_LINE)

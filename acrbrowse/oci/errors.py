@@ -1,20 +1,46 @@
-"""Registry failures as typed errors, each with a one-line message a person can act on."""
+"""Registry failures as typed errors: a one-line reason, and a way out as data (`Hint`).
+
+This layer says what happened; it never words advice for one front end. The CLI (cli/common.py
+`advice`) and the UI (ui/app.py `failure_line`) each word the hint their own way."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 
 from acrbrowse import boundedjson
 
 
-class RegistryError(Exception):
-    """Base class. str(error) is the one line shown to a person; it never holds a secret."""
+class Hint(enum.Enum):
+    """What a person can do about a failure; each front end words it (flags, keys, dialogs)."""
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    RAISE_TIMEOUT = "raise_timeout"  # try again, or allow more time
+    TRY_LATER = "try_later"  # the registry is throttling or failing: try again later
+    CHECK_NETWORK = "check_network"  # check the registry name and the network
+    PLAIN_HTTP = "plain_http"  # the registry may speak plain HTTP
+    CA_CERT = "ca_cert"  # the registry may use a private certificate authority
+    SIGN_IN = "sign_in"  # credentials are needed
+    SIGN_IN_AGAIN = "sign_in_again"  # the credentials given were refused
+    SIGN_IN_OR_NAME_REPOSITORY = "sign_in_or_name_repository"  # anonymous users can't list repositories
+    NAME_A_REPOSITORY = "name_a_repository"  # no catalog: name a repository instead
+    NAME_A_REGISTRY = "name_a_registry"  # no registry was given
+    GIVE_USERNAME = "give_username"  # a password came without a username
+    KEYRING = "keyring"  # no usable keyring: unlock or install one, or give the secret per run
+
+
+class RegistryError(Exception):
+    """Base class. str(error) (= .message = .reason) is what happened, one line, never a secret and
+    never a front end's advice; `hint` is the way out as data, `registry` what the hint is about."""
+
+    def __init__(self, message: str, *, hint: Hint | None = None, registry: str = "") -> None:
         super().__init__(message)
         self.message = message
-        # What happened, without the command-line advice (the UI offers its own way out).
-        self.reason = reason or message
+        self.hint = hint
+        self.registry = registry
+
+    @property
+    def reason(self) -> str:
+        return self.message
 
     def __str__(self) -> str:
         return self.message
@@ -53,14 +79,16 @@ class ManifestNotFound(NotFound):
 
 
 class RateLimited(RegistryError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, *, hint: Hint | None = Hint.TRY_LATER,
+                 registry: str = "") -> None:
+        super().__init__(message, hint=hint, registry=registry)
         self.retry_after = retry_after
 
 
 class ServerError(RegistryError):
-    def __init__(self, message: str, status_code: int = 0) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status_code: int = 0, *, hint: Hint | None = Hint.TRY_LATER,
+                 registry: str = "") -> None:
+        super().__init__(message, hint=hint, registry=registry)
         self.status_code = status_code
 
 
@@ -91,12 +119,11 @@ class InsecureRequest(RegistryError):
 def credentials_refused(registry: str, username: str, source: str,
                         detail: str = "wrong username, password or token") -> AuthenticationFailed:
     reason = f"{registry} refused the credentials of {username!r} (from {source or 'the given credentials'}): {detail}"
-    return AuthenticationFailed(f"{reason}; sign in again with: acrbrowse login {registry}", reason=reason)
+    return AuthenticationFailed(reason, hint=Hint.SIGN_IN_AGAIN, registry=registry)
 
 
 def sign_in_required(registry: str) -> AuthenticationRequired:
-    return AuthenticationRequired(f"{registry} requires you to sign in: acrbrowse login {registry}",
-                                  reason=f"{registry} requires you to sign in")
+    return AuthenticationRequired(f"{registry} requires you to sign in", hint=Hint.SIGN_IN, registry=registry)
 
 
 # OCI distribution error codes and what a person reads for them.

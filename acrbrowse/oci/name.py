@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, replace
 
-from acrbrowse.oci.errors import InvalidReference
+from acrbrowse.oci.errors import Hint, InvalidReference
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -113,10 +113,10 @@ def normalize_registry(text: str) -> str:
         if scheme not in ("https", "http"):
             raise InvalidReference(f"{_shown(text)}: unknown scheme {_shown(scheme)}; give the registry as HOST[:PORT]")
         if scheme == "http":
-            raise InvalidReference(f"{_shown(text)}: give the registry without http:// and add --plain-http")
+            raise InvalidReference(f"{_shown(text)}: give the registry without http://", hint=Hint.PLAIN_HTTP)
         registry = registry.rstrip("/")
     if not registry:
-        raise InvalidReference("no registry given; try: acrbrowse myregistry.azurecr.io")
+        raise InvalidReference("no registry given", hint=Hint.NAME_A_REGISTRY)
     if registry.endswith(":"):
         raise InvalidReference(f"{_shown(text)}: nothing after ':'; give a port or leave the ':' out")
     host, _, port = registry.rpartition(":") if not registry.endswith("]") else (registry, "", "")
@@ -203,7 +203,7 @@ def parse_reference(text: str) -> Reference:
     if "://" in raw:
         scheme, _, rest = raw.partition("://")
         if scheme.lower() == "http":
-            raise InvalidReference(f"{_shown(text)}: give the registry without http:// and add --plain-http")
+            raise InvalidReference(f"{_shown(text)}: give the registry without http://", hint=Hint.PLAIN_HTTP)
         if scheme.lower() != "https":
             raise InvalidReference(f"{_shown(text)}: unknown scheme {_shown(scheme)}; give the registry as HOST[:PORT]")
         raw = rest.rstrip("/")

@@ -6,6 +6,7 @@ import pytest
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import (
     CatalogDenied,
+    Hint,
     InsecureRequest,
     IntegrityError,
     InvalidReference,
@@ -133,8 +134,9 @@ async def test_a_link_back_to_the_first_page_stops(mock, make_client):
 
 async def test_catalog_404_means_no_catalog(mock, make_client):
     mock.get("/v2/_catalog").respond(404)
-    with pytest.raises(CatalogDenied, match=f"name a repository: acrbrowse {REGISTRY}/REPO"):
+    with pytest.raises(CatalogDenied, match="has no repository catalog") as caught:
         await collect(make_client().repository_pages())
+    assert caught.value.hint is Hint.NAME_A_REPOSITORY and caught.value.registry == REGISTRY
 
 
 async def test_tags_of_an_unknown_repository(mock, make_client):

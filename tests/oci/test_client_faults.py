@@ -6,7 +6,7 @@ import threading
 import httpx
 import pytest
 
-from acrbrowse.oci.errors import RateLimited, ServerError, Timeout, TLSFailure, Unreachable
+from acrbrowse.oci.errors import Hint, RateLimited, ServerError, Timeout, TLSFailure, Unreachable
 from acrbrowse.oci.remote import client as client_module
 from acrbrowse.oci.remote.auth import retry_after_seconds
 from acrbrowse.oci.remote.client import MAX_RETRY_AFTER, RegistryClient
@@ -63,7 +63,7 @@ async def test_429_forever_gives_up_after_the_retries(mock, make_client, sleeps)
     assert sleeps == [1.0, 1.0, 1.0]
     message = str(caught.value)
     assert "\n" not in message
-    assert REGISTRY in message and "429" in message and "try again later" in message
+    assert REGISTRY in message and "429" in message and caught.value.hint is Hint.TRY_LATER
     assert caught.value.retry_after == pytest.approx(1.0)
 
 
@@ -120,7 +120,8 @@ async def test_500_is_not_retried(mock, make_client, sleeps):
         await tags(make_client())
     assert route.call_count == 1 and sleeps == []
     assert caught.value.status_code == 500
-    assert str(caught.value) == f"{REGISTRY} failed to list the tags of app (500 Internal Server Error); try again later"
+    assert str(caught.value) == f"{REGISTRY} failed to list the tags of app (500 Internal Server Error)"
+    assert caught.value.hint is Hint.TRY_LATER
 
 
 # ---- connection faults ---------------------------------------------------------------------------
@@ -139,7 +140,8 @@ async def test_a_reset_every_time_is_unreachable(mock, make_client, sleeps):
         await tags(make_client(retries=3))
     assert route.call_count == 4 and len(sleeps) == 3
     assert str(caught.value) == (f"the connection to {REGISTRY} kept failing "
-                                 "(Server disconnected without sending a response.); try again later")
+                                 "(Server disconnected without sending a response.)")
+    assert caught.value.hint is Hint.TRY_LATER
 
 
 async def test_connect_error_names_the_registry(mock, make_client, sleeps):
@@ -147,8 +149,8 @@ async def test_connect_error_names_the_registry(mock, make_client, sleeps):
     with pytest.raises(Unreachable) as caught:
         await tags(make_client())
     assert not isinstance(caught.value, TLSFailure)
-    assert str(caught.value) == (f"cannot reach {REGISTRY} ([Errno -2] Name or service not known); "
-                                 "check the name and your network")
+    assert str(caught.value) == (f"cannot reach {REGISTRY} ([Errno -2] Name or service not known)")
+    assert caught.value.hint is Hint.CHECK_NETWORK
     assert route.call_count == 1
 
 
@@ -157,7 +159,8 @@ async def test_timeout_suggests_raising_it(mock, make_client, fault):
     mock.get("/v2/app/tags/list").mock(side_effect=fault)
     with pytest.raises(Timeout) as caught:
         await tags(make_client(timeout=7.5))
-    assert str(caught.value) == f"{REGISTRY} did not answer within 7.5 s; try again, or raise --timeout"
+    assert str(caught.value) == f"{REGISTRY} did not answer within 7.5 s"
+    assert caught.value.hint is Hint.RAISE_TIMEOUT
 
 
 class _TLSFailingTransport(httpx.AsyncBaseTransport):
@@ -181,15 +184,16 @@ async def test_tls_failure_from_the_cause_suggests_ca_cert(sleeps):
             await tags(client)
     assert transport.requests == 1
     assert isinstance(caught.value, Unreachable)
-    assert str(caught.value) == (f"TLS with {REGISTRY} failed (connection failed); "
-                                 "if it uses a private CA, pass --ca-cert FILE")
+    assert str(caught.value) == f"TLS with {REGISTRY} failed (connection failed)"
+    assert caught.value.hint is Hint.CA_CERT
 
 
 async def test_tls_failure_from_the_message_suggests_ca_cert(mock, make_client):
     text = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain"
     mock.get("/v2/app/tags/list").mock(side_effect=httpx.ConnectError(text))
-    with pytest.raises(TLSFailure, match="--ca-cert FILE"):
+    with pytest.raises(TLSFailure, match="CERTIFICATE_VERIFY_FAILED") as caught:
         await tags(make_client())
+    assert caught.value.hint is Hint.CA_CERT
 
 
 async def test_plain_http_registry_on_https_suggests_plain_http(mock, make_client):
@@ -197,7 +201,8 @@ async def test_plain_http_registry_on_https_suggests_plain_http(mock, make_clien
         side_effect=httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"))
     with pytest.raises(TLSFailure) as caught:
         await tags(make_client())
-    assert str(caught.value) == f"{REGISTRY} does not speak HTTPS; if it is a plain-HTTP registry, add --plain-http"
+    assert str(caught.value) == f"{REGISTRY} does not speak HTTPS"
+    assert caught.value.hint is Hint.PLAIN_HTTP
 
 
 def test_a_cause_chain_that_loops_does_not_hang():
@@ -215,11 +220,11 @@ def test_a_cause_chain_that_loops_does_not_hang():
 
 
 def test_ca_cert_that_cannot_be_read(tmp_path):
-    with pytest.raises(TLSFailure, match="cannot use --ca-cert"):
+    with pytest.raises(TLSFailure, match="cannot use the CA certificate file"):
         client_module.tls_context(tmp_path / "missing.pem")
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate")
-    with pytest.raises(TLSFailure, match="cannot use --ca-cert"):
+    with pytest.raises(TLSFailure, match="cannot use the CA certificate file"):
         client_module.tls_context(bad)
 
 

@@ -83,8 +83,8 @@ def test_api_host_is_the_registry_elsewhere():
     [
         ("", "empty reference"),
         ("   ", "empty reference"),
-        ("http://myreg.azurecr.io/app", "--plain-http"),
-        ("http://localhost:5000", "--plain-http"),
+        ("http://myreg.azurecr.io/app", "without http://"),
+        ("http://localhost:5000", "without http://"),
         ("ftp://myreg.azurecr.io/app", "unknown scheme"),
         ("myreg.azurecr.io/App", "lowercase"),
         ("myreg.azurecr.io/team/MyApp:v1", "lowercase"),
@@ -131,7 +131,7 @@ def test_parse_registry():
     assert parse_registry("[::1]:5000") == Reference("[::1]:5000")
     for bad, needle in [
         ("myreg.azurecr.io/app", "not a repository"),
-        ("http://myreg.azurecr.io", "--plain-http"),
+        ("http://myreg.azurecr.io", "without http://"),
         ("ftp://myreg.azurecr.io", "unknown scheme"),
         ("", "no registry"),
         ("myreg.azurecr.io:", "nothing after ':'"),

@@ -265,7 +265,7 @@ class RegistryAuth(httpx.Auth):
         if status == 429:
             raise RateLimited(f"{self.registry}'s token service is throttling requests", retry_after_seconds(response))
         if status >= 500:
-            raise ServerError(f"{self.registry}'s token service failed ({status}); try again later", status)
+            raise ServerError(f"{self.registry}'s token service failed ({status})", status)
         if status != 200:
             detail = oci_error_summary(response.content, secret_forms(self.credential))
             raise MalformedResponse(

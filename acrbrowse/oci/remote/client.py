@@ -26,6 +26,7 @@ from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import (
     AccessDenied,
     CatalogDenied,
+    Hint,
     InsecureRequest,
     IntegrityError,
     MalformedResponse,
@@ -146,7 +147,7 @@ def tls_context(ca_cert: Path | None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=str(ca_cert))
         except (OSError, ssl.SSLError) as exc:
-            raise TLSFailure(f"cannot use --ca-cert {ca_cert}: {exc.strerror or exc}") from None
+            raise TLSFailure(f"cannot use the CA certificate file {ca_cert}: {exc.strerror or exc}") from None
     return context
 
 
@@ -237,15 +238,15 @@ class RegistryClient:
             except ServerError as exc:  # the token service, inside the auth flow
                 failure = exc
             except (TimeoutError, httpx.TimeoutException):
-                raise Timeout(
-                    f"{self.registry} did not answer within {self.timeout:g} s; try again, or raise --timeout"
-                ) from None
+                raise Timeout(f"{self.registry} did not answer within {self.timeout:g} s",
+                              hint=Hint.RAISE_TIMEOUT) from None
             except httpx.ConnectError as exc:
                 raise self._connect_error(exc) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if "Invalid URL in location header" in str(exc):
                     raise MalformedResponse(f"{self.registry} redirected to an unusable URL") from None
-                failure = Unreachable(f"the connection to {self.registry} kept failing ({_reason(exc)}); try again later")
+                failure = Unreachable(f"the connection to {self.registry} kept failing ({_reason(exc)})",
+                                      hint=Hint.TRY_LATER)
                 if method not in ("GET", "HEAD"):
                     raise failure from None
             except httpx.TooManyRedirects:
@@ -261,7 +262,7 @@ class RegistryClient:
             else:
                 if response.status_code == 429:
                     delay = retry_after_seconds(response)
-                    failure = RateLimited(f"{self.registry} is throttling requests (429); try again later", delay)
+                    failure = RateLimited(f"{self.registry} is throttling requests (429)", delay)
                 elif response.status_code not in RETRY_STATUSES or method not in ("GET", "HEAD"):
                     return response
             throttled = isinstance(failure, RateLimited)
@@ -277,15 +278,15 @@ class RegistryClient:
                 raise failure
             if throttled:
                 asked = f"waiting {wait:.0f} s as it asks" if delay is not None else f"waiting {wait:.1f} s"
-                self._notice(f"{str(failure).removesuffix('; try again later')}; {asked}")
+                self._notice(f"{failure}; {asked}")
             attempt += 1
             await asyncio.sleep(wait)
 
     def _throttled_text(self, failure: RegistryError, delay: float, beyond_deadline: bool) -> str:
-        text = f"{str(failure).removesuffix('; try again later')}; it asks to wait {_seconds(delay)}"
+        text = f"{failure}; it asks to wait {_seconds(delay)}"
         if beyond_deadline:
             text += f", longer than the {self.timeout:g} s timeout allows"
-        return text + "; try again later"
+        return text
 
     def _notice(self, text: str) -> None:
         if self.on_notice is not None:
@@ -309,9 +310,9 @@ class RegistryClient:
             target = f"{self.registry}'s token or blob service at {host}"
         if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
             if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
-                return TLSFailure(f"{target} does not speak HTTPS; if it is a plain-HTTP registry, add --plain-http")
-            return TLSFailure(f"TLS with {target} failed ({_reason(exc)}); if it uses a private CA, pass --ca-cert FILE")
-        return Unreachable(f"cannot reach {target} ({_reason(exc)}); check the name and your network")
+                return TLSFailure(f"{target} does not speak HTTPS", hint=Hint.PLAIN_HTTP)
+            return TLSFailure(f"TLS with {target} failed ({_reason(exc)})", hint=Hint.CA_CERT)
+        return Unreachable(f"cannot reach {target} ({_reason(exc)})", hint=Hint.CHECK_NETWORK)
 
     def _fail(self, response: httpx.Response, *, what: str, repository: str | None = None, catalog: bool = False) -> RegistryError:
         """Map a final non-2xx answer to a typed error with a message a person can act on."""
@@ -326,35 +327,32 @@ class RegistryClient:
             challenge = pick(parse_challenges(response.headers.get_list("www-authenticate")))
             if self.credential is None:
                 if catalog:
-                    reason = f"{self.registry} does not let anonymous users list repositories"
-                    return CatalogDenied(
-                        f"{reason}; sign in with: acrbrowse login {self.registry}, "
-                        f"or name one: acrbrowse {self.registry}/REPO", reason=reason
-                    )
+                    return CatalogDenied(f"{self.registry} does not let anonymous users list repositories",
+                                         hint=Hint.SIGN_IN_OR_NAME_REPOSITORY, registry=self.registry)
                 return sign_in_required(self.registry)
             if challenge is not None and challenge.scheme == "basic":
                 return credentials_refused(self.registry, self.credential.username, self.credential.source,
                                            "wrong username or password")
         if status in (401, 403):
             if catalog:
-                reason = f"this credential cannot list repositories of {self.registry}"
-                return CatalogDenied(f"{reason}; name one: acrbrowse {self.registry}/REPO", reason=reason)
+                return CatalogDenied(f"this credential cannot list repositories of {self.registry}",
+                                     hint=Hint.NAME_A_REPOSITORY, registry=self.registry)
             target = f" {repository}" if repository else ""
             return AccessDenied(f"access to{target} on {self.registry} denied: the credential lacks the right to {what}")
         if status == 404:
             if catalog:
-                reason = f"{self.registry} has no repository catalog"
-                return CatalogDenied(f"{reason}; name a repository: acrbrowse {self.registry}/REPO", reason=reason)
+                return CatalogDenied(f"{self.registry} has no repository catalog",
+                                     hint=Hint.NAME_A_REPOSITORY, registry=self.registry)
             if "NAME_UNKNOWN" in codes:
                 return RepositoryNotFound(f"repository {repository} not found on {self.registry}")
             if "MANIFEST_UNKNOWN" in codes or what.startswith("read manifest"):
                 return ManifestNotFound(f"{what.removeprefix('read manifest ')} not found on {self.registry}")
             return NotFound(f"{what}: not found on {self.registry}" + (f" ({detail})" if detail else ""))
         if status == 429:
-            return RateLimited(f"{self.registry} is throttling requests (429); try again later", retry_after_seconds(response))
+            return RateLimited(f"{self.registry} is throttling requests (429)", retry_after_seconds(response))
         if status >= 500:
             return ServerError(
-                f"{self.registry} failed to {what} ({status} {response.reason_phrase}); try again later", status
+                f"{self.registry} failed to {what} ({status} {response.reason_phrase})", status
             )
         return MalformedResponse(
             f"{self.registry} answered {status} to {what}" + (f": {detail}" if detail else "")
