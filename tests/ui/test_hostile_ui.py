@@ -119,14 +119,14 @@ async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fa
         await pilot.press("enter")
         tree = screen.manifest_tree
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="the hostile manifest")
-        await pilot.pause(0.1)
-        text = assert_screen_safe(app)  # the root's details: annotations, artifact type
-        assert "application/x-\\x1b]52;c;" in text and MARKUP in text
+        await wait_for(pilot, lambda: "application/x-\\x1b]52;c;" in (t := screen_text(app)) and MARKUP in t,
+                       what="the root's details: annotations, artifact type")
+        assert_screen_safe(app)
         await pilot.press("down", "down")  # config, the layer: its media type, annotations, title
         assert tree.cursor_node.data.kind == "layer"
-        await pilot.pause(0.1)
-        text = assert_screen_safe(app)
-        assert "application/x-layer\\x9b2J" in text and "gnp.\\u202eexe" in text
+        await wait_for(pilot, lambda: "application/x-layer\\x9b2J" in (t := screen_text(app)) and "gnp.\\u202eexe" in t,
+                       what="the layer's details")
+        assert_screen_safe(app)
 
         await pilot.press("up", "up", "v")  # the raw JSON, from the parsed document
         assert isinstance(app.screen, RawScreen)
@@ -301,5 +301,5 @@ async def test_a_wait_notice_is_shown_escaped(make_app, fault_proxy):
         await wait_for(pilot, lambda: "429" in screen_text(app), what="the notice that it waits")
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags after the wait")
         app.show_notice(f"{DISPLAY_NAME} says {OSC52}{MARKUP}")
-        await pilot.pause(0.1)
-        assert MARKUP in assert_screen_safe(app)
+        await wait_for(pilot, lambda: MARKUP in screen_text(app), what="the notice, markup shown as text")
+        assert_screen_safe(app)
