@@ -6,6 +6,7 @@ import gc
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import assert_never
 
 from rich.segment import Segment, Segments
 from rich.text import Text
@@ -18,7 +19,7 @@ from acrbrowse import crashlog
 from acrbrowse.keychain import CredentialError
 from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential
-from acrbrowse.oci.errors import InvalidReference, RegistryError
+from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
@@ -30,6 +31,39 @@ from acrbrowse.ui.services import ClientFactory, ClientOptions, Connections, Ser
 from acrbrowse.ui.taginfo import TagCache
 
 ERROR_TIMEOUT = 8.0
+RELOAD_KEY = next(k.display for k in BROWSER_KEYS if k.action == "reload")
+
+
+def ui_hint(hint: Hint | None) -> str:
+    """A hint worded for the UI: keys and dialogs, never a command-line flag; '' for none."""
+    match hint:
+        case None:
+            return ""
+        case Hint.RAISE_TIMEOUT:
+            return f"press {RELOAD_KEY} to try again"
+        case Hint.TRY_LATER:
+            return f"try again later ({RELOAD_KEY} reloads)"
+        case Hint.CHECK_NETWORK:
+            return "check the name and your network"
+        case Hint.PLAIN_HTTP:
+            return "if it is a plain-HTTP registry, start acrbrowse for plain HTTP (see README)"
+        case Hint.CA_CERT:
+            return "if it uses a private CA, add that CA to the system's trust store"
+        case Hint.SIGN_IN:
+            return f"press {RELOAD_KEY} to reload and sign in"
+        case Hint.SIGN_IN_AGAIN:
+            return f"press {RELOAD_KEY} to reload and sign in again"
+        case Hint.SIGN_IN_OR_NAME_REPOSITORY:
+            return f"press {RELOAD_KEY} to reload and sign in, or type a repository name"
+        case Hint.NAME_A_REPOSITORY:
+            return "type a repository name"
+        case Hint.NAME_A_REGISTRY:
+            return "type one, e.g. myregistry.azurecr.io"
+        case Hint.GIVE_USERNAME:
+            return "give a username too"
+        case Hint.KEYRING:
+            return "start or unlock a Secret Service (e.g. gnome-keyring), or install a keyring backend"
+    assert_never(hint)
 
 
 class AcrBrowseApp(App[int]):
@@ -103,10 +137,11 @@ class AcrBrowseApp(App[int]):
 
     def failure_line(self, error: BaseException) -> str:
         """The one line a pane shows for a failure: a registry's or the credential layer's error in
-        its own words; anything else is a bug, logged without locals or secrets (crashlog), and the
+        its own words, then its hint in the UI's words (ui_hint); anything else is a bug, logged without locals or secrets (crashlog), and the
         line says where."""
         if isinstance(error, (RegistryError, CredentialError)):
-            return self.shown(error)
+            hint = ui_hint(error.hint)
+            return self.shown(f"{error}; {hint}" if hint else error)
         return self.shown(crashlog.one_line(error, crashlog.record(error)))
 
     def as_registry_error(self, error: BaseException) -> RegistryError:

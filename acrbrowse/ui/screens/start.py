@@ -106,7 +106,7 @@ class StartScreen(Screen[None]):
 
     def show_error(self, error: InvalidReference) -> None:
         message = self.query_one("#start-error", Static)
-        message.update(app_of(self).shown_text(error, style="red"))
+        message.update(Text(app_of(self).failure_line(error), style="red", end=""))
         message.display = True
 
     @on(VirtualTable.Selected, "#known-table")
