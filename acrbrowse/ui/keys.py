@@ -1,5 +1,6 @@
-"""Every key binding of the browser, once: the BINDINGS, the help screen and the command palette
-all read this table. Each binding has an id, so a user's keymap can rebind it (App.set_keymap).
+"""Every key binding of acrbrowse, once: each screen's and widget's BINDINGS, the help screen and
+the command palette read these tables. Each binding has an id, so a user's keymap can rebind it
+(App.set_keymap).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Key:
     display: str  # how the help screen shows the keys
     show: bool = True  # in the footer
     palette: bool = True  # offered in the command palette
+    footer_display: bool = True  # the footer shows `display`; else Textual's own name for the key
 
 
 APP_KEYS = (
@@ -41,6 +43,41 @@ BROWSER_KEYS = (
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
 )
 
+# The lists and the tree (their own keys; Textual's Tree adds its arrows, Enter and Space).
+TABLE_KEYS = (
+    Key("acrbrowse.cursor_up", "up,k", "cursor_up", "Up", "Move the cursor up", "↑ / k", show=False),
+    Key("acrbrowse.cursor_down", "down,j", "cursor_down", "Down", "Move the cursor down", "↓ / j", show=False),
+    Key("acrbrowse.page_up", "pageup", "page_up", "Page up", "Move up a page", "PgUp", show=False),
+    Key("acrbrowse.page_down", "pagedown", "page_down", "Page down", "Move down a page", "PgDn", show=False),
+    Key("acrbrowse.first", "home", "first", "First", "Move to the first row", "Home", show=False),
+    Key("acrbrowse.last", "end", "last", "Last", "Move to the last row", "End", show=False),
+    Key("acrbrowse.open", "enter", "select", "Open", "Open the repository or tag", "Enter", footer_display=False),
+)
+TREE_KEYS = (
+    Key("acrbrowse.tree_up", "k", "cursor_up", "Up", "Move the cursor up", "k", show=False),
+    Key("acrbrowse.tree_down", "j", "cursor_down", "Down", "Move the cursor down", "j", show=False),
+)
+
+# The start screen and the dialogs.
+START_KEYS = (
+    Key("acrbrowse.start_input", "slash", "focus_input", "Type a registry", "Type a registry to open", "/",
+        footer_display=False),
+    Key("acrbrowse.start_list", "escape", "focus_list", "Registries", "Back to the list of registries", "Esc",
+        show=False),
+)
+HELP_KEYS = (
+    Key("acrbrowse.help_close", "escape,q,question_mark", "close", "Close", "Close the help", "Esc / q / ?",
+        footer_display=False),
+)
+RAW_KEYS = (
+    Key("acrbrowse.raw_close", "escape,q,v,backspace", "close", "Close", "Close the raw view", "Esc / q / v",
+        footer_display=False),
+)
+LOGIN_KEYS = (
+    Key("acrbrowse.login_cancel", "escape", "cancel", "Cancel", "Close the sign-in dialog", "Esc",
+        footer_display=False),
+)
+
 # Keys handled by the widgets themselves, listed for the help screen and README.
 WIDGET_KEYS = (
     ("↑ / ↓, j / k", "Move the cursor"),
@@ -52,7 +89,8 @@ WIDGET_KEYS = (
 
 def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
     return [
-        Binding(k.keys, k.action, k.description, show=k.show, id=k.id, key_display=k.display if k.show else None)
+        Binding(k.keys, k.action, k.description, show=k.show, id=k.id,
+                key_display=k.display if k.show and k.footer_display else None)
         for k in keys
     ]
 

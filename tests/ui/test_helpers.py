@@ -55,10 +55,23 @@ def test_keymap_file(tmp_path):
 
 
 def test_every_binding_has_a_unique_id_and_a_help_line():
-    ids = [k.id for k in (*APP_KEYS, *BROWSER_KEYS)]
-    assert len(ids) == len(set(ids)) and all(i.startswith("acrbrowse.") for i in ids)
+    from acrbrowse.ui import keys
+
+    tables = [value for name, value in vars(keys).items() if name.endswith("_KEYS") and name != "WIDGET_KEYS"]
+    ids = [k.id for table in tables for k in table]
+    assert len(tables) >= 8 and len(ids) == len(set(ids)) and all(i.startswith("acrbrowse.") for i in ids)
     described = {does for _, does in help_rows()}
     assert all(k.help in described for k in (*APP_KEYS, *BROWSER_KEYS))
+
+
+def test_bindings_are_declared_only_in_keys_py():
+    from pathlib import Path
+
+    import acrbrowse.ui
+
+    root = Path(acrbrowse.ui.__file__).parent
+    declaring = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "Binding(" in p.read_text())
+    assert declaring == ["keys.py"]
 
 
 def test_pretty_json():

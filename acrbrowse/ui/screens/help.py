@@ -5,12 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from acrbrowse.ui.keys import help_rows
+from acrbrowse.ui.keys import HELP_KEYS, bindings, help_rows
 
 
 def key_table() -> Table:
@@ -23,9 +22,7 @@ def key_table() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,q,question_mark", "close", "Close", id="acrbrowse.help_close"),
-    ]
+    BINDINGS = bindings(HELP_KEYS)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):

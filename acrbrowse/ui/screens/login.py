@@ -7,7 +7,6 @@ import asyncio
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
@@ -17,6 +16,7 @@ from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import parse_registry
 from acrbrowse.oci.remote.client import RegistryClient  # noqa: F401 - named in the screen's type
 from acrbrowse.present.safe import terminal_safe
+from acrbrowse.ui.keys import LOGIN_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 
 SOURCE_LOGIN_DIALOG = "login dialog"
@@ -25,7 +25,7 @@ SOURCE_LOGIN_DIALOG = "login dialog"
 class LoginScreen(ModalScreen["RegistryClient | None"]):
     """Dismisses with a client whose credential was just verified, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="acrbrowse.login_cancel")]
+    BINDINGS = bindings(LOGIN_KEYS)
 
     def __init__(self, registry: str, *, reason: str = "", repository: str | None = None,
                  username: str | None = None) -> None:

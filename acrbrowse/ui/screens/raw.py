@@ -7,13 +7,13 @@ import json
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from acrbrowse import boundedjson
 from acrbrowse.present.safe import terminal_safe, terminal_safe_block
+from acrbrowse.ui.keys import RAW_KEYS, bindings
 
 
 def pretty_json(raw: bytes | str) -> str:
@@ -27,7 +27,7 @@ def pretty_json(raw: bytes | str) -> str:
 
 
 class RawScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,v,backspace", "close", "Close", id="acrbrowse.raw_close")]
+    BINDINGS = bindings(RAW_KEYS)
 
     def __init__(self, title: str, raw: bytes | str) -> None:
         super().__init__()

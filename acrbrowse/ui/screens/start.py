@@ -9,7 +9,6 @@ import asyncio
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
@@ -18,6 +17,7 @@ from acrbrowse.keychain import KnownRegistry
 from acrbrowse.oci.errors import InvalidReference
 from acrbrowse.oci.name import parse_reference, parse_registry
 from acrbrowse.present.safe import terminal_safe
+from acrbrowse.ui.keys import START_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
@@ -25,10 +25,7 @@ SOURCE_NAMES = {"recent": "recent", "keyring": "signed in (keyring)"}
 
 
 class StartScreen(Screen[None]):
-    BINDINGS = [
-        Binding("slash", "focus_input", "Type a registry", id="acrbrowse.start_input"),
-        Binding("escape", "focus_list", "Registries", show=False, id="acrbrowse.start_list"),
-    ]
+    BINDINGS = bindings(START_KEYS)
 
     COLUMNS = (Column("registry", "registry"), Column("user", "user", 24), Column("from", "known from", 36))
 

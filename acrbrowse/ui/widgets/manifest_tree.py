@@ -13,7 +13,6 @@ from typing import Literal
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -33,6 +32,7 @@ from acrbrowse.oci.walk import ImageNode, fill_node, index_nodes
 from acrbrowse.present.render import layer_count, layer_note, node_label
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
+from acrbrowse.ui.keys import TREE_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 
 NodeKind = Literal["root", "entry", "attestations", "config", "layer", "total", "info", "loading", "error"]
@@ -165,10 +165,7 @@ def root_label(title: str, manifest: Manifest | None) -> Text:
 
 
 class ManifestTree(Tree[NodeData]):
-    BINDINGS = [
-        Binding("k", "cursor_up", "Up", show=False, id="acrbrowse.tree_up"),
-        Binding("j", "cursor_down", "Down", show=False, id="acrbrowse.tree_down"),
-    ]
+    BINDINGS = bindings(TREE_KEYS)
 
     @dataclass
     class NodeFailed(Message):

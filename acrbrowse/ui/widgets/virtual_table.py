@@ -15,7 +15,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -23,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from acrbrowse import crashlog
+from acrbrowse.ui.keys import TABLE_KEYS, bindings
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,7 @@ PAINT_INTERVAL = 0.1
 class VirtualTable(ScrollView, can_focus=True):
     """Rows are keys (a tag, a repository name); `render_cell(key, column)` draws a cell."""
 
-    BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="acrbrowse.cursor_up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="acrbrowse.cursor_down"),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open", id="acrbrowse.open"),
-    ]
+    BINDINGS = bindings(TABLE_KEYS)
 
     COMPONENT_CLASSES = {
         "virtual-table--header",
