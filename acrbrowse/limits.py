@@ -17,3 +17,11 @@ MAX_INDEX_CHILDREN = 4_096  # manifests fetched for one index
 TREE_BYTES = 64 * MiB  # manifests and configs fetched for one tree; past it the rest is not fetched
 MANIFEST_MEMORY_BYTES = 64 * MiB  # manifests a client keeps in memory, oldest dropped first
 JSON_DEPTH = 64  # nesting of any JSON document read from outside (OCI documents use < 10)
+
+
+def describe_bytes(size: int) -> str:
+    """1048576 -> "1 MiB", 65536 -> "64 KiB": how limits are named in messages."""
+    for unit, scale in (("MiB", MiB), ("KiB", KiB)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"

@@ -32,11 +32,10 @@ from acrbrowse import boundedjson
 from acrbrowse.keychain.errors import CredentialHelperError, DockerConfigError
 from acrbrowse.keychain.localfile import (
     LocalFileError,
-    describe_bytes,
     read_json_object,
     report_unusable,
 )
-from acrbrowse.limits import HELPER_OUTPUT_BYTES
+from acrbrowse.limits import HELPER_OUTPUT_BYTES, describe_bytes
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import InvalidReference
 from acrbrowse.oci.name import DOCKER_HUB, normalize_registry

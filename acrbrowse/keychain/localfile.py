@@ -7,16 +7,12 @@ way it can be wrong is one LocalFileError line that says what is wrong with it.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from acrbrowse import boundedjson
-from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES
-
-# Non-blocking, so opening a FIFO with no writer returns at once (and is then refused by fstat).
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES, describe_bytes
+from acrbrowse.regularfile import FileTooLarge, NotRegularFile, read_capped
 
 
 class LocalFileError(Exception):
@@ -63,38 +59,12 @@ def read_regular_file(path: Path, cap: int) -> bytes | None:
     """The bytes of `path` if it is a regular file (symlinks followed) of at most `cap` bytes;
     None when it does not exist."""
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        return read_capped(path, cap)
     except FileNotFoundError:
         return None
+    except NotRegularFile:
+        raise LocalFileError(path, "is not a regular file") from None
+    except FileTooLarge:
+        raise LocalFileError(path, f"is larger than {describe_bytes(cap)}") from None
     except OSError as exc:
         raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise LocalFileError(path, "is not a regular file")
-        raw = _read_at_most(fd, cap + 1)
-    except OSError as exc:
-        raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    if len(raw) > cap:
-        raise LocalFileError(path, f"is larger than {describe_bytes(cap)}")
-    return raw
-
-
-def describe_bytes(size: int) -> str:
-    """1048576 -> "1 MiB", 65536 -> "64 KiB": how limits are named in messages."""
-    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} bytes"
-
-
-def _read_at_most(fd: int, size: int) -> bytes:
-    chunks, left = [], size
-    while left > 0:
-        chunk = os.read(fd, min(left, 64 * 1024))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import is_loopback_host
 from acrbrowse.oci.remote.auth import http_url, realm_may_see_secret
 from acrbrowse.oci.remote.challenge import Challenge
+from acrbrowse.regularfile import read_capped
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_ENTRY_BYTES = CONFIG_BYTES  # the largest kind kept: a config blob (a manifest is at most 4 MiB)
@@ -35,20 +35,9 @@ def read_regular(path: Path, max_bytes: int) -> bytes | None:
     """The bytes of `path` if it is a regular file (not a symlink, FIFO or device) of at most
     `max_bytes`; None otherwise. Never blocks on a FIFO, never reads past the cap."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+        return read_capped(path, max_bytes, follow_symlinks=False)
+    except (OSError, ValueError):
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            data = file.read(max_bytes + 1)
-        return data if len(data) <= max_bytes else None  # it grew while being read
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -9,10 +9,9 @@ import pytest
 
 from acrbrowse.keychain.localfile import (
     LocalFileError,
-    describe_bytes,
     read_json_object,
 )
-from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES
+from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES, describe_bytes
 
 
 def problem(path) -> str:

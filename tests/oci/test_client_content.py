@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from acrbrowse.limits import MANIFEST_BYTES as MAX_MANIFEST_BYTES
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import (
     CatalogDenied,
@@ -16,7 +17,6 @@ from acrbrowse.oci.errors import (
     RepositoryNotFound,
 )
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest, parse_manifest
-from acrbrowse.oci.remote.client import MAX_MANIFEST_BYTES
 
 from . import content as c
 from .conftest import REGISTRY, at_most

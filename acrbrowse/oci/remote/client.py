@@ -19,6 +19,7 @@ from acrbrowse.limits import (
     MANIFEST_BYTES,
     MANIFEST_MEMORY_BYTES,
     MAX_LIST_PAGES,
+    describe_bytes,
 )
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.cache import ContentCache
@@ -67,8 +68,6 @@ from acrbrowse.oci.remote.auth import (
 from acrbrowse.oci.remote.challenge import Challenge, parse_challenges, pick
 
 USER_AGENT = f"acrbrowse/{__version__}"
-MAX_MANIFEST_BYTES = MANIFEST_BYTES
-MAX_CONFIG_BYTES = CONFIG_BYTES
 PAGE_SIZE = 1000
 MANIFEST_MEMORY = 1024  # manifests kept in memory per client, oldest dropped first
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -77,13 +76,6 @@ MAX_RETRY_AFTER = 60.0  # a longer Retry-After is reported, not slept through
 
 class BodyTooLarge(MalformedResponse):
     """A 2xx body past the cap for its kind: refused after reading at most the cap (plus a chunk)."""
-
-
-def size_text(size: int) -> str:
-    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} bytes"
 
 
 class CappedBody(httpx.AsyncByteStream):
@@ -116,7 +108,7 @@ async def cap_body(response: httpx.Response) -> None:
     cap, what = request.extensions.get(BODY, (ERROR_BODY_BYTES, "the answer"))
     too_large: Exception | None = None
     if response.is_success:
-        too_large = BodyTooLarge(f"{what} is larger than {size_text(cap)}; refusing it")
+        too_large = BodyTooLarge(f"{what} is larger than {describe_bytes(cap)}; refusing it")
         length = response.headers.get("content-length", "")
         if request.method != "HEAD" and length.isascii() and length.isdigit() and int(length[:20]) > cap:
             raise too_large
