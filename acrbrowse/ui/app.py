@@ -21,7 +21,7 @@ from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
-from acrbrowse.present.safe import terminal_safe
+from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.browser import BrowserScreen
@@ -133,7 +133,7 @@ class AcrBrowseApp(App[int]):
         return terminal_safe(self.display_text(str(text)), limit)
 
     def shown_text(self, text: object, style: str = "") -> Text:
-        return Text(self.shown(text), style=style, end="")
+        return safe_text(self.display_text(str(text)), style)
 
     def failure_line(self, error: BaseException) -> str:
         """The one line a pane shows for a failure: a registry's or the credential layer's error in
