@@ -21,6 +21,7 @@ from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
+from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
@@ -121,6 +122,10 @@ class AcrBrowseApp(App[int]):
         await self.connections.aclose()
 
     # ---- shared helpers --------------------------------------------------------------------
+
+    def source(self, registry: str) -> RegistryClient:
+        """Where widgets read a registry's content: one client per registry for the app's life."""
+        return self.connections.client(registry)
 
     def display_text(self, text: str) -> str:
         for real, shown in self.display_names.items():

@@ -146,6 +146,9 @@ class RegistryAuth(httpx.Auth):
         # on loopback (a local test registry); never for a remote registry or a remote realm.
         self._loopback = loopback
         self.challenge: Challenge | None = known_challenge
+        # True once this run saw the challenge work: the registry sent it, or a request made with
+        # it was accepted. A remembered challenge that never did is not worth remembering again.
+        self.confirmed = False
         self._tokens: dict[tuple[str, ...], Token] = {}
         self._route_scopes: dict[str, tuple[str, ...]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
@@ -197,6 +200,8 @@ class RegistryAuth(httpx.Auth):
             self._authorize_basic_up_front(request)
         sent = request.headers.get("Authorization")
         response = yield request
+        if response.status_code != 401 and self.challenge is not None and sent:
+            self.confirmed = True
         if response.status_code != 401 or origin(response.url) != origin(request.url):
             # A 401 from where a redirect led (blob storage on another host) is that host's own
             # business: its challenge never gets the user's credential, nor replaces the registry's.
@@ -205,7 +210,7 @@ class RegistryAuth(httpx.Auth):
         if challenge is None:
             return
         if challenge.scheme == "basic":
-            self.challenge = challenge
+            self.challenge, self.confirmed = challenge, True
             if self.credential and not (sent or "").startswith("Basic "):
                 request.headers["Authorization"] = basic_header(self.credential)
                 yield request
@@ -213,7 +218,7 @@ class RegistryAuth(httpx.Auth):
         if not challenge.realm:
             raise MalformedResponse(f"{self.registry} asked for a bearer token but named no realm")
         http_url(challenge.realm, f"{self.registry}'s token service")  # refused before it is remembered
-        self.challenge = challenge
+        self.challenge, self.confirmed = challenge, True
         scopes = challenge.scopes or self._scopes_for(request)
         route = request.extensions.get(ROUTE)
         if route:

@@ -194,6 +194,16 @@ class RegistryClient:
             event_hooks={"request": [self.auth.guard_request], "response": [cap_body]},
         )
 
+    @property
+    def challenge(self) -> Challenge | None:
+        """How the registry asks for credentials (None: it has not asked)."""
+        return self.auth.challenge
+
+    @property
+    def challenge_confirmed(self) -> bool:
+        """Whether this client's challenge was sent by the registry, or worked, during this run."""
+        return self.auth.confirmed
+
     def __repr__(self) -> str:
         return f"RegistryClient({self.scheme}://{self.registry}, credential={self.credential!r})"
 

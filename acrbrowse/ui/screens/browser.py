@@ -74,7 +74,7 @@ class BrowserScreen(Screen[None]):
 
     @property
     def client(self) -> RegistryClient:
-        return app_of(self).connections.client(self.registry)
+        return app_of(self).source(self.registry)
 
     def on_mount(self) -> None:
         self.sub_title = app_of(self).shown(self.registry)

@@ -209,7 +209,7 @@ class ManifestTree(Tree[NodeData]):
     async def _load_root(self, repository: str, reference: str, generation: int, title: str,
                          manifest: Manifest | None) -> None:
         try:
-            client = app_of(self).connections.client(self.registry)
+            client = app_of(self).source(self.registry)
             config = None
             if manifest is None:
                 manifest = await client.get_manifest(repository, reference)
@@ -262,7 +262,7 @@ class ManifestTree(Tree[NodeData]):
         data = node.data
         assert data is not None and data.descriptor is not None and self.repository is not None
         try:
-            client = app_of(self).connections.client(self.registry)
+            client = app_of(self).source(self.registry)
             filled = await fill_node(client, self.repository, ImageNode(data.descriptor))
             if generation != self.generation:
                 return

@@ -90,7 +90,7 @@ class RepositoriesPane(FilteredPane):
         pending: list[str] = []
         painted = 0.0
         try:
-            client = app_of(self).connections.client(self.registry)
+            client = app_of(self).source(self.registry)
             async for page in client.repository_pages():
                 if not self.is_attached:
                     return  # the app is closing

@@ -128,7 +128,7 @@ class TagsPane(FilteredPane):
 
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
-        client = app_of(self).connections.client(self.registry)
+        client = app_of(self).source(self.registry)
         # Registries list tags in storage order; a stable, version-aware order reads better.
         order = NaturalOrder()
         self.tags = order.names
@@ -231,7 +231,7 @@ class TagsPane(FilteredPane):
 
     @work(exclusive=True, group="tag-info")
     async def _resolve(self, repository: str, generation: int, tags: list[str]) -> None:
-        client = app_of(self).connections.client(self.registry)
+        client = app_of(self).source(self.registry)
         limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
         info = self.info
 
@@ -262,7 +262,7 @@ class TagsPane(FilteredPane):
         entry = self.info.get(tag)
         if isinstance(entry, TagInfo):
             return entry
-        manifest = await app_of(self).connections.client(self.registry).manifest_for_tag(self.repository, tag)
+        manifest = await app_of(self).source(self.registry).manifest_for_tag(self.repository, tag)
         entry = TagInfo(tag, manifest)
         self.info[tag] = entry
         if self.is_attached:
