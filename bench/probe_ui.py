@@ -23,9 +23,9 @@ from pathlib import Path  # noqa: E402
 from acrbrowse.keychain.resolver import resolve  # noqa: E402
 from acrbrowse.oci.cache import ContentCache  # noqa: E402
 from acrbrowse.oci.name import parse_reference  # noqa: E402
+from acrbrowse.session import Session, SessionOptions  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
-from acrbrowse.ui.services import Services  # noqa: E402
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree  # noqa: E402
 from acrbrowse.ui.widgets.repositories import RepositoriesPane  # noqa: E402
 from acrbrowse.ui.widgets.tags import TagsPane  # noqa: E402
@@ -333,9 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     start = parse_reference(target)
     out["t_app"] = time.monotonic()
     credential = resolve(start.registry)  # from ACRBROWSE_USERNAME/PASSWORD, as `acrbrowse` would
-    app = AcrBrowseApp(start, credential, cache=ContentCache(args.cache_dir / "content"),
-                       services=Services(env=dict(os.environ), include_helper_list=False),
-                       system_clipboard=False)
+    session = Session(SessionOptions(use_cache=False), env=dict(os.environ),
+                      include_helper_list=False, cache=ContentCache(args.cache_dir / "content"))
+    app = AcrBrowseApp(start, credential, session=session, system_clipboard=False)
     asyncio.run(drive(app, args, marks, out))
     out["marks"] = marks.t
     out["gc_pauses"] = GC_PAUSES

@@ -20,11 +20,11 @@ sys.path.insert(0, str(ROOT))
 
 from acrbrowse.keychain import Settings  # noqa: E402
 from acrbrowse.oci.name import parse_reference  # noqa: E402
+from acrbrowse.session import Session, SessionOptions  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
 from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
-from acrbrowse.ui.services import Services  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
 SIZE = (160, 45)
@@ -50,18 +50,20 @@ def steady(app: AcrBrowseApp) -> None:
 
 
 async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
-    services = Services(env={"ACRBROWSE_CONFIG_DIR": str(workdir / "config"), "DOCKER_CONFIG": str(workdir),
-                             "HOME": str(workdir), "PATH": ""},
-                        settings=Settings(workdir / "config" / "config.json"), include_helper_list=False)
-    services.settings.record_recent_registry("myregistry.azurecr.io")
-    services.settings.record_recent_registry(bed.anon.host)
-    services.settings.record_stored_login("myregistry.azurecr.io", "ci-pipeline")
-    services.settings.record_stored_login("ghcr.io", "octocat")
+    env = {"ACRBROWSE_CONFIG_DIR": str(workdir / "config"), "DOCKER_CONFIG": str(workdir), "HOME": str(workdir),
+           "PATH": ""}
+    settings = Settings(workdir / "config" / "config.json")
+    settings.record_recent_registry("myregistry.azurecr.io")
+    settings.record_recent_registry(bed.anon.host)
+    settings.record_stored_login("myregistry.azurecr.io", "ci-pipeline")
+    settings.record_stored_login("ghcr.io", "octocat")
     names = {ep.host: SHOWN_AS for ep in (bed.anon, bed.basic, bed.token)}
 
     def app_for(target: str | None) -> AcrBrowseApp:
-        return AcrBrowseApp(parse_reference(target) if target else None, None, services=services,
-                            display_names=names, system_clipboard=False, timeout=10)
+        session = Session(SessionOptions(timeout=10, use_cache=False), env=env, settings=settings,
+                          include_helper_list=False)
+        return AcrBrowseApp(parse_reference(target) if target else None, None, session=session,
+                            display_names=names, system_clipboard=False)
 
     written: list[Path] = []
 

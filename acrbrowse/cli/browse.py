@@ -26,12 +26,13 @@ def _reattach_terminal() -> bool:
 
 
 def launch(args: argparse.Namespace) -> int:
-    from acrbrowse.cli.common import advice, challenge_memo, content_cache, resolve_credential
+    from acrbrowse.cli.common import advice, resolve_credential, session_from
     from acrbrowse.oci.errors import InvalidReference
     from acrbrowse.oci.name import parse_reference
 
     start = None
     credential = None
+    session = session_from(args)
     if args.target:
         try:
             start = parse_reference(args.target)
@@ -39,7 +40,7 @@ def launch(args: argparse.Namespace) -> int:
             print(f"acrbrowse: error: {advice(exc)}", file=sys.stderr)
             return EXIT_USAGE
         # --password-stdin is read here, before the app takes the terminal.
-        credential = resolve_credential(args, start.registry)
+        credential = resolve_credential(args, session, start.registry)
     elif args.username or args.password_stdin:
         print("acrbrowse: usage error: --username/--password-stdin need a registry: acrbrowse REGISTRY",
               file=sys.stderr)
@@ -52,16 +53,7 @@ def launch(args: argparse.Namespace) -> int:
     from acrbrowse.ui.app import AcrBrowseApp
     from acrbrowse.ui.keymap import load_keymap
 
-    app = AcrBrowseApp(
-        start,
-        credential,
-        plain_http=True if args.plain_http else None,
-        ca_cert=args.ca_cert,
-        timeout=args.timeout,
-        cache=content_cache(args),
-        challenges=challenge_memo(args),
-        keymap=load_keymap(),
-    )
+    app = AcrBrowseApp(start, credential, session=session, keymap=load_keymap())
     result = app.run()
     if app.return_code:  # ended by an unexpected error, whose one line is printed
         return app.return_code

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, advice, open_client, resolve_credential, say
+from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, advice, resolve_credential, say, session_from
 from acrbrowse.present.safe import terminal_safe
 
 
@@ -38,16 +38,18 @@ async def cmd_repos(args: argparse.Namespace) -> int:
     from acrbrowse.oci.name import parse_registry
 
     reference = parse_registry(args.registry)
-    credential = resolve_credential(args, reference.registry)
-    async with open_client(args, reference, credential) as client:
+    session = session_from(args)
+    credential = resolve_credential(args, session, reference.registry)
+    async with session.opened(reference, credential) as client:
         return await _print_names(args, client.repository_pages(), "repositories",
                                   {"registry": reference.registry})
 
 
 async def cmd_tags(args: argparse.Namespace) -> int:
     reference = _require_repository(args.reference)
-    credential = resolve_credential(args, reference.registry)
-    async with open_client(args, reference, credential) as client:
+    session = session_from(args)
+    credential = resolve_credential(args, session, reference.registry)
+    async with session.opened(reference, credential) as client:
         return await _print_names(args, client.tag_pages(reference.repository), "tags",
                                   {"registry": reference.registry, "repository": reference.repository})
 
@@ -59,8 +61,9 @@ async def cmd_tree(args: argparse.Namespace) -> int:
     reference = _require_repository(args.reference)
     if reference.manifest_ref is None:
         reference = reference.with_tag("latest")
-    credential = resolve_credential(args, reference.registry)
-    async with open_client(args, reference, credential) as client:
+    session = session_from(args)
+    credential = resolve_credential(args, session, reference.registry)
+    async with session.opened(reference, credential) as client:
         tree = await walk(client, reference)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
     for error in tree.errors:

@@ -1,16 +1,19 @@
-"""What every command shares: exit codes, one-line messages, the credential from the flags, the
-cache and realm memo, and a client set up from the flags."""
+"""What every command shares: exit codes, one-line messages, hints worded as flags, the Session set
+up from the flags and the credential the flags name."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from acrbrowse.oci.errors import Hint
 from acrbrowse.present.safe import terminal_safe
+
+if TYPE_CHECKING:
+    from acrbrowse.oci.credential import Credential
+    from acrbrowse.session import Session
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -74,9 +77,18 @@ def read_password_stdin(stream=None) -> str:
     return password
 
 
-def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
+def session_from(args: argparse.Namespace) -> Session:
+    """The run's Session, set up from the flags."""
+    from acrbrowse.session import Session, SessionOptions
+
+    options = SessionOptions(plain_http=True if args.plain_http else None, ca_cert=args.ca_cert,
+                             timeout=args.timeout, use_cache=not args.no_cache)
+    return Session(options, on_notice=say)
+
+
+def resolve_credential(args: argparse.Namespace, session: Session, registry: str, *, stdin=None) -> Credential | None:
     """The credential for `registry` from the flags, the environment, the keyring or Docker's config."""
-    from acrbrowse.keychain.resolver import ENV_USERNAME, resolve
+    from acrbrowse.keychain.resolver import ENV_USERNAME
     from acrbrowse.oci.credential import Secret
 
     password = None
@@ -93,7 +105,7 @@ def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
     username = args.username or (os.environ.get(ENV_USERNAME) if password else None)
     notes: list[str] = []
     warnings: list[str] = []
-    credential = resolve(registry, username=username, password=password, notes=notes, warnings=warnings)
+    credential = session.resolve(registry, username=username, password=password, notes=notes, warnings=warnings)
     for warning in warnings:  # a broken local file: said always, once
         say(warning, "warning")
     if args.verbose:
@@ -102,47 +114,3 @@ def resolve_credential(args: argparse.Namespace, registry: str, *, stdin=None):
         if credential is not None:
             say(f"using {credential.username!r} for {registry} from {credential.source}")
     return credential
-
-
-def content_cache(args: argparse.Namespace):
-    """The on-disk cache of immutable (digest-addressed) content, unless --no-cache."""
-    if args.no_cache:
-        return None
-    from acrbrowse.locations import cache_dir
-    from acrbrowse.oci.cache import ContentCache
-
-    return ContentCache(cache_dir() / "content")
-
-
-def challenge_memo(args: argparse.Namespace):
-    """Each registry's auth realm, remembered between runs, unless --no-cache."""
-    if args.no_cache:
-        return None
-    from acrbrowse.locations import cache_dir
-    from acrbrowse.oci.cache import ChallengeMemo
-
-    return ChallengeMemo(cache_dir() / "challenges.json")
-
-
-@contextlib.asynccontextmanager
-async def open_client(args: argparse.Namespace, reference, credential):
-    """A RegistryClient set up from the flags, with the registry's auth challenge remembered between runs."""
-    from acrbrowse.oci.remote.client import RegistryClient
-
-    memo = challenge_memo(args)
-    client = RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
-                            ca_cert=args.ca_cert, timeout=args.timeout, cache=content_cache(args),
-                            known_challenge=memo.get(reference.registry) if memo else None,
-                            on_notice=say)
-    try:
-        yield client
-    except BaseException:
-        if memo:
-            memo.forget(reference.registry)  # in case a remembered realm is what went wrong
-        raise
-    else:
-        if memo:
-            memo.put(reference.registry, client.auth.challenge)
-    finally:
-        await client.aclose()
-

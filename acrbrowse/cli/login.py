@@ -8,19 +8,12 @@ import getpass
 import os
 import sys
 
-from acrbrowse.cli.common import EXIT_OK, UsageError, read_password_stdin, say
-from acrbrowse.keychain import (
-    ENV_PASSWORD,
-    ENV_USERNAME,
-    Settings,
-    known_registries,
-    remove_login,
-    save_login,
-)
+from acrbrowse.cli.common import EXIT_OK, UsageError, read_password_stdin, say, session_from
+from acrbrowse.keychain import ENV_PASSWORD, ENV_USERNAME
 from acrbrowse.oci.credential import Credential, Secret
-from acrbrowse.oci.name import normalize_registry, parse_reference
-from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.name import Reference, normalize_registry, parse_reference
 from acrbrowse.present.safe import terminal_safe
+from acrbrowse.session import Session
 
 
 def _ask(prompt: str, *, secret: bool) -> str:
@@ -44,12 +37,11 @@ def read_login_credential(args: argparse.Namespace, registry: str) -> Credential
     return Credential(username, password, "password", source="login")
 
 
-async def verify(args: argparse.Namespace, reference, credential: Credential) -> bool:
+async def verify(session: Session, reference: Reference, credential: Credential) -> bool:
     """True when the registry checked the credential; False when it asks for none at all."""
-    async with RegistryClient(reference, credential=credential, plain_http=True if args.plain_http else None,
-                              ca_cert=args.ca_cert, timeout=args.timeout, on_notice=say) as client:
+    async with session.opened(reference, credential) as client:
         await client.verify_credentials(reference.repository)
-        return client.auth.challenge is not None
+        return client.challenge is not None
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -58,9 +50,10 @@ def cmd_login(args: argparse.Namespace) -> int:
     reference = parse_reference(args.registry)
     registry = reference.registry
     credential = read_login_credential(args, registry)
-    checked = asyncio.run(verify(args, reference, credential))
-    save_login(registry, credential)
-    Settings().record_recent_registry(registry)
+    session = session_from(args)
+    checked = asyncio.run(verify(session, reference, credential))
+    session.save_login(registry, credential)
+    session.record_recent(registry)
     where = f" (checked against {reference.repository})" if reference.repository else ""
     if not checked:
         say(f"{registry} asks for no credentials; stored them anyway", "note")
@@ -70,7 +63,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 def cmd_logout(args: argparse.Namespace) -> int:
     registry = normalize_registry(args.registry)
-    if remove_login(registry):
+    if session_from(args).remove_login(registry):
         print(terminal_safe(f"Removed the stored credential for {registry}."))
     else:
         print(terminal_safe(f"No credential stored for {registry}."))
@@ -80,7 +73,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 def cmd_logins(args: argparse.Namespace) -> int:
     notes: list[str] = []
     warnings: list[str] = []
-    rows = [k for k in known_registries(notes=notes, warnings=warnings) if set(k.sources) - {"recent"}]
+    rows = [k for k in session_from(args).known_registries(notes=notes, warnings=warnings) if set(k.sources) - {"recent"}]
     for warning in warnings:
         say(warning, "warning")
     if not rows:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Mapping
 from functools import partial
-from pathlib import Path
 from typing import assert_never
 
 from rich.segment import Segment, Segments
@@ -17,18 +16,17 @@ from textual.worker import WorkerFailed
 
 from acrbrowse import crashlog
 from acrbrowse.keychain import CredentialError
-from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.present.safe import safe_text, terminal_safe
+from acrbrowse.session import Session
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.help import HelpScreen
 from acrbrowse.ui.screens.start import StartScreen
-from acrbrowse.ui.services import ClientFactory, ClientOptions, Connections, Services
 from acrbrowse.ui.taginfo import TagCache
 
 ERROR_TIMEOUT = 8.0
@@ -77,36 +75,30 @@ class AcrBrowseApp(App[int]):
         start: Reference | None = None,
         credential: Credential | None = None,
         *,
-        plain_http: bool | None = None,
-        ca_cert: Path | None = None,
-        timeout: float = 30.0,
-        cache: ContentCache | None = None,
-        challenges: ChallengeMemo | None = None,
-        client_factory: ClientFactory | None = None,
-        services: Services | None = None,
+        session: Session | None = None,
         display_names: Mapping[str, str] | None = None,
         system_clipboard: bool = True,
         keymap: Mapping[str, str] | None = None,
     ) -> None:
-        """`display_names` maps a registry to the name shown for it (tests and screenshots pin the
-        test registry's random port this way); copied text always carries the real name."""
+        """`credential` is the start registry's, already resolved (the command line read it before
+        the app took the terminal). `display_names` maps a registry to the name shown for it (tests
+        and screenshots pin the test registry's random port this way); copied text always carries
+        the real name."""
         super().__init__()
         self.start = start
-        options = ClientOptions(plain_http=plain_http, ca_cert=ca_cert, timeout=timeout, cache=cache,
-                                challenges=challenges, on_notice=self.show_notice)
-        self.connections = Connections(client_factory or options.factory(), on_close=options.remember)
-        if start is not None:
-            self.connections.credentials[start.registry] = credential
-        self.services = services or Services()
+        self.session = session or Session()
+        self.session.on_notice = self.show_notice
+        self._start_credential = credential
         self.display_names = dict(display_names or {})
         self.system_clipboard = system_clipboard
         self.tag_cache = TagCache()
         if keymap:
             self.set_keymap(dict(keymap))
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.push_screen(StartScreen())
         if self.start is not None:
+            await self.session.use_credential(self.start.registry, self._start_credential)
             self.push_screen(BrowserScreen(self.start.registry, self.start))
         # Only a freeze now: a full collection here (~40 ms) would hold up the first requests.
         self.call_after_refresh(gc.freeze)
@@ -119,13 +111,13 @@ class AcrBrowseApp(App[int]):
         gc.freeze()
 
     async def on_unmount(self) -> None:
-        await self.connections.aclose()
+        await self.session.aclose()
 
     # ---- shared helpers --------------------------------------------------------------------
 
     def source(self, registry: str) -> RegistryClient:
         """Where widgets read a registry's content: one client per registry for the app's life."""
-        return self.connections.client(registry)
+        return self.session.client(registry)
 
     def display_text(self, text: str) -> str:
         for real, shown in self.display_names.items():
@@ -198,16 +190,16 @@ class AcrBrowseApp(App[int]):
         import asyncio
 
         registry = reference.registry
-        if registry not in self.connections.credentials:
+        if not self.session.has_credential_for(registry):
             notes: list[str] = []
             try:
-                credential = await asyncio.to_thread(self.services.resolve, registry, notes)
+                credential = await asyncio.to_thread(partial(self.session.resolve, registry, notes=notes))
             except Exception as exc:  # a broken keyring or helper: browse anonymously, say why
                 self.notify(self.failure_line(exc), severity="warning", markup=False)
                 credential = None
-            self.connections.set_credential(registry, credential)
+            await self.session.use_credential(registry, credential)
         try:
-            await asyncio.to_thread(self.services.record_recent, registry)
+            await asyncio.to_thread(self.session.record_recent, registry)
             await self.push_screen(BrowserScreen(registry, reference))
         except Exception as exc:  # a bug: one line, and the start screen stays
             self.report(exc)

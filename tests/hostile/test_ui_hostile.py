@@ -19,12 +19,13 @@ from acrbrowse.keychain import Settings
 from acrbrowse.oci.cache import ChallengeMemo
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.name import parse_reference
+from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.app import AcrBrowseApp
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.screens.start import StartScreen
-from acrbrowse.ui.services import Services
+from acrbrowse.ui.tree.nodes import ConfigItem, ErrorLeaf, ManifestItem
 from tests.hostile.conftest import control_chars, secrets_in
 from tests.testbed.hostile import (
     BIDI,
@@ -63,13 +64,15 @@ def make_app(hostile: HostileRegistry, tmp_path: Path) -> Callable[..., AcrBrows
     docker.mkdir()
     env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker),
            "HOME": str(tmp_path), "PATH": ""}
-    services = Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
-                        keyring_backend=MemoryKeyring(), include_helper_list=False)
+    keyring = MemoryKeyring()
 
-    def make(target: str, *, timeout: float = 5.0, **kwargs: Any) -> AcrBrowseApp:
+    def make(target: str, *, timeout: float = 5.0, challenges: ChallengeMemo | None = None) -> AcrBrowseApp:
         credential = Credential(CANARY_USER, Secret(CANARY_PASSWORD), source="test")
-        app = AcrBrowseApp(parse_reference(target.replace("{host}", hostile.host)), credential, services=services,
-                           system_clipboard=False, timeout=timeout, **kwargs)
+        session = Session(SessionOptions(timeout=timeout, use_cache=False), env=env,
+                          settings=Settings(tmp_path / "config" / "config.json"), keyring_backend=keyring,
+                          include_helper_list=False, challenges=challenges)
+        app = AcrBrowseApp(parse_reference(target.replace("{host}", hostile.host)), credential, session=session,
+                           system_clipboard=False)
         app.notices, app.errors = [], []  # type: ignore[attr-defined]
         notify = app.notify
 
@@ -130,7 +133,7 @@ def tree_nodes(tree) -> list:
 
 
 def tree_failed(screen: BrowserScreen) -> bool:
-    return any(node.data is not None and (node.data.kind == "error" or node.data.error is not None)
+    return any(isinstance(node.data, ErrorLeaf) or (isinstance(node.data, ManifestItem) and node.data.error is not None)
                for node in tree_nodes(screen.manifest_tree))
 
 
@@ -207,7 +210,7 @@ async def test_tree_with_hostile_fields(make_app, hostile):
             tree.cursor_line = line
             await pilot.pause()
             assert_sound(app, hostile)
-            if tree.cursor_node.data.kind in ("root", "entry", "config"):
+            if isinstance(tree.cursor_node.data, (ManifestItem, ConfigItem)):
                 await pilot.press("v")  # the raw JSON, escaped too
                 await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
                 await pilot.pause()
@@ -312,9 +315,9 @@ async def test_start_screen_with_a_hostile_credential_helper(hostile, tmp_path):
     (docker / "config.json").write_text(json.dumps({"credsStore": "hostile", "auths": {BIDI + "auths.example": {}, "plain.example": {}}}))
     env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker), "HOME": str(tmp_path),
            "PATH": f"{bin_dir}:/usr/bin:/bin"}
-    services = Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
-                        keyring_backend=MemoryKeyring(), include_helper_list=True)
-    app = AcrBrowseApp(None, None, services=services, system_clipboard=False)
+    session = Session(SessionOptions(use_cache=False), env=env, settings=Settings(tmp_path / "config" / "config.json"),
+                      keyring_backend=MemoryKeyring(), include_helper_list=True)
+    app = AcrBrowseApp(None, None, session=session, system_clipboard=False)
     app.notices = []  # type: ignore[attr-defined]
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = await wait_for(pilot, lambda: (isinstance(app.screen, StartScreen)

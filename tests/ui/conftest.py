@@ -17,8 +17,8 @@ from acrbrowse.keychain import Settings
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.name import Reference, parse_reference
 from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.app import AcrBrowseApp
-from acrbrowse.ui.services import Services
 
 SIZE = (160, 45)
 # Every test-bed registry is shown under one fixed name, so snapshots do not depend on its port.
@@ -55,14 +55,25 @@ def keyring_memory() -> MemoryKeyring:
     return MemoryKeyring()
 
 
+TEST_OPTIONS = SessionOptions(timeout=10.0, use_cache=False)
+
+
 @pytest.fixture
-def services(tmp_path: Path, keyring_memory: MemoryKeyring) -> Services:
+def session(tmp_path: Path, keyring_memory: MemoryKeyring) -> Session:
+    """Settings, Docker config and keyring in the test's own folder; no disk cache."""
     docker = tmp_path / "docker"
     docker.mkdir()
     env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker),
            "HOME": str(tmp_path), "PATH": ""}
-    return Services(env=env, settings=Settings(tmp_path / "config" / "config.json"),
-                    keyring_backend=keyring_memory, include_helper_list=False)
+    return Session(TEST_OPTIONS, env=env, settings=Settings(tmp_path / "config" / "config.json"),
+                   keyring_backend=keyring_memory, include_helper_list=False)
+
+
+def session_like(session: Session, *, timeout: float | None = None, **kwargs: Any) -> Session:
+    """Another session over the same settings, Docker config and keyring, with other options."""
+    options = SessionOptions(timeout=timeout or session.options.timeout, use_cache=False)
+    return Session(options, env=session.env, settings=session.settings, keyring_backend=session.keyring_backend,
+                   include_helper_list=False, **kwargs)
 
 
 class PinnedCatalogClient(RegistryClient):
@@ -82,7 +93,10 @@ class PinnedCatalogClient(RegistryClient):
 
 
 @pytest.fixture
-def make_app(testbed, services: Services) -> Callable[..., AcrBrowseApp]:
+def make_app(testbed, session: Session) -> Callable[..., AcrBrowseApp]:
+    """The app on the test bed. `timeout`, `client_factory`, `challenges` and `cache` go to a
+    session of its own (over the same settings and keyring); otherwise it uses `session`."""
+
     def make(target: str | Reference | None = None, credential: Credential | None = None,
              *, pinned_catalog: bool = False, **kwargs: Any) -> AcrBrowseApp:
         start = parse_reference(target) if isinstance(target, str) else target
@@ -95,11 +109,13 @@ def make_app(testbed, services: Services) -> Callable[..., AcrBrowseApp]:
                 return client
 
             kwargs.setdefault("client_factory", factory)
+        own = {key: kwargs.pop(key) for key in ("timeout", "client_factory", "challenges", "cache") if key in kwargs}
+        if own:
+            kwargs.setdefault("session", session_like(session, **own))
         names = {ep.host: DISPLAY_NAME for ep in (testbed.anon, testbed.basic, testbed.token)}
-        kwargs.setdefault("services", services)
+        kwargs.setdefault("session", session)
         kwargs.setdefault("display_names", names)
         kwargs.setdefault("system_clipboard", False)
-        kwargs.setdefault("timeout", 10.0)
         return AcrBrowseApp(start, credential, **kwargs)
 
     return make
@@ -122,8 +138,8 @@ async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 10.0, w
         await pilot.pause(0.02)
 
 
-def write_docker_config(services: Services, auths: dict[str, dict]) -> None:
-    path = Path(services.env["DOCKER_CONFIG"]) / "config.json"
+def write_docker_config(session: Session, auths: dict[str, dict]) -> None:
+    path = Path(session.env["DOCKER_CONFIG"]) / "config.json"
     path.write_text(json.dumps({"auths": auths}))
 
 

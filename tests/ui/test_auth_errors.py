@@ -17,7 +17,7 @@ from tests.ui.conftest import SIZE, screen_text, user, wait_for, write_docker_co
 pytestmark = pytest.mark.ui
 
 
-async def test_catalog_denied_offers_a_name_and_remembers_it(testbed, make_app, services):
+async def test_catalog_denied_offers_a_name_and_remembers_it(testbed, make_app, session):
     readonly = user(testbed, "readonlypull")
     app = make_app(testbed.token.host, readonly)
     async with app.run_test(size=SIZE) as pilot:
@@ -32,7 +32,7 @@ async def test_catalog_denied_offers_a_name_and_remembers_it(testbed, make_app, 
         await pilot.press(*"aspnetapp", "enter")
         await wait_for(pilot, lambda: screen.tags.complete, what="aspnetapp's tags")
         assert sorted(screen.tags.tags) == sorted(testbed.content.tags["aspnetapp"])
-        await wait_for(pilot, lambda: services.visited_repositories(testbed.token.host) == ["aspnetapp"],
+        await wait_for(pilot, lambda: session.visited_repositories(testbed.token.host) == ["aspnetapp"],
                        what="the visit to be remembered")
 
     # next time the pane lists it
@@ -47,7 +47,7 @@ async def test_catalog_denied_offers_a_name_and_remembers_it(testbed, make_app, 
         await wait_for(pilot, lambda: screen.tags.complete)
 
 
-async def test_login_dialog_wrong_then_right_password(testbed, make_app, services, keyring_memory):
+async def test_login_dialog_wrong_then_right_password(testbed, make_app, session, keyring_memory):
     password = testbed.users["admin"]
     app = make_app(testbed.token.host)  # no credential
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -69,9 +69,9 @@ async def test_login_dialog_wrong_then_right_password(testbed, make_app, service
                                 what="the dialog to close")
         await wait_for(pilot, lambda: screen.repos.complete, what="the catalog, signed in")
         assert set(testbed.content.repositories) <= set(screen.repos.table.keys)
-        assert app.connections.client(testbed.token.host).credential.username == "admin"
+        assert app.session.client(testbed.token.host).credential.username == "admin"
         # remembered: the keyring holds it and the resolver finds it
-        assert services.resolve(testbed.token.host).username == "admin"
+        assert session.resolve(testbed.token.host).username == "admin"
         # the secret is never on screen or in a notification
         assert password not in screen_text(app)  # toasts included (notifications=True)
 
@@ -130,10 +130,10 @@ def labels_of(node) -> list[str]:
     return [child.label.plain for child in node.children]
 
 
-async def test_start_screen_lists_known_registries_and_opens_one(testbed, make_app, services):
-    services.store.record_recent_registry(testbed.anon.host)
-    services.store.record_stored_login("myregistry.azurecr.io", "ci-bot")
-    write_docker_config(services, {"ghcr.io": {"auth": "dXNlcjpwYXNz"}})
+async def test_start_screen_lists_known_registries_and_opens_one(testbed, make_app, session):
+    session.settings.record_recent_registry(testbed.anon.host)
+    session.settings.record_stored_login("myregistry.azurecr.io", "ci-bot")
+    write_docker_config(session, {"ghcr.io": {"auth": "dXNlcjpwYXNz"}})
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen)

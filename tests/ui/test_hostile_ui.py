@@ -19,6 +19,7 @@ from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.raw import RawScreen, pretty_json
 from acrbrowse.ui.screens.start import StartScreen
+from acrbrowse.ui.tree.nodes import LayerItem
 from tests.ui.conftest import (
     DISPLAY_NAME,
     SIZE,
@@ -123,7 +124,7 @@ async def test_hostile_tags_annotations_and_media_types_are_escaped(make_app, fa
                        what="the root's details: annotations, artifact type")
         assert_screen_safe(app)
         await pilot.press("down", "down")  # config, the layer: its media type, annotations, title
-        assert tree.cursor_node.data.kind == "layer"
+        assert isinstance(tree.cursor_node.data, LayerItem)
         await wait_for(pilot, lambda: "application/x-layer\\x9b2J" in (t := screen_text(app)) and "gnp.\\u202eexe" in t,
                        what="the layer's details")
         assert_screen_safe(app)
@@ -258,19 +259,19 @@ async def test_whatever_escapes_ends_the_app_with_one_line_and_no_locals(make_ap
     assert "ValueError" in log and "canary-in-a-local" not in log
 
 
-async def test_hostile_settings_and_helper_notes_on_the_start_screen(make_app, services):
-    services.store.record_recent_registry("contoso.azurecr.io")
+async def test_hostile_settings_and_helper_notes_on_the_start_screen(make_app, session):
+    session.settings.record_recent_registry("contoso.azurecr.io")
     user = base64.b64encode(f"bob{OSC52}:pw".encode()).decode()
-    write_docker_config(services, {f"evil{OSC52}.io": {"auth": user}, "ghcr.io": {"auth": user}})
+    write_docker_config(session, {f"evil{OSC52}.io": {"auth": user}, "ghcr.io": {"auth": user}})
     app = make_app(keymap={"acrbrowse.help": "\x1b]0;pwned\x07", "acrbrowse.quit": "ctrl+q"})
-    real = services.known_registries
+    real = session.known_registries
 
     def known(notes=None):  # a credential helper's stderr, as the credential layer passes it on
         if notes is not None:
             notes.append(f"docker-credential-evil: {OSC52}{MARKUP}\nsecond line")
         return real(notes)
 
-    services.known_registries = known
+    session.known_registries = known
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen)
         await wait_for(pilot, lambda: start.known, what="the known registries")

@@ -6,20 +6,20 @@ from __future__ import annotations
 from acrbrowse.keychain import Settings
 from acrbrowse.oci.cache import ChallengeMemo
 from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.session import Session
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
-from acrbrowse.ui.services import Services
 from tests.keychain.secret_service import secret_service, secret_service_keyring  # noqa: F401
-from tests.ui.conftest import SIZE, user, wait_for
+from tests.ui.conftest import SIZE, TEST_OPTIONS, user, wait_for
 
 
 async def test_remember_in_keyring_stores_in_the_real_secret_service(
         testbed, make_app, tmp_path, secret_service_keyring):  # noqa: F811
-    services = Services(env={"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path),
-                             "DOCKER_CONFIG": str(tmp_path / "docker"), "PATH": ""},
-                        settings=Settings(tmp_path / "config" / "config.json"), include_helper_list=False)
+    session = Session(TEST_OPTIONS, env={"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path),
+                                         "DOCKER_CONFIG": str(tmp_path / "docker"), "PATH": ""},
+                      settings=Settings(tmp_path / "config" / "config.json"), include_helper_list=False)
     password = testbed.users["readonlypull"]
-    app = make_app(f"{testbed.token.host}/aspnetapp", services=services)
+    app = make_app(f"{testbed.token.host}/aspnetapp", session=session)
     async with app.run_test(size=SIZE) as pilot:
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login-password") and app.screen)
         assert dialog.query_one("#login-remember").value  # on by default
@@ -28,7 +28,7 @@ async def test_remember_in_keyring_stores_in_the_real_secret_service(
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags, signed in")
     stored = [item for item in secret_service_keyring.items() if "acrbrowse" in str(item)]
     assert stored, secret_service_keyring.items()
-    found = Services(env=services.env, settings=services.store).resolve(testbed.token.host)
+    found = Session(env=session.env, settings=session.settings).resolve(testbed.token.host)
     assert found.username == "readonlypull" and found.source == "keyring"
     assert found.secret.reveal() == password
     assert password not in (tmp_path / "config" / "config.json").read_text()
@@ -55,4 +55,4 @@ async def test_a_remembered_realm_means_no_401_on_the_next_launch(testbed, make_
             assert memo.get(proxy.host) is not None and memo.get(proxy.host).scheme == "bearer"
         else:
             assert 401 not in statuses, [(e.path, e.status) for e in proxy.log]
-    assert isinstance(app.connections.client(proxy.host), RegistryClient)
+    assert isinstance(app.session.client(proxy.host), RegistryClient)

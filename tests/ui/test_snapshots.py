@@ -23,10 +23,10 @@ def steady(app) -> None:
         widget.cursor_blink = False
 
 
-def test_start_screen(snap_compare, make_app, services, testbed):
-    services.store.record_recent_registry("contoso.azurecr.io")
-    services.store.record_recent_registry(testbed.anon.host)
-    services.store.record_stored_login("contoso.azurecr.io", "ci-bot")
+def test_start_screen(snap_compare, make_app, session, testbed):
+    session.settings.record_recent_registry("contoso.azurecr.io")
+    session.settings.record_recent_registry(testbed.anon.host)
+    session.settings.record_stored_login("contoso.azurecr.io", "ci-bot")
     app = make_app()
 
     async def run_before(pilot) -> None:

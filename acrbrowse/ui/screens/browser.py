@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,9 +25,10 @@ from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.tree.nodes import TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
-from acrbrowse.ui.widgets.manifest_tree import ManifestTree, NodeData
+from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
 from acrbrowse.ui.widgets.tags import TagsPane
 
@@ -71,10 +71,6 @@ class BrowserScreen(Screen[None]):
     @property
     def detail(self) -> DetailPane:
         return self.query_one("#detail", DetailPane)
-
-    @property
-    def client(self) -> RegistryClient:
-        return app_of(self).source(self.registry)
 
     def on_mount(self) -> None:
         self.sub_title = app_of(self).shown(self.registry)
@@ -120,7 +116,7 @@ class BrowserScreen(Screen[None]):
     @work(group="settings")
     async def _remember_visit(self, repository: str) -> None:
         try:
-            await asyncio.to_thread(app_of(self).services.record_visit, self.registry, repository)
+            await asyncio.to_thread(app_of(self).session.record_visit, self.registry, repository)
         except Exception as exc:  # remembering is a convenience: say it failed, browse on
             app_of(self).report(exc)
 
@@ -139,7 +135,7 @@ class BrowserScreen(Screen[None]):
         self.detail.show_tag(self.registry, event.repository, event.tag, info)
 
     @on(Tree.NodeHighlighted, "#tree")
-    def _node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def _node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
         self.detail.show_node(event.node.data)
 
     def action_back(self) -> None:
@@ -178,7 +174,7 @@ class BrowserScreen(Screen[None]):
 
     # ---- copy ------------------------------------------------------------------------------
 
-    def _tree_target(self) -> NodeData | None:
+    def _tree_target(self) -> TreeItem | None:
         node = self.manifest_tree.cursor_node
         return node.data if node is not None else None
 
@@ -208,9 +204,9 @@ class BrowserScreen(Screen[None]):
             digest = info.digest
         elif pane in ("tree", "detail"):
             repository = self.manifest_tree.repository
-            data = self._tree_target()
-            if data is not None:
-                digest = data.manifest_digest if reference else data.digest
+            item = self._tree_target()
+            if item is not None:
+                digest = item.manifest_digest if reference else item.digest
         else:
             self.app.notify("Highlight a tag or a tree node to copy its digest", severity="warning", markup=False)
             return
@@ -240,27 +236,21 @@ class BrowserScreen(Screen[None]):
             else:
                 self.app.notify("The tag's manifest has not arrived yet", severity="warning", markup=False)
             return
-        data = self._tree_target()
-        if data is None:
+        item = self._tree_target()
+        if item is None:
             return
-        if data.kind in ("root", "entry") and data.manifest is not None:
-            self.app.push_screen(RawScreen(f"manifest {data.manifest.digest}", data.manifest.raw))
-        elif data.kind == "config" and data.config is not None:
-            self.app.push_screen(RawScreen(f"config {data.config.digest}", data.config.raw))
-        elif data.kind in ("config", "layer", "entry") and data.descriptor is not None:
-            self.app.push_screen(RawScreen(f"descriptor {data.descriptor.digest}",
-                                           json.dumps(data.descriptor.to_json())))
-        elif data.manifest is not None:
-            self.app.push_screen(RawScreen(f"manifest {data.manifest.digest}", data.manifest.raw))
-        else:
+        raw = item.raw()
+        if raw is None:
             self.app.notify("Nothing to show raw here", severity="warning", markup=False)
+        else:
+            self.app.push_screen(RawScreen(*raw))
 
     # ---- errors and signing in -------------------------------------------------------------
 
     def _wants_login(self, error: RegistryError) -> bool:
         if isinstance(error, (AuthenticationRequired, AuthenticationFailed)):
             return True
-        return isinstance(error, AccessDenied) and self.client.credential is None
+        return isinstance(error, AccessDenied) and app_of(self).session.credential(self.registry) is None
 
     @on(RepositoriesPane.Failed)
     def _catalog_failed(self, event: RepositoriesPane.Failed) -> None:
@@ -288,7 +278,7 @@ class BrowserScreen(Screen[None]):
         if self._login_open:
             return
         self._login_open = True
-        credential = self.client.credential
+        credential = app_of(self).session.credential(self.registry)
         repository = self.tags.repository or (self.start.repository if self.start else None)
         self.app.push_screen(
             LoginScreen(self.registry, reason=error.reason, repository=repository,
@@ -300,9 +290,7 @@ class BrowserScreen(Screen[None]):
         self._login_open = False
         if client is None:
             return
-        old = app_of(self).connections.adopt(self.registry, client)
-        if old is not None:
-            await old.aclose()
+        await app_of(self).session.adopt(self.registry, client)
         self.repos.load()
         if self.tags.repository is not None:
             self.tags.reload()

@@ -101,11 +101,11 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.query_one("#login-error").display = False
         client = None
         try:
-            client = app_of(self).connections.factory(parse_registry(self.registry), credential)
+            client = app_of(self).session.new_client(parse_registry(self.registry), credential)
             await client.verify_credentials(self.repository)
         except Exception as exc:  # refused, unreachable, or a bug: one line in the dialog
             if client is not None:
-                await client.aclose()
+                await app_of(self).session.release(client)
             self._busy(False)
             self.show_error(exc.reason if isinstance(exc, RegistryError) else app_of(self).failure_line(exc))
             password = self.query_one("#login-password", Input)
@@ -114,12 +114,12 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
             return
         except asyncio.CancelledError:
             if client is not None:
-                await client.aclose()
+                await app_of(self).session.release(client)
             raise
         name = app_of(self).shown(credential.username)
         if remember:
             try:
-                await asyncio.to_thread(app_of(self).services.save_login, self.registry, credential)
+                await asyncio.to_thread(app_of(self).session.save_login, self.registry, credential)
             except Exception as exc:  # no keyring, or a bug: signed in all the same
                 self.app.notify(app_of(self).failure_line(exc), title="Not remembered", severity="warning",
                                 timeout=10, markup=False)

@@ -71,7 +71,7 @@ class StartScreen(Screen[None]):
         notes: list[str] = []
         table = self.query_one("#known-table", VirtualTable)
         try:
-            known = await asyncio.to_thread(app_of(self).services.known_registries, notes)
+            known = await asyncio.to_thread(app_of(self).session.known_registries, notes)
         except Exception as exc:  # a broken settings file or a bug: one line, the input still works
             known, notes = [], [app_of(self).failure_line(exc)]
         self.known = {k.registry: k for k in known}

@@ -141,7 +141,7 @@ class RepositoriesPane(FilteredPane):
         """Say why there is no list, and offer the repositories visited before plus a name input."""
         self.denied = error
         self.show_message(f"{error.reason}. Type a repository name:")
-        self.names = app_of(self).services.visited_repositories(self.registry)
+        self.names = app_of(self).session.visited_repositories(self.registry)
         self.table.empty_text = "none visited yet"
         self.name_input.display = True
         self._apply_filter()

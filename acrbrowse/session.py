@@ -1,0 +1,195 @@
+"""One run of acrbrowse, as the command line and the UI both see it: options in, one registry
+client per registry out. The only place a client is built.
+
+It owns what every front end needs from outside the registry: the credential chain (flags,
+environment, keyring, Docker's config), the settings file (recent registries, visited
+repositories), the on-disk content cache and the realm memo, with one rule for the memo: a
+remembered realm is kept only when this run confirmed it, and forgotten when it did not (so a
+stale one costs one run, never more).
+
+The credential chain and the settings file are synchronous and may block (an unlock prompt, a slow
+helper): the UI calls those methods from thread workers. No Textual here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from acrbrowse.keychain import (
+    CredentialError,
+    KnownRegistry,
+    Settings,
+    known_registries,
+    remove_login,
+    resolve,
+    save_login,
+)
+from acrbrowse.keychain.keyring_store import KeyringBackend
+from acrbrowse.locations import cache_dir
+from acrbrowse.oci.cache import ChallengeMemo, ContentCache
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.name import Reference, parse_registry
+from acrbrowse.oci.remote.client import RegistryClient
+
+ClientFactory = Callable[[Reference, "Credential | None"], RegistryClient]
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How to reach registries; the same for every registry of a run."""
+
+    plain_http: bool | None = None  # None: automatic (plain HTTP for loopback only)
+    ca_cert: Path | None = None
+    timeout: float = 30.0  # seconds per request, retries and waits included
+    use_cache: bool = True  # the content cache and the realm memo on disk
+
+
+class Session:
+    def __init__(
+        self,
+        options: SessionOptions | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        settings: Settings | None = None,
+        keyring_backend: KeyringBackend | None = None,
+        include_helper_list: bool = True,
+        cache: ContentCache | None = None,
+        challenges: ChallengeMemo | None = None,
+        client_factory: ClientFactory | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        """`cache` and `challenges` replace the ones under the cache folder (tests pass their own);
+        `client_factory` builds clients instead of RegistryClient (tests pass a subclass).
+        `on_notice` hears a client say, in one line, that it waits (Retry-After); it may be called
+        from any thread and is given outside text: escape it before showing it."""
+        self.options = options or SessionOptions()
+        self.env = env if env is not None else os.environ
+        self._settings = settings
+        self.keyring_backend = keyring_backend
+        self.include_helper_list = include_helper_list
+        self.cache: ContentCache | None = cache
+        self.challenges: ChallengeMemo | None = challenges
+        if self.options.use_cache:
+            self.cache = cache or ContentCache(cache_dir(self.env) / "content")
+            self.challenges = challenges or ChallengeMemo(cache_dir(self.env) / "challenges.json")
+        self._factory = client_factory
+        self.on_notice = on_notice
+        self._clients: dict[str, RegistryClient] = {}
+        self._credentials: dict[str, Credential | None] = {}
+
+    def __repr__(self) -> str:
+        return f"Session(registries={sorted(self._clients)!r})"
+
+    # ---- clients -------------------------------------------------------------------------
+
+    def new_client(self, reference: Reference, credential: Credential | None) -> RegistryClient:
+        """A client of its own (the caller closes it through `release`): for a one-off request, or
+        to try a credential before keeping it (`adopt`)."""
+        if self._factory is not None:
+            return self._factory(reference, credential)
+        known = self.challenges.get(reference.registry) if self.challenges is not None else None
+        return RegistryClient(reference, credential=credential, plain_http=self.options.plain_http,
+                              ca_cert=self.options.ca_cert, timeout=self.options.timeout, cache=self.cache,
+                              known_challenge=known, on_notice=self.on_notice)
+
+    def client(self, registry: str) -> RegistryClient:
+        """The registry's client for the session's life: one connection pool, one token cache."""
+        client = self._clients.get(registry)
+        if client is None:
+            client = self._clients[registry] = self.new_client(parse_registry(registry), self._credentials.get(registry))
+        return client
+
+    def has_credential_for(self, registry: str) -> bool:
+        """Whether the registry's credential was settled (found, given, or known to be none)."""
+        return registry in self._credentials
+
+    def credential(self, registry: str) -> Credential | None:
+        return self._credentials.get(registry)
+
+    async def use_credential(self, registry: str, credential: Credential | None) -> None:
+        """Use `credential` for `registry` from now on (the next `client()` is a new one)."""
+        self._credentials[registry] = credential
+        old = self._clients.pop(registry, None)
+        if old is not None:
+            await self.release(old)
+
+    async def adopt(self, registry: str, client: RegistryClient) -> None:
+        """Keep a client that proved its credential (the login dialog's) in place of the old one."""
+        self._credentials[registry] = client.credential
+        old = self._clients.get(registry)
+        self._clients[registry] = client
+        if old is not None and old is not client:
+            await self.release(old)
+
+    @contextlib.asynccontextmanager
+    async def opened(self, reference: Reference, credential: Credential | None) -> AsyncIterator[RegistryClient]:
+        """A client for one command's work, released (realm remembered or forgotten, closed) after."""
+        client = self.new_client(reference, credential)
+        try:
+            yield client
+        finally:
+            await self.release(client)
+
+    async def release(self, client: RegistryClient) -> None:
+        """Close a client, and keep its realm for the next run only if this run confirmed it."""
+        try:
+            if self.challenges is not None:
+                if client.challenge_confirmed:
+                    self.challenges.put(client.registry, client.challenge)
+                elif client.challenge is not None:
+                    self.challenges.forget(client.registry)
+        finally:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):  # closing is best effort; never turn an exit into a traceback
+                await self.release(client)
+
+    # ---- credentials (synchronous: may block) ---------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings file (config.json), opened on first use."""
+        if self._settings is None:
+            self._settings = Settings(env=self.env)
+        return self._settings
+
+    def resolve(self, registry: str, *, username: str | None = None, password: Secret | None = None,
+                notes: list[str] | None = None, warnings: list[str] | None = None) -> Credential | None:
+        """The registry's credential from the chain: given, environment, keyring, Docker's config."""
+        return resolve(registry, username=username, password=password, env=self.env, notes=notes, warnings=warnings,
+                       keyring_backend=self.keyring_backend, settings=self.settings)
+
+    def known_registries(self, notes: list[str] | None = None, warnings: list[str] | None = None) -> list[KnownRegistry]:
+        return known_registries(self.env, notes=notes, warnings=warnings, settings=self.settings,
+                                include_helper_list=self.include_helper_list)
+
+    def save_login(self, registry: str, credential: Credential) -> None:
+        """Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it."""
+        save_login(registry, credential, env=self.env, backend=self.keyring_backend, settings=self.settings)
+
+    def remove_login(self, registry: str) -> bool:
+        return remove_login(registry, env=self.env, backend=self.keyring_backend, settings=self.settings)
+
+    # ---- what the settings file remembers --------------------------------------------------
+
+    def visited_repositories(self, registry: str) -> list[str]:
+        try:
+            return self.settings.visited_repositories(registry)
+        except CredentialError:
+            return []
+
+    def record_visit(self, registry: str, repository: str) -> None:
+        # Remembering is a convenience: a read-only config dir must not break browsing.
+        with contextlib.suppress(CredentialError):
+            self.settings.record_visited_repository(registry, repository)
+
+    def record_recent(self, registry: str) -> None:
+        with contextlib.suppress(CredentialError):
+            self.settings.record_recent_registry(registry)
