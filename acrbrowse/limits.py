@@ -13,9 +13,11 @@ HELPER_OUTPUT_BYTES = 1 * MiB  # a docker credential helper's stdout (and stderr
 SETTINGS_FILE_BYTES = 1 * MiB  # config.json, Docker's and Podman's config files
 
 MAX_LIST_PAGES = 10_000  # Link-paged lists: 1,000,000 tags over 1,000 pages still load
+MAX_REFERRERS = 10_000  # descriptors in one subject's referrers, over every page
 MAX_INDEX_CHILDREN = 4_096  # manifests fetched for one index
 TREE_BYTES = 64 * MiB  # manifests and configs fetched for one tree; past it the rest is not fetched
 MANIFEST_MEMORY_BYTES = 64 * MiB  # manifests a client keeps in memory, oldest dropped first
+BLOB_CHUNK_BYTES = 1 * MiB  # the most a streamed blob yields at once
 JSON_DEPTH = 64  # nesting of any JSON document read from outside (OCI documents use < 10)
 
 

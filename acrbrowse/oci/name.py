@@ -19,6 +19,16 @@ _DIGEST_RE = re.compile(r"(?P<algorithm>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?P<hex>[
 _HOSTNAME_RE = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
+CATALOG_SCOPE = "registry:catalog:*"
+
+
+def scope(repository: str | None, actions: str = "pull") -> str:
+    """The token scope a request needs: a repository's `actions`, or (no repository) the catalog.
+    Every scope acrbrowse asks for is built here."""
+    if repository is None:
+        return CATALOG_SCOPE
+    return f"repository:{repository}:{actions}"
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -44,9 +54,7 @@ class Reference:
         return self.digest or self.tag
 
     def scope(self, actions: str = "pull") -> str:
-        if self.repository is None:
-            return "registry:catalog:*"
-        return f"repository:{self.repository}:{actions}"
+        return scope(self.repository, actions)
 
     def with_repository(self, repository: str) -> Reference:
         return replace(self, repository=validate_repository(repository), tag=None, digest=None)

@@ -15,7 +15,7 @@ from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageManifest, Manifest
 from acrbrowse.oci.name import Reference, validate_digest
-from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import Source
 
 DEFAULT_CONCURRENCY = 8
 
@@ -60,7 +60,7 @@ def wants_config(manifest: ImageManifest, descriptor: Descriptor) -> bool:
     return manifest.config is not None and mt.is_image_config(manifest.config.media_type) and not descriptor.is_attestation
 
 
-async def fill_node(client: RegistryClient, repository: str, node: ImageNode, *, with_config: bool = True) -> ImageNode:
+async def fill_node(client: Source, repository: str, node: ImageNode, *, with_config: bool = True) -> ImageNode:
     """Fetch a node's manifest (unless known) and its image config; an error is kept on the node."""
     try:
         if node.manifest is None:
@@ -85,7 +85,7 @@ def index_nodes(index: ImageIndex) -> tuple[list[ImageNode], RegistryError | Non
         f"{MAX_INDEX_CHILDREN:,}, and shows only those")
 
 
-async def walk(client: RegistryClient, reference: Reference, *, with_configs: bool = True,
+async def walk(client: Source, reference: Reference, *, with_configs: bool = True,
                concurrency: int = DEFAULT_CONCURRENCY) -> ManifestTree:
     """The manifest at `reference`, and for an index its entries' manifests and configs, fetched
     concurrently: each distinct digest once, the result shared by every entry that names it."""

@@ -14,7 +14,7 @@ import respx
 
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.remote import auth as auth_module
-from acrbrowse.oci.remote import client as client_module
+from acrbrowse.oci.remote import transport as transport_module
 from acrbrowse.oci.remote.client import RegistryClient
 
 REGISTRY = "reg.example.io"
@@ -103,9 +103,9 @@ def sleeps(monkeypatch):
         assert len(delays) <= 50, "the client keeps retrying"
         await real_sleep(0)
 
-    # Only the client module's view of asyncio: the event loop and httpx keep the real sleep.
+    # Only the transport module's view of asyncio: the event loop and httpx keep the real sleep.
     fake_asyncio = types.SimpleNamespace(**{**vars(asyncio), "sleep": fake_sleep})
-    monkeypatch.setattr(client_module, "asyncio", fake_asyncio)
+    monkeypatch.setattr(transport_module, "asyncio", fake_asyncio)
     return delays
 
 

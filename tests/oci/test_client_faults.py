@@ -7,9 +7,10 @@ import httpx
 import pytest
 
 from acrbrowse.oci.errors import Hint, RateLimited, ServerError, Timeout, TLSFailure, Unreachable
-from acrbrowse.oci.remote import client as client_module
+from acrbrowse.oci.remote import transport as transport_module
 from acrbrowse.oci.remote.auth import retry_after_seconds
-from acrbrowse.oci.remote.client import MAX_RETRY_AFTER, RegistryClient
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.remote.transport import MAX_RETRY_AFTER
 
 from .conftest import REGISTRY
 
@@ -22,17 +23,17 @@ async def tags(client, repository="app"):
 
 def test_http2_only_without_a_given_transport():
     client = RegistryClient(REGISTRY)
-    pool = client._http._transport._pool
+    pool = client.transport.http._transport._pool
     assert pool._http2 is True
     given = httpx.MockTransport(lambda request: httpx.Response(200))
-    assert RegistryClient(REGISTRY, transport=given)._http._transport is given
-    assert RegistryClient("localhost:5000")._http._transport._pool._http2 is False  # plain HTTP
+    assert RegistryClient(REGISTRY, transport=given).transport.http._transport is given
+    assert RegistryClient("localhost:5000").transport.http._transport._pool._http2 is False  # plain HTTP
 
 
 async def test_respx_intercepts_the_http2_client(mock, make_client):
     route = mock.get("/v2/app/tags/list").respond(200, json=TAGS)
     client = make_client()
-    assert client._http._transport._pool._http2
+    assert client.transport.http._transport._pool._http2
     assert await tags(client) == ["v1", "v2"]
     assert route.call_count == 1
 
@@ -212,20 +213,20 @@ def test_a_cause_chain_that_loops_does_not_hang():
     wrapper.__cause__, error.__cause__ = error, wrapper
     client = RegistryClient(REGISTRY)
     result = []
-    worker = threading.Thread(target=lambda: result.append(client._connect_error(error)), daemon=True)
+    worker = threading.Thread(target=lambda: result.append(client.transport.connect_error(error)), daemon=True)
     worker.start()
     worker.join(timeout=5)
-    assert not worker.is_alive(), "_connect_error loops on a cyclic __cause__ chain"
+    assert not worker.is_alive(), "connect_error loops on a cyclic __cause__ chain"
     assert isinstance(result[0], Unreachable) and not isinstance(result[0], TLSFailure)
 
 
 def test_ca_cert_that_cannot_be_read(tmp_path):
     with pytest.raises(TLSFailure, match="cannot use the CA certificate file"):
-        client_module.tls_context(tmp_path / "missing.pem")
+        transport_module.tls_context(tmp_path / "missing.pem")
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate")
     with pytest.raises(TLSFailure, match="cannot use the CA certificate file"):
-        client_module.tls_context(bad)
+        transport_module.tls_context(bad)
 
 
 async def test_an_unreachable_token_service_is_named_as_such(mock, make_client, password):

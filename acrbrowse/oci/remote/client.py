@@ -1,17 +1,20 @@
-"""The registry client: catalog, tags, manifests and blobs over the OCI distribution API."""
+"""The registry client: catalog, tags, manifests, blobs and referrers over the OCI distribution API.
+
+HTTP itself (the pool, retries, deadlines, body caps, error mapping) is transport.py's; this module
+knows the API's paths, pages and documents. A RegistryClient is a source.Source."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-import random
-import ssl
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 
-from acrbrowse import __version__, boundedjson
+from acrbrowse import boundedjson
 from acrbrowse.limits import (
     CONFIG_BYTES,
     ERROR_BODY_BYTES,
@@ -19,128 +22,36 @@ from acrbrowse.limits import (
     MANIFEST_BYTES,
     MANIFEST_MEMORY_BYTES,
     MAX_LIST_PAGES,
-    describe_bytes,
+    MAX_REFERRERS,
 )
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.cache import ContentCache
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import (
-    AccessDenied,
-    CatalogDenied,
-    Hint,
     InsecureRequest,
     IntegrityError,
     MalformedResponse,
     ManifestNotFound,
-    NotFound,
-    RateLimited,
     RegistryError,
-    RepositoryNotFound,
-    ServerError,
-    Timeout,
-    TLSFailure,
-    Unreachable,
-    credentials_refused,
-    oci_error_codes,
-    oci_error_summary,
-    sign_in_required,
 )
-from acrbrowse.oci.manifest import Descriptor, ImageConfig, Manifest, parse_config, parse_manifest
+from acrbrowse.oci.manifest import MAX_SIZE, Descriptor, ImageConfig, ImageIndex, Manifest, parse_config, parse_manifest
 from acrbrowse.oci.name import (
+    CATALOG_SCOPE,
     Reference,
     is_loopback_host,
     parse_registry,
-    split_host_port,
+    scope,
     validate_digest,
     validate_repository,
     validate_tag,
 )
-from acrbrowse.oci.remote.auth import (
-    BODY,
-    ROUTE,
-    SCOPE,
-    RegistryAuth,
-    http_url,
-    origin,
-    retry_after_seconds,
-    secret_forms,
-)
-from acrbrowse.oci.remote.challenge import Challenge, parse_challenges, pick
+from acrbrowse.oci.remote.auth import RegistryAuth, http_url, origin
+from acrbrowse.oci.remote.challenge import Challenge
+from acrbrowse.oci.remote.transport import Transport, digest_of
 
-USER_AGENT = f"acrbrowse/{__version__}"
 PAGE_SIZE = 1000
 MANIFEST_MEMORY = 1024  # manifests kept in memory per client, oldest dropped first
-RETRY_STATUSES = frozenset({502, 503, 504})
-MAX_RETRY_AFTER = 60.0  # a longer Retry-After is reported, not slept through
-
-
-class BodyTooLarge(MalformedResponse):
-    """A 2xx body past the cap for its kind: refused after reading at most the cap (plus a chunk)."""
-
-
-class CappedBody(httpx.AsyncByteStream):
-    """A response body that ends at `cap` bytes: cut short (`too_large` None: an error body, read only
-    for its OCI error code) or refused with `too_large`. Nothing past the cap plus one chunk is read."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, cap: int, too_large: Exception | None) -> None:
-        self._stream, self._cap, self._too_large = stream, cap, too_large
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        room = self._cap
-        async for chunk in self._stream:
-            if len(chunk) > room:
-                if self._too_large is not None:
-                    raise self._too_large
-                if room:
-                    yield chunk[:room]
-                return
-            room -= len(chunk)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-async def cap_body(response: httpx.Response) -> None:
-    """Response hook, so it bounds every body httpx reads: redirects, 401s and token answers inside the
-    auth flow, and the final answer. The cap comes from the request's BODY extension."""
-    request = response.request
-    cap, what = request.extensions.get(BODY, (ERROR_BODY_BYTES, "the answer"))
-    too_large: Exception | None = None
-    if response.is_success:
-        too_large = BodyTooLarge(f"{what} is larger than {describe_bytes(cap)}; refusing it")
-        length = response.headers.get("content-length", "")
-        if request.method != "HEAD" and length.isascii() and length.isdigit() and int(length[:20]) > cap:
-            raise too_large
-    else:
-        cap = min(cap, ERROR_BODY_BYTES)
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity") and request.method != "HEAD":
-        # Only identity is asked for: a compressed body's real size is unknown until it is inflated.
-        if too_large is not None:
-            raise MalformedResponse(f"{what} came compressed ({encoding[:20]!r}) though acrbrowse asks for "
-                                    "uncompressed answers; refusing it")
-        cap = 0
-        del response.headers["content-encoding"]
-    assert isinstance(response.stream, httpx.AsyncByteStream)  # an AsyncClient's responses
-    response.stream = CappedBody(response.stream, cap, too_large)
-
-
-def digest_of(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def tls_context(ca_cert: Path | None) -> ssl.SSLContext:
-    """The OS trust store (via truststore), plus an extra CA file when given."""
-    import truststore
-
-    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca_cert is not None:
-        try:
-            context.load_verify_locations(cafile=str(ca_cert))
-        except (OSError, ssl.SSLError) as exc:
-            raise TLSFailure(f"cannot use the CA certificate file {ca_cert}: {exc.strerror or exc}") from None
-    return context
+REFERRERS_UNSUPPORTED = frozenset({400, 404, 405})  # answers to /referrers/ that mean "no such API here"
 
 
 class RegistryClient:
@@ -167,32 +78,51 @@ class RegistryClient:
         self.plain_http = loopback if plain_http is None else plain_http
         self.scheme = "http" if self.plain_http else "https"
         self.credential = credential
-        self.retries = retries
-        self.backoff = backoff
-        self.timeout = timeout  # the deadline of one request: connect, send, every retry and wait, whole body
         self.cache = cache
-        self.on_notice = on_notice
         # Manifests by digest for this client's life, and the fetches under way: many tags point at
         # one digest, and each is fetched once.
         self._manifests: dict[tuple[str, str], Manifest] = {}
         self._manifest_bytes = 0  # the raw size of what _manifests holds
         self._fetching: dict[tuple[str, str], asyncio.Future[Manifest]] = {}
         self.auth = RegistryAuth(self.registry, credential, loopback=loopback, known_challenge=known_challenge)
-        self._http = httpx.AsyncClient(
-            base_url=f"{self.scheme}://{self.reference.api_host}",
-            auth=self.auth,
-            # identity only: a compressed body's size is unknown until inflated (see cap_body)
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=True,  # httpx drops Authorization when a redirect leaves the origin
-            http2=not self.plain_http and transport is None,
-            # An SSLContext even for plain HTTP: verify=True would load certifi's bundle (~15 ms),
-            # and an HTTPS redirect from a plain registry is still verified against the OS store.
-            verify=tls_context(ca_cert),
-            transport=transport,
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
-            event_hooks={"request": [self.auth.guard_request], "response": [cap_body]},
+        self.transport = Transport(
+            self.reference, self.auth, credential=credential, plain_http=self.plain_http, ca_cert=ca_cert,
+            timeout=timeout, retries=retries, backoff=backoff, transport=transport, on_notice=on_notice,
         )
+
+    # The transport's settings, readable and settable here as before the split.
+    @property
+    def timeout(self) -> float:
+        """The deadline of one request: connect, send, every retry and wait, whole body."""
+        return self.transport.timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self.transport.timeout = value
+
+    @property
+    def retries(self) -> int:
+        return self.transport.retries
+
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self.transport.retries = value
+
+    @property
+    def backoff(self) -> float:
+        return self.transport.backoff
+
+    @backoff.setter
+    def backoff(self, value: float) -> None:
+        self.transport.backoff = value
+
+    @property
+    def on_notice(self) -> Callable[[str], None] | None:
+        return self.transport.on_notice
+
+    @on_notice.setter
+    def on_notice(self, value: Callable[[str], None] | None) -> None:
+        self.transport.on_notice = value
 
     @property
     def challenge(self) -> Challenge | None:
@@ -214,162 +144,18 @@ class RegistryClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
-
-    # ---- transport: retries and error mapping -------------------------------------------
-
-    async def _send(self, method: str, url: str | httpx.URL, *, route: str, scope: str, headers=None,
-                    body: tuple[int, str] = (ERROR_BODY_BYTES, "the answer")) -> httpx.Response:
-        """One request with its retries, all within one deadline of `timeout` seconds. `body` is the
-        cap of a 2xx answer's body and what to call it when it is larger."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        attempt = 0
-        while True:
-            response: httpx.Response | None = None
-            failure: RegistryError | None = None  # what to raise when no retry is left
-            delay: float | None = None
-            try:
-                async with asyncio.timeout_at(deadline):
-                    response = await self._http.request(
-                        method, url, headers=headers, extensions={ROUTE: route, SCOPE: scope, BODY: body}
-                    )
-            except RateLimited as exc:  # the token service, inside the auth flow
-                failure = exc
-                delay = exc.retry_after
-            except ServerError as exc:  # the token service, inside the auth flow
-                failure = exc
-            except (TimeoutError, httpx.TimeoutException):
-                raise Timeout(f"{self.registry} did not answer within {self.timeout:g} s",
-                              hint=Hint.RAISE_TIMEOUT) from None
-            except httpx.ConnectError as exc:
-                raise self._connect_error(exc) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                if "Invalid URL in location header" in str(exc):
-                    raise MalformedResponse(f"{self.registry} redirected to an unusable URL") from None
-                failure = Unreachable(f"the connection to {self.registry} kept failing ({_reason(exc)})",
-                                      hint=Hint.TRY_LATER)
-                if method not in ("GET", "HEAD"):
-                    raise failure from None
-            except httpx.TooManyRedirects:
-                raise MalformedResponse(f"{self.registry} redirected too many times") from None
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
-                raise MalformedResponse(f"{self.registry} led to a request that cannot be made ({_reason(exc)})") from None
-            except httpx.HTTPError as exc:
-                raise Unreachable(f"request to {self.registry} failed: {_reason(exc)}") from None
-            except RegistryError:
-                raise
-            except (ValueError, OverflowError) as exc:  # e.g. a redirect to port 99999, from below httpx
-                raise MalformedResponse(f"{self.registry} led to a request that cannot be made ({_reason(exc)})") from None
-            else:
-                if response.status_code == 429:
-                    delay = retry_after_seconds(response)
-                    failure = RateLimited(f"{self.registry} is throttling requests (429)", delay)
-                elif response.status_code not in RETRY_STATUSES or method not in ("GET", "HEAD"):
-                    return response
-            throttled = isinstance(failure, RateLimited)
-            wait = delay if delay is not None else self.backoff * 2 ** attempt * (1 + random.random() / 2)
-            if attempt >= self.retries or wait > MAX_RETRY_AFTER or loop.time() + wait > deadline:
-                if failure is None:
-                    if response is None:  # unreachable: every path without an answer sets a failure
-                        raise Unreachable(f"request to {self.registry} failed")
-                    return response  # a 5xx after the retries: the caller words it
-                if throttled and delay:
-                    beyond = attempt < self.retries and loop.time() + wait > deadline
-                    raise RateLimited(self._throttled_text(failure, delay, beyond), delay) from None
-                raise failure
-            if throttled:
-                asked = f"waiting {wait:.0f} s as it asks" if delay is not None else f"waiting {wait:.1f} s"
-                self._notice(f"{failure}; {asked}")
-            attempt += 1
-            await asyncio.sleep(wait)
-
-    def _throttled_text(self, failure: RegistryError, delay: float, beyond_deadline: bool) -> str:
-        text = f"{failure}; it asks to wait {_seconds(delay)}"
-        if beyond_deadline:
-            text += f", longer than the {self.timeout:g} s timeout allows"
-        return text
-
-    def _notice(self, text: str) -> None:
-        if self.on_notice is not None:
-            self.on_notice(text)
-
-    def _connect_error(self, exc: httpx.ConnectError) -> RegistryError:
-        cause = exc.__cause__ or exc.__context__
-        seen = {id(exc)}  # a cause chain can loop back on itself; don't walk it forever
-        while cause is not None and not isinstance(cause, ssl.SSLError) and cause.__cause__ is not None:
-            if id(cause) in seen:
-                break
-            seen.add(id(cause))
-            cause = cause.__cause__
-        text = str(exc)
-        target = self.registry
-        try:
-            host = exc.request.url.host
-        except RuntimeError:  # no request attached
-            host = None
-        if host and host != split_host_port(self.reference.api_host)[0]:
-            target = f"{self.registry}'s token or blob service at {host}"
-        if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
-            if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
-                return TLSFailure(f"{target} does not speak HTTPS", hint=Hint.PLAIN_HTTP)
-            return TLSFailure(f"TLS with {target} failed ({_reason(exc)})", hint=Hint.CA_CERT)
-        return Unreachable(f"cannot reach {target} ({_reason(exc)})", hint=Hint.CHECK_NETWORK)
-
-    def _fail(self, response: httpx.Response, *, what: str, repository: str | None = None, catalog: bool = False) -> RegistryError:
-        """Map a final non-2xx answer to a typed error with a message a person can act on."""
-        status = response.status_code
-        codes = oci_error_codes(response.content)
-        detail = oci_error_summary(response.content, secret_forms(self.credential))
-        if status in (401, 403) and origin(response.url) != origin(self._http.base_url):
-            host = response.url.host[:100]
-            return AccessDenied(f"{host}, where {self.registry} sent acrbrowse to {what}, refused it ({status}); "
-                                "acrbrowse sends no credentials there")
-        if status == 401:
-            challenge = pick(parse_challenges(response.headers.get_list("www-authenticate")))
-            if self.credential is None:
-                if catalog:
-                    return CatalogDenied(f"{self.registry} does not let anonymous users list repositories",
-                                         hint=Hint.SIGN_IN_OR_NAME_REPOSITORY, registry=self.registry)
-                return sign_in_required(self.registry)
-            if challenge is not None and challenge.scheme == "basic":
-                return credentials_refused(self.registry, self.credential.username, self.credential.source,
-                                           "wrong username or password")
-        if status in (401, 403):
-            if catalog:
-                return CatalogDenied(f"this credential cannot list repositories of {self.registry}",
-                                     hint=Hint.NAME_A_REPOSITORY, registry=self.registry)
-            target = f" {repository}" if repository else ""
-            return AccessDenied(f"access to{target} on {self.registry} denied: the credential lacks the right to {what}")
-        if status == 404:
-            if catalog:
-                return CatalogDenied(f"{self.registry} has no repository catalog",
-                                     hint=Hint.NAME_A_REPOSITORY, registry=self.registry)
-            if "NAME_UNKNOWN" in codes:
-                return RepositoryNotFound(f"repository {repository} not found on {self.registry}")
-            if "MANIFEST_UNKNOWN" in codes or what.startswith("read manifest"):
-                return ManifestNotFound(f"{what.removeprefix('read manifest ')} not found on {self.registry}")
-            return NotFound(f"{what}: not found on {self.registry}" + (f" ({detail})" if detail else ""))
-        if status == 429:
-            return RateLimited(f"{self.registry} is throttling requests (429)", retry_after_seconds(response))
-        if status >= 500:
-            return ServerError(
-                f"{self.registry} failed to {what} ({status} {response.reason_phrase})", status
-            )
-        return MalformedResponse(
-            f"{self.registry} answered {status} to {what}" + (f": {detail}" if detail else "")
-        )
+        await self.transport.aclose()
 
     # ---- operations -----------------------------------------------------------------------
 
     async def ping(self) -> httpx.Response:
         """GET /v2/. With a credential this runs the whole sign-in (token exchange or Basic)."""
-        response = await self._send("GET", "/v2/", route="ping", scope="",
-                                    body=(ERROR_BODY_BYTES, f"{self.registry}'s answer to /v2/"))
+        response = await self.transport.send("GET", "/v2/", route="ping", scope="",
+                                             body=(ERROR_BODY_BYTES, f"{self.registry}'s answer to /v2/"))
         if response.status_code == 404:
             raise MalformedResponse(f"{self.registry} does not serve the registry API at /v2/")
         if not response.is_success:
-            raise self._fail(response, what="answer /v2/")
+            raise self.transport.fail(response, what="answer /v2/")
         return response
 
     async def verify_credentials(self, repository: str | None = None) -> None:
@@ -380,17 +166,17 @@ class RegistryClient:
             return
         await self.ping()  # a registry that asks for no credentials answers without a challenge
 
-    async def _pages(self, path: str, key: str, *, route: str, scope: str, what: str,
+    async def _pages(self, path: str, key: str, *, route: str, needs: str, what: str,
                      repository: str | None = None, catalog: bool = False, page_size: int = PAGE_SIZE) -> AsyncIterator[list[str]]:
         if repository is not None:
             validate_repository(repository)
-        url: httpx.URL = self._http.base_url.join(path).copy_merge_params({"n": page_size})
+        url: httpx.URL = self.transport.base_url.join(path).copy_merge_params({"n": page_size})
         seen: set[str] = set()
         body_cap = (LIST_PAGE_BYTES, f"a page of {what.removeprefix('list ')} from {self.registry}")
         while True:
-            response = await self._send("GET", url, route=route, scope=scope, body=body_cap)
+            response = await self.transport.send("GET", url, route=route, scope=needs, body=body_cap)
             if not response.is_success:
-                raise self._fail(response, what=what, repository=repository, catalog=catalog)
+                raise self.transport.fail(response, what=what, repository=repository, catalog=catalog)
             items = self._page_items(response.content, key, path)
             if items:
                 yield items
@@ -432,7 +218,7 @@ class RegistryClient:
         return next_url
 
     def repository_pages(self, page_size: int = PAGE_SIZE) -> AsyncIterator[list[str]]:
-        return self._pages("/v2/_catalog", "repositories", route="catalog", scope="registry:catalog:*",
+        return self._pages("/v2/_catalog", "repositories", route="catalog", needs=CATALOG_SCOPE,
                            what="list repositories", catalog=True, page_size=page_size)
 
     async def repositories(self, page_size: int = PAGE_SIZE) -> AsyncIterator[str]:
@@ -442,7 +228,7 @@ class RegistryClient:
 
     def tag_pages(self, repository: str, page_size: int = PAGE_SIZE) -> AsyncIterator[list[str]]:
         return self._pages(f"/v2/{repository}/tags/list", "tags", route=f"pull:{repository}",
-                           scope=f"repository:{repository}:pull", what=f"list the tags of {repository}",
+                           needs=scope(repository), what=f"list the tags of {repository}",
                            repository=repository, page_size=page_size)
 
     async def tags(self, repository: str, page_size: int = PAGE_SIZE) -> AsyncIterator[str]:
@@ -453,10 +239,10 @@ class RegistryClient:
     async def _get_content(self, method: str, path: str, repository: str, *, what: str, accept: str | None = None,
                            body: tuple[int, str] = (ERROR_BODY_BYTES, "the answer")) -> httpx.Response:
         headers = {"Accept": accept} if accept else None
-        response = await self._send(method, path, route=f"pull:{repository}",
-                                    scope=f"repository:{repository}:pull", headers=headers, body=body)
+        response = await self.transport.send(method, path, route=f"pull:{repository}",
+                                             scope=scope(repository), headers=headers, body=body)
         if not response.is_success:
-            raise self._fail(response, what=what, repository=repository)
+            raise self.transport.fail(response, what=what, repository=repository)
         return response
 
     @staticmethod
@@ -575,10 +361,149 @@ class RegistryClient:
         return parse_config(data, config.digest)
 
 
-def _seconds(delay: float) -> str:
-    return f"{delay:.0f} s" if delay < 10**9 else "a very long time"
+    async def blob_stream(self, repository: str, digest: str, *, start: int = 0,
+                          end: int | None = None) -> AsyncIterator[bytes]:
+        """A blob's bytes as they arrive, never held whole: all of it, or bytes `start` to `end`
+        (inclusive; None: to the end) through an HTTP Range. A whole read is checked against `digest`
+        after its last chunk (IntegrityError then: its bytes are unverified until the end); a part
+        cannot be. Redirects (blob storage elsewhere) are followed without credentials."""
+        validate_repository(repository)
+        validate_digest(digest)
+        if not _offset(start) or (end is not None and (not _offset(end) or end < start)):
+            raise ValueError(f"not a byte range of a blob: start={start!r}, end={end!r}")
+        ranged = start > 0 or end is not None
+        label = f"blob {digest[:19]} of {repository}"
+        headers = {"Range": f"bytes={start}-{'' if end is None else end}"} if ranged else None
+        response = await self.transport.send("GET", f"/v2/{repository}/blobs/{digest}", route=f"pull:{repository}",
+                                             scope=scope(repository), headers=headers, body=(MAX_SIZE, label),
+                                             stream=True)
+        if not response.is_success:
+            raise self.transport.fail(response, what=f"read {label}", repository=repository)
+        try:
+            if response.status_code == 206:
+                if not ranged:
+                    raise MalformedResponse(f"{self.registry} answered part of {label} though all of it was asked for")
+                parts = self._partial(response, label, start, end)
+            elif response.status_code == 200:
+                # A registry that ignores Range sends the whole blob: skip to `start` here, hashing
+                # what is skipped, so that a read to the end is still verified.
+                parts = self._whole(response, label, digest, start, end)
+            else:
+                raise MalformedResponse(f"{self.registry} answered {response.status_code} to read {label}")
+            async with contextlib.aclosing(parts):
+                async for chunk in parts:
+                    yield chunk
+        finally:
+            await response.aclose()
+
+    async def _whole(self, response: httpx.Response, label: str, digest: str, start: int,
+                     end: int | None) -> AsyncGenerator[bytes]:
+        hasher = hashlib.new(digest.split(":", 1)[0])
+        at = 0  # offset in the blob of the next byte
+        async with contextlib.aclosing(self.transport.chunks(response)) as chunks:
+            async for chunk in chunks:
+                hasher.update(chunk)
+                first, at = at, at + len(chunk)
+                if end is not None and first > end:
+                    return
+                if at > start:
+                    yield chunk[max(0, start - first):len(chunk) if end is None else end + 1 - first]
+                if end is not None and at > end:
+                    return  # the range is read; the rest of the blob is not
+        actual = f"{hasher.name}:{hasher.hexdigest()}"
+        if end is None and actual != digest:
+            raise IntegrityError(f"{label} does not match its digest (expected {digest[:19]}…, got {actual[:19]}…); "
+                                 "the registry or something in between altered it")
+
+    async def _partial(self, response: httpx.Response, label: str, start: int,
+                       end: int | None) -> AsyncGenerator[bytes]:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+        if match is None:
+            raise MalformedResponse(f"{self.registry} answered part of {label} without a usable Content-Range")
+        first, last = int(match["first"]), int(match["last"])
+        if first != start or last < first or (end is not None and last > end):
+            raise MalformedResponse(f"{self.registry} answered bytes {first}-{last} of {label} "
+                                    f"when bytes {start}-{'' if end is None else end} were asked for")
+        left = last - first + 1
+        async with contextlib.aclosing(self.transport.chunks(response)) as chunks:
+            async for chunk in chunks:
+                if len(chunk) > left:
+                    raise MalformedResponse(f"{self.registry} sent more of {label} than its Content-Range says")
+                left -= len(chunk)
+                yield chunk
+        if left:
+            raise MalformedResponse(f"{self.registry} sent {left:,} bytes less of {label} than its Content-Range says")
+
+    async def referrers(self, repository: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
+        """What refers to the manifest `digest` through its `subject` (signatures, SBOMs, provenance),
+        with `artifact_type` only when given: the referrers API (OCI 1.1), or on a registry without it
+        the referrers tag schema (the index tagged `<alg>-<hex>`); neither: []."""
+        validate_repository(repository)
+        validate_digest(digest)
+        label = f"{repository}@{digest[:19]}…"
+        what = f"the referrers of {label}"
+        url = self.transport.base_url.join(f"/v2/{repository}/referrers/{digest}")
+        if artifact_type is not None:
+            url = url.copy_merge_params({"artifactType": artifact_type})
+        found: list[Descriptor] = []
+        seen: set[str] = set()
+        while True:
+            response = await self.transport.send("GET", url, route=f"pull:{repository}", scope=scope(repository),
+                                                 headers={"Accept": mt.OCI_INDEX},
+                                                 body=(MANIFEST_BYTES, f"a page of {what} from {self.registry}"))
+            if not seen and response.status_code in REFERRERS_UNSUPPORTED:
+                return await self._referrers_by_tag(repository, digest, artifact_type)
+            if not response.is_success:
+                raise self.transport.fail(response, what=f"list {what}", repository=repository)
+            page = self._referrers_page(response, what).manifests
+            applied = {name.strip() for name in response.headers.get("oci-filters-applied", "").split(",")}
+            if artifact_type is not None and "artifactType" not in applied:
+                page = tuple(d for d in page if d.artifact_type == artifact_type)
+            found += page
+            if len(found) > MAX_REFERRERS:
+                raise MalformedResponse(f"{self.registry} lists more than {MAX_REFERRERS:,} referrers of {label}; "
+                                        "stopped there")
+            seen.add(str(url))
+            next_url = self._next_page(response, "referrers")
+            if next_url is None or str(next_url) in seen:
+                return found
+            if len(seen) >= MAX_LIST_PAGES:
+                raise MalformedResponse(f"{self.registry} lists referrers over more than {MAX_LIST_PAGES:,} pages; "
+                                        "stopped there")
+            url = next_url
+
+    def _referrers_page(self, response: httpx.Response, what: str) -> ImageIndex:
+        raw = response.content
+        made_up = digest_of(raw)  # an API answer has no digest of its own; this one only names it
+        try:
+            page = parse_manifest(raw, made_up, response.headers.get("content-type"))
+        except MalformedResponse as exc:
+            detail = str(exc).removeprefix(f"manifest {made_up[:19]}…").lstrip(": ")
+            raise MalformedResponse(f"{self.registry} answered {what} with an unusable index ({detail})") from None
+        if not isinstance(page, ImageIndex):
+            raise MalformedResponse(f"{self.registry} answered {what} with a {mt.describe(page.media_type)[:100]}, "
+                                    "not an image index")
+        return page
+
+    async def _referrers_by_tag(self, repository: str, digest: str, artifact_type: str | None) -> list[Descriptor]:
+        algorithm, _, encoded = digest.partition(":")
+        tag = f"{algorithm[:32]}-{encoded[:64]}"  # the OCI 1.1 referrers tag schema
+        try:
+            index = await self.get_manifest(repository, tag)
+        except ManifestNotFound:
+            return []
+        if not isinstance(index, ImageIndex):
+            raise MalformedResponse(f"{self.registry}'s referrers tag {repository}:{tag[:19]}… holds a "
+                                    f"{mt.describe(index.media_type)[:100]}, not an image index")
+        found = [d for d in index.manifests if artifact_type is None or d.artifact_type == artifact_type]
+        if len(found) > MAX_REFERRERS:
+            raise MalformedResponse(f"{self.registry} lists more than {MAX_REFERRERS:,} referrers of "
+                                    f"{repository}@{digest[:19]}…; stopped there")
+        return found
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text[:160] or exc.__class__.__name__
+_CONTENT_RANGE = re.compile(r"bytes (?P<first>[0-9]{1,19})-(?P<last>[0-9]{1,19})/(?:[0-9]{1,19}|\*)", re.ASCII)
+
+
+def _offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SIZE

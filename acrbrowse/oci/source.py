@@ -1,0 +1,89 @@
+"""What the CLI and the UI read images from: a `Source`. A registry (remote/client.py's
+RegistryClient) is one today; an OCI layout directory can be another without either front end
+changing.
+
+Where things go:
+- referrers (signatures, SBOMs, provenance attached to a manifest): `Source.referrers` here, the
+  registry's API and its tag-schema fallback in remote/client.py;
+- ACR's tag metadata (times, sizes): oci/remote/acr.py, a `TagMetadataSource`;
+- an OCI layout directory (index.json, blobs/<alg>/<hex>): oci/layout.py, another `Source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from acrbrowse.limits import CONFIG_BYTES
+from acrbrowse.oci.manifest import Descriptor, ImageConfig, Manifest
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Repositories, tags, manifests and blobs, read-only. Every digest handed back is verified;
+    every failure is an acrbrowse.oci.errors.RegistryError."""
+
+    def repository_pages(self, page_size: int = ...) -> AsyncIterator[list[str]]:
+        """Repository names, a page at a time."""
+        ...
+
+    def tag_pages(self, repository: str, page_size: int = ...) -> AsyncIterator[list[str]]:
+        """A repository's tags, a page at a time."""
+        ...
+
+    async def head_manifest(self, repository: str, reference: str) -> Descriptor:
+        """What a tag (or digest) points at, without reading the manifest when that can be avoided."""
+        ...
+
+    async def get_manifest(self, repository: str, reference: str) -> Manifest:
+        """A manifest by tag or digest."""
+        ...
+
+    async def manifest_for_tag(self, repository: str, tag: str) -> Manifest:
+        """A tag's manifest, each digest read once however many tags share it."""
+        ...
+
+    async def manifest_by_digest(self, repository: str, digest: str) -> Manifest:
+        """A manifest by digest, from memory when read before."""
+        ...
+
+    async def get_config(self, repository: str, config: Descriptor) -> ImageConfig:
+        """An image's config blob, parsed."""
+        ...
+
+    async def get_blob(self, repository: str, digest: str, *, max_bytes: int = CONFIG_BYTES) -> bytes:
+        """A small blob, whole and verified; larger than `max_bytes` is refused."""
+        ...
+
+    def blob_stream(self, repository: str, digest: str, *, start: int = 0,
+                    end: int | None = None) -> AsyncIterator[bytes]:
+        """A blob's bytes `start` to `end` (inclusive; None: to the end) as they arrive, never held
+        whole. A whole read raises IntegrityError after its last chunk if it does not match `digest`."""
+        ...
+
+    async def referrers(self, repository: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
+        """The manifests whose `subject` is `digest` (only those of `artifact_type` when given)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TagMetadata:
+    """One tag as a source that keeps tag metadata lists it. Only the name is certain."""
+
+    name: str
+    digest: str | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    size: int | None = None  # bytes, as the source counts them
+
+
+@runtime_checkable
+class TagMetadataSource(Protocol):
+    """An optional capability: a source that can list tags with their times and sizes in one go
+    (ACR's /acr/v1/<repository>/_tags), where the OCI API lists bare names. Check with isinstance."""
+
+    def tag_metadata_pages(self, repository: str) -> AsyncIterator[list[TagMetadata]]:
+        """A repository's tags with what the source knows of each, a page at a time."""
+        ...
