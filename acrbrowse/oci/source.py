@@ -22,8 +22,8 @@ from acrbrowse.oci.manifest import Descriptor, ImageConfig, Manifest
 
 @runtime_checkable
 class Source(Protocol):
-    """Repositories, tags, manifests and blobs, read-only. Every digest handed back is verified;
-    every failure is an acrbrowse.oci.errors.RegistryError."""
+    """Repositories, tags, manifests and blobs, read-only. Manifests, configs and small blobs come
+    verified against their digests; a failure to read is an acrbrowse.oci.errors.RegistryError."""
 
     def repository_pages(self, page_size: int = ...) -> AsyncIterator[list[str]]:
         """Repository names, a page at a time."""
