@@ -1,8 +1,8 @@
 """Text and JSON renderings of a manifest tree, for the CLI.
 
-Text is for a terminal: every line passes present.safe.terminal_safe, and so do the labels the UI
-takes from here (node_label, layer_note, layer_label; escaping twice changes nothing). JSON stays
-exact: json.dumps escapes control characters itself.
+Text is for a terminal: every line passes present.safe.terminal_safe, and so does node_label, which
+the UI takes from here (escaping twice changes nothing). An image's config, layers and total come
+from present.describe, as in the UI. JSON stays exact: json.dumps escapes control characters itself.
 """
 
 from __future__ import annotations
@@ -10,23 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from acrbrowse.oci import mediatypes as mt
-from acrbrowse.oci.manifest import Descriptor, ImageIndex, ImageManifest, LegacyManifest
+from acrbrowse.oci.manifest import ImageIndex, ImageManifest, LegacyManifest
 from acrbrowse.oci.walk import ImageNode, ManifestTree
+from acrbrowse.present.describe import bounded, describe_image
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.present.units import human_size, short_digest
-
-LABEL_LIMIT = 200  # characters of one registry string in a label (an annotation can be megabytes)
-
-
-def _bounded(text: str) -> str:
-    # Cutting first gives the same result (an escape is never shorter than what it escapes) without
-    # escaping megabytes to show 200 characters.
-    return terminal_safe(text[: LABEL_LIMIT + 1], LABEL_LIMIT)
+from acrbrowse.present.units import short_digest
 
 
 def node_label(node: ImageNode, index: ImageIndex | None = None) -> str:
     """linux/arm64/v8 · 'attestation for linux/amd64' · the artifact type; terminal-safe."""
-    return _bounded(_node_label(node, index))
+    return bounded(_node_label(node, index))
 
 
 def _node_label(node: ImageNode, index: ImageIndex | None) -> str:
@@ -54,41 +47,9 @@ def _platform_of(index: ImageIndex, digest: str) -> str | None:
     return platform.label if platform is not None else None
 
 
-def layer_note(layer: Descriptor) -> str | None:
-    """What sets a layer apart, if anything: its in-toto predicate, being foreign, an unusual type;
-    terminal-safe."""
-    note = _layer_note(layer)
-    return None if note is None else _bounded(note)
-
-
-def _layer_note(layer: Descriptor) -> str | None:
-    predicate = layer.annotations.get(mt.IN_TOTO_PREDICATE_ANNOTATION)
-    if predicate:
-        return predicate
-    if layer.is_foreign:
-        return "(foreign layer)"
-    if not layer.media_type.startswith(("application/vnd.oci.image.layer", "application/vnd.docker.image.rootfs")):
-        return layer.media_type
-    return None
-
-
-def layer_count(count: int) -> str:
-    return f"{count} layer{'s' * (count != 1)}"
-
-
-def layer_label(position: int, layer: Descriptor) -> str:
-    """'layer 2  sha256:…  1.5 kB  note'; terminal-safe."""
-    note = layer_note(layer)
-    return terminal_safe(f"layer {position}  {layer.digest}  {human_size(layer.size)}" + (f"  {note}" if note else ""))
-
-
 def _image_lines(image: ImageManifest) -> list[str]:
-    lines = []
-    if image.config is not None:
-        lines.append(f"config  {image.config.digest}  {human_size(image.config.size)}")
-    lines += [layer_label(i, layer) for i, layer in enumerate(image.layers, 1)]
-    lines.append(f"total  {layer_count(len(image.layers))}, {human_size(image.compressed_size)}")
-    return lines
+    facts = describe_image(image)
+    return [blob.line for blob in facts.blobs] + [facts.total.line]
 
 
 def _node_children(node: ImageNode) -> list[str]:

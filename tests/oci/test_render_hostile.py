@@ -10,7 +10,8 @@ from acrbrowse.oci.errors import MalformedResponse
 from acrbrowse.oci.manifest import ImageIndex, parse_manifest
 from acrbrowse.oci.name import parse_reference
 from acrbrowse.oci.walk import ImageNode, ManifestTree
-from acrbrowse.present.render import layer_label, layer_note, node_label, render_json, render_text
+from acrbrowse.present.describe import describe_image, layer_note
+from acrbrowse.present.render import node_label, render_json, render_text
 from tests.oci import content as c
 
 OSC52 = "\x1b]52;c;ZWNobyBQV05FRA==\x07"
@@ -120,10 +121,10 @@ def test_the_label_helpers_the_ui_uses_are_terminal_safe_and_bounded():
         _assert_terminal_safe(label)
         assert len(label) <= 200
     image = tree.nodes[0].manifest
-    for position, layer in enumerate(image.layers, 1):
-        _assert_terminal_safe(layer_label(position, layer))
-        note = layer_note(layer)
-        assert note is None or (len(note) <= 200 and "\x1b" not in note)
+    for blob in describe_image(image).blobs:
+        for text in (blob.line, blob.name, blob.created_by):
+            _assert_terminal_safe(text)
+        assert blob.note is None or (len(blob.note) <= 200 and "\x1b" not in blob.note)
     long = c.descriptor("x/y", c.fake_digest(1), 1, annotations={mt.IN_TOTO_PREDICATE_ANNOTATION: "\x1b" * 100_000})
     index = _parsed(c.index([long]))
     assert len(layer_note(index.manifests[0])) == 200

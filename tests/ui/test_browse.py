@@ -11,6 +11,7 @@ from acrbrowse.present.units import human_size
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.help import HelpScreen
 from acrbrowse.ui.screens.raw import RawScreen
+from acrbrowse.ui.tree.nodes import LayerItem
 from tests.ui.conftest import SIZE, screen_text, wait_for
 
 pytestmark = pytest.mark.ui
@@ -86,7 +87,7 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
         # a layer's detail: exact bytes and the history line that made it
         await pilot.press("down", "down")
         node = tree.cursor_node
-        assert node.data.kind == "layer" and node.data.layer_index == 1
+        assert isinstance(node.data, LayerItem) and node.data.blob.position == 1
         body = screen.detail.plain_text()
         assert f"{image.layers[0].size:,} bytes" in body
         created_by = [h["created_by"] for h in image.config_json["history"] if not h.get("empty_layer")][0]

@@ -100,12 +100,12 @@ async def test_a_remapped_key_works(testbed, make_app):
 def test_the_tree_lists_an_index_up_to_the_cli_s_cap_and_says_what_it_left_out(monkeypatch):
     from acrbrowse.oci import walk as walk_module
     from acrbrowse.oci.manifest import parse_manifest
-    from acrbrowse.ui.widgets.manifest_tree import manifest_children
+    from acrbrowse.ui.tree.nodes import InfoLeaf, PlatformEntry, manifest_children
     from tests.oci import content as c
 
     monkeypatch.setattr(walk_module, "MAX_INDEX_CHILDREN", 3)
     image = c.image_manifest(c.image_config(), (10,))
     raw = c.index([c.platform_entry(image, "linux", f"arch{i}") for i in range(5)])
     children = manifest_children(parse_manifest(raw, c.sha256(raw)))
-    assert [child.data.kind for child in children] == ["entry", "entry", "entry", "info"]
-    assert "lists 5 manifests; acrbrowse reads only the first 3" in children[-1].label.plain
+    assert [type(child) for child in children] == [PlatformEntry, PlatformEntry, PlatformEntry, InfoLeaf]
+    assert "lists 5 manifests; acrbrowse reads only the first 3" in children[-1].label().plain

@@ -1,0 +1,443 @@
+"""The manifest tree's nodes, one class per kind. Each knows its label, what the detail pane shows
+for it, what `v` shows raw, what `c` and `C` copy, and (for a manifest) how to fetch its children,
+so the tree, the detail pane and the browser ask the node instead of branching on its kind.
+
+Every string from a registry reaches a label or a detail through present.safe: escaped, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.errors import RegistryError
+from acrbrowse.oci.manifest import (
+    Descriptor,
+    ImageConfig,
+    ImageIndex,
+    ImageManifest,
+    LegacyManifest,
+    Manifest,
+)
+from acrbrowse.oci.walk import ImageNode, fill_node, index_nodes
+from acrbrowse.present.describe import BlobFacts, TotalFacts, describe_image, layer_count
+from acrbrowse.present.render import node_label
+from acrbrowse.present.safe import safe_text, terminal_safe
+from acrbrowse.present.units import human_size, short_digest
+from acrbrowse.ui.tree.facts import (
+    Facts,
+    annotations_block,
+    config_facts,
+    descriptor_facts,
+    exact_size,
+    heading,
+    history_text,
+    manifest_renderables,
+    title,
+)
+
+if TYPE_CHECKING:
+    from acrbrowse.oci.source import Source
+
+Display = Callable[[object], str]  # makes outside text showable: the app's `shown`
+Raw = tuple[str, bytes | str]  # a title and the bytes (or text) `v` shows
+
+
+def digest_text(digest: str, style: str = "cyan") -> Text:
+    return safe_text(short_digest(digest), style=style)
+
+
+def size_text(size: int, style: str = "green") -> Text:
+    return Text(human_size(size), style=style)
+
+
+def descriptor_raw(descriptor: Descriptor) -> Raw:
+    return f"descriptor {descriptor.digest}", json.dumps(descriptor.to_json())
+
+
+class TreeItem:
+    """A node of the manifest tree. By default a leaf with no digest and nothing to show raw."""
+
+    expandable: ClassVar[bool] = False
+    fetched = True  # children known (or being fetched): the tree never fetches them twice
+    config_error: RegistryError | None = None  # children came, but an image's config did not
+
+    def label(self) -> Text:
+        raise NotImplementedError
+
+    def details(self, display: Display) -> RenderableType:
+        """What the detail pane shows; `display` makes an error line showable (names masked, escaped)."""
+        raise NotImplementedError
+
+    def raw(self) -> Raw | None:
+        return None
+
+    @property
+    def digest(self) -> str | None:
+        """What `c` copies: the node's own digest."""
+        return None
+
+    @property
+    def manifest_digest(self) -> str | None:
+        """What `C` makes pullable: the manifest this node is, or belongs to."""
+        return None
+
+    def known_children(self) -> list[TreeItem]:
+        """Children there from the start (nothing to fetch)."""
+        return []
+
+    async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
+        """The children, once `fetched` is set; raises (a RegistryError, or a bug) when none came."""
+        return self.known_children()
+
+    def failed(self, error: RegistryError) -> None:
+        """The fetch raised `error`: the next expand tries again."""
+        self.fetched = False
+
+
+# ---- manifests: the root and the entries of an index ---------------------------------------
+
+
+class ManifestItem(TreeItem):
+    """A manifest, fetched on first expand: its children are an index's entries or an image's
+    config, layers and total."""
+
+    expandable = True
+    heading: ClassVar[str] = "Manifest"
+    unloaded_hint: ClassVar[str | None] = None  # what the details say before the manifest came
+
+    def __init__(self, manifest: Manifest | None = None) -> None:
+        self.manifest = manifest
+        self.config: ImageConfig | None = None
+        self.error: RegistryError | None = None  # nothing came; expanding again retries
+        self.fetched = False
+
+    @property
+    def descriptor(self) -> Descriptor | None:
+        raise NotImplementedError
+
+    @property
+    def digest(self) -> str | None:
+        return self.descriptor.digest if self.descriptor is not None else None
+
+    @property
+    def manifest_digest(self) -> str | None:
+        return self.digest
+
+    def raw(self) -> Raw | None:
+        if self.manifest is not None:
+            return f"manifest {self.manifest.digest}", self.manifest.raw
+        return descriptor_raw(self.descriptor) if self.descriptor is not None else None
+
+    def details(self, display: Display) -> RenderableType:
+        parts: list[RenderableType] = [title(self.heading)]
+        if self.error is not None:
+            parts.append(Text(display(str(self.error)), style="red"))
+        if self.descriptor is not None:
+            facts = Facts()
+            descriptor_facts(facts, self.descriptor)
+            parts.append(facts.table)
+            block = annotations_block(self.descriptor.annotations)
+            if block is not None:
+                parts += [heading("Descriptor annotations"), block]
+        if self.manifest is not None:
+            parts += manifest_renderables(self.manifest, self.config)
+        elif self.error is None and self.unloaded_hint:
+            parts.append(Text(self.unloaded_hint, style="dim"))
+        return Group(*parts)
+
+    async def _fill(self, source: Source, repository: str, node: ImageNode) -> list[TreeItem]:
+        filled = await fill_node(source, repository, node)
+        if filled.manifest is None:
+            raise filled.error or RegistryError("no manifest came")
+        self.manifest, self.config, self.config_error = filled.manifest, filled.config, filled.error
+        self.error = None
+        return manifest_children(filled.manifest, filled.config)
+
+    def failed(self, error: RegistryError) -> None:
+        super().failed(error)
+        self.manifest = self.config = None
+        self.error = error
+
+
+class RootItem(ManifestItem):
+    """The tag or digest at the top of the tree."""
+
+    def __init__(self, reference: str, title: str, manifest: Manifest | None = None) -> None:
+        super().__init__(manifest)
+        self.reference = reference  # the tag or digest to fetch
+        self.title = title  # repository:tag, or repository@short digest
+
+    @property
+    def descriptor(self) -> Descriptor | None:
+        return self.manifest.descriptor() if self.manifest is not None else None
+
+    def label(self) -> Text:
+        text = safe_text(self.title, style="bold")
+        manifest = self.manifest
+        if manifest is None:
+            return text
+        text.append(f"  {terminal_safe(mt.describe(manifest.media_type))}", style="dim")
+        if isinstance(manifest, ImageIndex):
+            count = len(manifest.platforms)
+            text.append(f" · {count} platform{'s' * (count != 1)}", style="dim")
+        elif isinstance(manifest, ImageManifest):
+            if manifest.is_artifact:
+                text.append(f" · artifact {terminal_safe(manifest.effective_artifact_type)}", style="dim")
+            text.append("  ")
+            text.append(human_size(manifest.compressed_size), style="green")
+        return text
+
+    async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
+        manifest = self.manifest or await source.get_manifest(repository, self.reference)
+        return await self._fill(source, repository, ImageNode(manifest.descriptor(), manifest=manifest))
+
+
+class EntryItem(ManifestItem):
+    """An entry of an index, fetched by its digest."""
+
+    unloaded_hint = "\nExpand it (Enter) to load its config and layers."
+    label_style: ClassVar[str] = "bold"
+    digest_style: ClassVar[str] = "cyan"
+    summary_style: ClassVar[str] = ""
+    size_style: ClassVar[str] = "green"
+
+    def __init__(self, entry: Descriptor, index: ImageIndex) -> None:
+        super().__init__()
+        self.entry = entry
+        self.index = index  # the index it belongs to: an attestation names its platform from there
+
+    @property
+    def descriptor(self) -> Descriptor:
+        return self.entry
+
+    def label(self) -> Text:
+        name = terminal_safe(node_label(ImageNode(self.entry, manifest=self.manifest), self.index))
+        text = Text.assemble((name, self.label_style), "  ", digest_text(self.entry.digest, self.digest_style))
+        if isinstance(self.manifest, ImageManifest):
+            text.append(f"  {layer_count(len(self.manifest.layers))}, ", style=self.summary_style)
+            text.append(human_size(self.manifest.compressed_size), style=self.size_style)
+        return text
+
+    async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
+        return await self._fill(source, repository, ImageNode(self.entry))
+
+
+class PlatformEntry(EntryItem):
+    """A runnable image of an index (or any entry that attests nothing)."""
+
+    heading = "Platform manifest"
+
+
+class AttestationEntry(EntryItem):
+    """Provenance or an SBOM that buildkit attached to another entry: dimmed, it is no image to run."""
+
+    heading = "Attestation manifest"
+    label_style = summary_style = "dim"
+    digest_style = "dim cyan"
+    size_style = "dim green"
+
+
+def entry_item(entry: Descriptor, index: ImageIndex) -> EntryItem:
+    return AttestationEntry(entry, index) if entry.is_attestation else PlatformEntry(entry, index)
+
+
+class AttestationsGroup(TreeItem):
+    """An index's attestation entries, gathered under one node after its platforms."""
+
+    expandable = True
+
+    def __init__(self, entries: Sequence[EntryItem]) -> None:
+        self.entries = entries
+
+    def label(self) -> Text:
+        return Text(f"attestations ({len(self.entries)})", style="dim")
+
+    def details(self, display: Display) -> RenderableType:
+        return Group(title("Attestations"),
+                     Text("Provenance and SBOM manifests that buildkit attached to the platforms above. "
+                          "They are not runnable images."))
+
+    def known_children(self) -> list[TreeItem]:
+        return list(self.entries)
+
+
+# ---- an image's parts ----------------------------------------------------------------------
+
+
+class PartItem(TreeItem):
+    """A part of an image: its config, a layer, the total. `C` copies the image's reference."""
+
+    def __init__(self, image: ImageManifest) -> None:
+        self.image = image
+
+    @property
+    def manifest_digest(self) -> str | None:
+        return self.image.digest
+
+
+def blob_label(blob: BlobFacts, note_style: str) -> Text:
+    label = Text.assemble((blob.name, "bold"), "  ", digest_text(blob.digest), "  ", size_text(blob.size))
+    if blob.note:
+        label.append(f"  {blob.note}", style=note_style)
+    return label
+
+
+class ConfigItem(PartItem):
+    def __init__(self, blob: BlobFacts, image: ImageManifest, config: ImageConfig | None) -> None:
+        super().__init__(image)
+        self.blob = blob
+        self.config = config  # None for an artifact's or an attestation's config (not fetched)
+
+    @property
+    def digest(self) -> str | None:
+        return self.blob.digest
+
+    def label(self) -> Text:
+        return blob_label(self.blob, "dim")
+
+    def details(self, display: Display) -> RenderableType:
+        facts = Facts()
+        descriptor_facts(facts, self.blob.descriptor)
+        if self.config is not None:
+            config_facts(facts, self.config)
+            facts.add("History", f"{len(self.config.history)} entries")
+        return Group(title("Image config" if self.config is not None else "Config"), facts.table)
+
+    def raw(self) -> Raw | None:
+        if self.config is not None:
+            return f"config {self.config.digest}", self.config.raw
+        return descriptor_raw(self.blob.descriptor)
+
+
+class LayerItem(PartItem):
+    def __init__(self, blob: BlobFacts, image: ImageManifest) -> None:
+        super().__init__(image)
+        self.blob = blob
+
+    @property
+    def digest(self) -> str | None:
+        return self.blob.digest
+
+    def label(self) -> Text:
+        return blob_label(self.blob, "yellow" if self.blob.is_foreign else "dim")
+
+    def details(self, display: Display) -> RenderableType:
+        facts = Facts()
+        descriptor_facts(facts, self.blob.descriptor)
+        if self.blob.history is not None:
+            facts.add("Created", self.blob.history.created)
+        facts.add("Created by", history_text(self.blob))
+        parts: list[RenderableType] = [title(f"Layer {self.blob.position}"), facts.table]
+        block = annotations_block(self.blob.descriptor.annotations)
+        if block is not None:
+            parts += [heading("Annotations"), block]
+        return Group(*parts)
+
+    def raw(self) -> Raw | None:
+        return descriptor_raw(self.blob.descriptor)
+
+
+class TotalItem(PartItem):
+    def __init__(self, total: TotalFacts, image: ImageManifest) -> None:
+        super().__init__(image)
+        self.total = total
+
+    def label(self) -> Text:
+        return Text.assemble(("total", "bold"), f"  {layer_count(self.total.layers)}, ",
+                             (human_size(self.total.compressed), "bold green"))
+
+    def details(self, display: Display) -> RenderableType:
+        facts = Facts()
+        facts.add("Layers", str(self.total.layers))
+        facts.add("Compressed", exact_size(self.total.compressed))
+        if self.total.config_size is not None:
+            facts.add("With config", exact_size(self.total.compressed + self.total.config_size))
+        return Group(title("Total"), facts.table)
+
+    def raw(self) -> Raw | None:
+        return f"manifest {self.image.digest}", self.image.raw
+
+
+# ---- one-line leaves -----------------------------------------------------------------------
+
+
+class InfoLeaf(TreeItem):
+    """A line that says something about its parent: a legacy manifest, an index cut short."""
+
+    def __init__(self, text: str, style: str = "dim", detail: str | None = None) -> None:
+        self.text = text
+        self.style = style
+        self.detail = text if detail is None else detail  # what the detail pane says, if shorter
+
+    def label(self) -> Text:
+        return safe_text(self.text, self.style)
+
+    def details(self, display: Display) -> RenderableType:
+        return safe_text(self.detail, "dim")
+
+
+class LoadingLeaf(TreeItem):
+    def label(self) -> Text:
+        return Text("loading…", style="italic dim")
+
+    def details(self, display: Display) -> RenderableType:
+        return Text("loading…", style="dim")
+
+
+class ErrorLeaf(TreeItem):
+    """What failed under a node, in one line (`line`: the error as the app shows it)."""
+
+    def __init__(self, what: str, error: RegistryError, line: str) -> None:
+        self.what = what
+        self.error = error
+        self.line = line
+
+    def label(self) -> Text:
+        return Text(f"{self.what}: {self.line}", style="red")
+
+    def details(self, display: Display) -> RenderableType:
+        return Text(self.line, style="red")
+
+
+# ---- children of a manifest ----------------------------------------------------------------
+
+
+def image_children(image: ImageManifest, config: ImageConfig | None) -> list[TreeItem]:
+    """config, layer 1..n (with the history lines `config` gives), total."""
+    facts = describe_image(image, config)
+    out: list[TreeItem] = [ConfigItem(facts.config, image, config)] if facts.config is not None else []
+    out += [LayerItem(layer, image) for layer in facts.layers]
+    out.append(TotalItem(facts.total, image))
+    return out
+
+
+def index_children(index: ImageIndex) -> list[TreeItem]:
+    """Its platforms, then its attestations in a group. The same entries, and the same cap, as
+    the CLI's tree (walk.index_nodes)."""
+    nodes, truncated = index_nodes(index)
+    entries = [entry_item(node.descriptor, index) for node in nodes]
+    out: list[TreeItem] = [entry for entry in entries if not isinstance(entry, AttestationEntry)]
+    attestations = [entry for entry in entries if isinstance(entry, AttestationEntry)]
+    if attestations:
+        out.append(AttestationsGroup(attestations))
+    if truncated is not None:
+        out.append(InfoLeaf(str(truncated), "yellow"))
+    return out
+
+
+def manifest_children(manifest: Manifest, config: ImageConfig | None = None) -> list[TreeItem]:
+    if isinstance(manifest, ImageIndex):
+        return index_children(manifest)
+    if isinstance(manifest, ImageManifest):
+        return image_children(manifest, config)
+    if isinstance(manifest, LegacyManifest):
+        text = f"legacy schema 1 manifest, {len(manifest.blob_sums)} layers (sizes unknown)"
+    else:
+        text = f"{mt.describe(manifest.media_type)}: view it raw with v"
+    return [InfoLeaf(text)]
