@@ -101,6 +101,10 @@ class TotalFacts:
         return f"total  {self.summary}"
 
 
+def image_total(image: ImageManifest) -> TotalFacts:
+    return TotalFacts(len(image.layers), image.compressed_size, image.config.size if image.config is not None else None)
+
+
 @dataclass(frozen=True)
 class ImageFacts:
     config: BlobFacts | None
@@ -121,8 +125,5 @@ def describe_image(image: ImageManifest, config: ImageConfig | None = None) -> I
     layers = tuple(BlobFacts(f"layer {position}", layer, layer_note(layer), position, entry)
                    for position, (layer, entry) in enumerate(zip(image.layers, history, strict=True), 1))
     blob = image.config
-    return ImageFacts(
-        config=BlobFacts("config", blob, config_note(blob)) if blob is not None else None,
-        layers=layers,
-        total=TotalFacts(count, image.compressed_size, blob.size if blob is not None else None),
-    )
+    return ImageFacts(BlobFacts("config", blob, config_note(blob)) if blob is not None else None, layers,
+                      image_total(image))

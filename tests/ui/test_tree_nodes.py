@@ -163,9 +163,16 @@ def test_an_artifact_says_its_type_and_its_config_s():
     assert f"Artifact type  {c.SBOM_TYPE}" in details and f"Refers to      {c.fake_digest(9)}" in details
     config, layer, _ = manifest_children(artifact)
     assert config.label().plain.endswith(f"2 B  {mt.OCI_EMPTY}")
+    assert describe_image(artifact).blobs[0].line == f"config  {c.fake_digest(3)}  2 B  {mt.OCI_EMPTY}"  # the CLI's line
     assert isinstance(config, ConfigItem) and plain(config.details(DISPLAY)).startswith("Config")
     assert config.raw() == (f"descriptor {c.fake_digest(3)}", json.dumps(artifact.config.to_json()))
     assert layer.label().plain.endswith(f"4.2 kB  {c.SBOM_TYPE}")
+
+
+def test_an_untyped_artifact_is_just_an_artifact():
+    raw = c.encode({"schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
+                    "config": c.descriptor(mt.OCI_EMPTY, c.fake_digest(3), 2), "layers": []})
+    assert RootItem("v1", "thing:v1", parsed(raw)).label().plain == "thing:v1  OCI image manifest · artifact  0 B"
 
 
 def test_legacy_and_unknown_manifests_get_one_line():

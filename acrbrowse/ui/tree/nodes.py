@@ -25,7 +25,7 @@ from acrbrowse.oci.manifest import (
     Manifest,
 )
 from acrbrowse.oci.walk import ImageNode, fill_node, index_nodes
-from acrbrowse.present.describe import BlobFacts, TotalFacts, describe_image, layer_count
+from acrbrowse.present.describe import BlobFacts, TotalFacts, bounded, describe_image, image_total, layer_count
 from acrbrowse.present.render import node_label
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
@@ -188,7 +188,8 @@ class RootItem(ManifestItem):
             text.append(f" · {count} platform{'s' * (count != 1)}", style="dim")
         elif isinstance(manifest, ImageManifest):
             if manifest.is_artifact:
-                text.append(f" · artifact {terminal_safe(manifest.effective_artifact_type)}", style="dim")
+                kind = manifest.effective_artifact_type  # none for an empty config without artifactType
+                text.append(" · artifact" + (f" {bounded(kind)}" if kind else ""), style="dim")
             text.append("  ")
             text.append(human_size(manifest.compressed_size), style="green")
         return text
@@ -220,8 +221,9 @@ class EntryItem(ManifestItem):
         name = terminal_safe(node_label(ImageNode(self.entry, manifest=self.manifest), self.index))
         text = Text.assemble((name, self.label_style), "  ", digest_text(self.entry.digest, self.digest_style))
         if isinstance(self.manifest, ImageManifest):
-            text.append(f"  {layer_count(len(self.manifest.layers))}, ", style=self.summary_style)
-            text.append(human_size(self.manifest.compressed_size), style=self.size_style)
+            total = image_total(self.manifest)
+            text.append(f"  {layer_count(total.layers)}, ", style=self.summary_style)
+            text.append(human_size(total.compressed), style=self.size_style)
         return text
 
     async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
