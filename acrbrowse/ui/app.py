@@ -11,21 +11,24 @@ from rich.segment import Segment, Segments
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from acrbrowse import crashlog
+from acrbrowse.config import ConfigError
 from acrbrowse.keychain import CredentialError
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.remote.client import RegistryClient
-from acrbrowse.present.safe import safe_text, terminal_safe
+from acrbrowse.present.safe import safe_text, terminal_safe, terminal_safe_block
 from acrbrowse.session import Session
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.help import HelpScreen
+from acrbrowse.ui.screens.messages import MessageLog, MessagesScreen
 from acrbrowse.ui.screens.start import StartScreen
 from acrbrowse.ui.taginfo import TagCache
 
@@ -92,6 +95,7 @@ class AcrBrowseApp(App[int]):
         self.display_names = dict(display_names or {})
         self.system_clipboard = system_clipboard
         self.tag_cache = TagCache()
+        self.messages = MessageLog()
         if keymap:
             self.set_keymap(dict(keymap))
 
@@ -136,7 +140,7 @@ class AcrBrowseApp(App[int]):
         """The one line a pane shows for a failure: a registry's or the credential layer's error in
         its own words, then its hint in the UI's words (ui_hint); anything else is a bug, logged without locals or secrets (crashlog), and the
         line says where."""
-        if isinstance(error, (RegistryError, CredentialError)):
+        if isinstance(error, (RegistryError, CredentialError, ConfigError)):
             hint = ui_hint(error.hint)
             return self.shown(f"{error}; {hint}" if hint else error)
         return self.shown(crashlog.one_line(error, crashlog.record(error)))
@@ -152,6 +156,15 @@ class AcrBrowseApp(App[int]):
     def show_notice(self, message: str) -> None:
         """The registry client waits (Retry-After) and says so; may be called from any thread."""
         self.notify(self.shown(message), severity="warning", markup=False)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast, kept in the run's messages too (m shows them): toasts fade, errors should not.
+        Callers pass text made showable already; escaping again here changes nothing for them and
+        keeps a careless caller from putting a registry's control characters on the screen."""
+        message, title = terminal_safe_block(str(message)), terminal_safe(str(title))
+        self.messages.add(severity, title, message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def get_key_display(self, binding: Binding) -> str:
         return terminal_safe(super().get_key_display(binding))  # keys may come from the settings file
@@ -210,12 +223,17 @@ class AcrBrowseApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_messages(self) -> None:
+        if not isinstance(self.screen, MessagesScreen):
+            self.push_screen(MessagesScreen(list(self.messages.notices)))
+
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(0)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Show the keys and what they do", self.action_help)
+        yield SystemCommand("Messages", "Show this run's messages and errors again", self.action_messages)
         if isinstance(screen, BrowserScreen):
             for key in BROWSER_KEYS:
                 if key.palette:

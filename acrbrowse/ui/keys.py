@@ -29,6 +29,8 @@ APP_KEYS = (
     Key("acrbrowse.focus_next", "tab", "focus_next", "Next pane", "Move to the next pane", "Tab", show=False),
     Key("acrbrowse.focus_previous", "shift+tab", "focus_previous", "Previous pane", "Move to the previous pane",
         "Shift+Tab", show=False),
+    Key("acrbrowse.messages", "m", "messages", "Messages",
+        "Show this run's messages and errors again (toasts fade)", "m", show=False),
 )
 
 BROWSER_KEYS = (
@@ -69,6 +71,10 @@ HELP_KEYS = (
     Key("acrbrowse.help_close", "escape,q,question_mark", "close", "Close", "Close the help", "Esc / q / ?",
         footer_display=False),
 )
+MESSAGES_KEYS = (
+    Key("acrbrowse.messages_close", "escape,q,m", "close", "Close", "Close the messages", "Esc / q / m",
+        footer_display=False),
+)
 RAW_KEYS = (
     Key("acrbrowse.raw_close", "escape,q,v,backspace", "close", "Close", "Close the raw view", "Esc / q / v",
         footer_display=False),
@@ -100,5 +106,5 @@ def help_rows() -> list[tuple[str, str]]:
     rows = [(k.display, k.help) for k in (APP_KEYS[2], APP_KEYS[3])]
     rows += list(WIDGET_KEYS)
     rows += [(k.display, k.help) for k in BROWSER_KEYS]
-    rows += [(k.display, k.help) for k in APP_KEYS[:2]]
+    rows += [(k.display, k.help) for k in (APP_KEYS[4], *APP_KEYS[:2])]
     return rows

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from acrbrowse.keychain import Settings
+from acrbrowse.config import Config
 from acrbrowse.oci.cache import ChallengeMemo
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.name import parse_reference
@@ -69,20 +69,10 @@ def make_app(hostile: HostileRegistry, tmp_path: Path) -> Callable[..., AcrBrows
     def make(target: str, *, timeout: float = 5.0, challenges: ChallengeMemo | None = None) -> AcrBrowseApp:
         credential = Credential(CANARY_USER, Secret(CANARY_PASSWORD), source="test")
         session = Session(SessionOptions(timeout=timeout, use_cache=False), env=env,
-                          settings=Settings(tmp_path / "config" / "config.json"), keyring_backend=keyring,
+                          settings=Config(tmp_path / "config" / "config.json"), keyring_backend=keyring,
                           include_helper_list=False, challenges=challenges)
         app = AcrBrowseApp(parse_reference(target.replace("{host}", hostile.host)), credential, session=session,
                            system_clipboard=False)
-        app.notices, app.errors = [], []  # type: ignore[attr-defined]
-        notify = app.notify
-
-        def record(message, *args, **kw):
-            app.notices.append(str(message))
-            if kw.get("severity") == "error":
-                app.errors.append(str(message))
-            return notify(message, *args, **kw)
-
-        app.notify = record
         return app
 
     return make
@@ -99,7 +89,7 @@ def assert_sound(app: AcrBrowseApp, hostile: HostileRegistry) -> None:
     screen = "\n".join(rendered_lines(app))
     assert not control_chars(screen), f"raw control characters on screen: {control_chars(screen)[:5]}"
     assert not secrets_in(screen.encode()), "the canary secret is on screen"
-    for notice in app.notices:
+    for notice in app.messages.texts():
         assert not control_chars(notice) and not secrets_in(notice.encode()), notice
     # what the terminal was last sent through OSC 52 (Textual keeps it in the public `clipboard`)
     assert not app.clipboard or SAFE_COPY.fullmatch(app.clipboard), f"copied {app.clipboard!r}"
@@ -157,12 +147,12 @@ async def test_registry_with_hostile_repository_names(make_app, hostile):
         for name in names:
             screen.repos.table.focus()
             screen.repos.table.cursor = screen.repos.table.keys.index(name)
-            notices = len(app.notices)
+            notices = len(app.messages.texts())
             await pilot.press("enter")
 
             def opened(name=name, notices=notices) -> bool:
                 tags = screen.tags
-                return len(app.notices) > notices or (
+                return len(app.messages.texts()) > notices or (
                     tags.repository == name and (tags.complete or tags.message.display))
 
             await wait_for(pilot, opened, what=f"opening {name!r}")
@@ -236,12 +226,12 @@ async def test_tree_error_shapes(make_app, hostile, shape):
                                                                        or tree_failed(screen)), what="the root")
         await pilot.pause()
         tree.focus()
-        if not tree_failed(screen) and not app.errors and tree.root.data.manifest.kind == "index":
+        if not tree_failed(screen) and not app.messages.texts("error") and tree.root.data.manifest.kind == "index":
             # an index: the entry's manifest and config load when it opens
             tree.cursor_line = 1
             await pilot.press("enter")
         # an error line in the tree, or (a root image's config) in a notification
-        await wait_for(pilot, lambda: tree_failed(screen) or app.errors, what="an error line")
+        await wait_for(pilot, lambda: tree_failed(screen) or app.messages.texts("error"), what="an error line")
         for line in range(tree.last_line + 1):  # c on every node: nothing unsafe reaches the clipboard
             tree.cursor_line = line
             await pilot.press("c")
@@ -271,7 +261,7 @@ async def test_tag_list_shapes(make_app, hostile, shape):
                                  or (isinstance(app.screen, LoginScreen) and "login"), what="the tag list")
         assert settled in expected.split(" or "), settled
         if shape == "retry-after-1":  # the wait is said, not silent
-            assert [notice for notice in app.notices if "wait" in notice.lower()], app.notices
+            assert [notice for notice in app.messages.texts() if "wait" in notice.lower()], app.messages.texts()
         await pilot.pause()
         assert_sound(app, hostile)
 
@@ -315,10 +305,9 @@ async def test_start_screen_with_a_hostile_credential_helper(hostile, tmp_path):
     (docker / "config.json").write_text(json.dumps({"credsStore": "hostile", "auths": {BIDI + "auths.example": {}, "plain.example": {}}}))
     env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker), "HOME": str(tmp_path),
            "PATH": f"{bin_dir}:/usr/bin:/bin"}
-    session = Session(SessionOptions(use_cache=False), env=env, settings=Settings(tmp_path / "config" / "config.json"),
+    session = Session(SessionOptions(use_cache=False), env=env, settings=Config(tmp_path / "config" / "config.json"),
                       keyring_backend=MemoryKeyring(), include_helper_list=True)
     app = AcrBrowseApp(None, None, session=session, system_clipboard=False)
-    app.notices = []  # type: ignore[attr-defined]
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = await wait_for(pilot, lambda: (isinstance(app.screen, StartScreen)
                                                and app.screen.query_one("#known-table")), what="the start screen")

@@ -44,7 +44,10 @@ def test_repositories_and_tags(snap_compare, make_app, testbed):
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
         await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
         await pilot.press("down")
-        await pilot.pause(0.2)
+        tag = screen.tags.highlighted()
+        await wait_for(pilot, lambda: f":{tag}" in (text := screen.detail.plain_text()) and "resolving" not in text,
+                       what="the highlighted tag's details")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -62,7 +65,8 @@ def test_expanded_tree(snap_compare, make_app, testbed):
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
         await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
         await pilot.press("down", "down")  # config, layer 1: the detail pane shows its history line
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "Layer 1" in screen.detail.plain_text(), what="layer 1's details")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -74,6 +78,8 @@ def test_login_dialog(snap_compare, make_app, testbed):
         await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
         await pilot.press(*"admin", "enter", *"hunter2")
         steady(app)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.screen.query_one("#login-password", Input).value == "hunter2",
+                       what="the typed password")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
