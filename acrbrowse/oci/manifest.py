@@ -130,10 +130,6 @@ class Platform:
             text += f" {self.os_version}"
         return text
 
-    @property
-    def is_unknown(self) -> bool:
-        return self.os == "unknown" and self.architecture == "unknown"
-
     @classmethod
     def from_json(cls, data: Any, where: str = "descriptor") -> Platform | None:
         """The `platform` object of a descriptor (None when absent); field names are reported as platform.os etc."""

@@ -16,13 +16,6 @@ def natural_key(name: str) -> str:
     return _NUMBERS.sub(lambda m: m[0].rjust(20, "0"), name.lower()) + "\0" + name
 
 
-def matches(name: str, query: str) -> bool:
-    if not query:
-        return True
-    lowered = name.lower()
-    return all(word in lowered for word in query.lower().split())
-
-
 def filter_names(names: list[str], query: str) -> list[str]:
     words = query.lower().split()
     if not words:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from acrbrowse.ui.clipboard import system_clipboard_command
-from acrbrowse.ui.filtering import filter_names, matches, natural_key
-from acrbrowse.ui.keymap import load_keymap
+from acrbrowse.ui.filtering import filter_names, natural_key
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, help_rows
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.raw import pretty_json
@@ -26,7 +23,7 @@ def test_filter_words_case_insensitive():
     assert filter_names(names, "ASPNET") == ["dotnet/nightly/aspnet", "aspnetapp"]
     assert filter_names(names, "nightly asp") == ["dotnet/nightly/aspnet"]
     assert filter_names(names, "  ") == names
-    assert matches("bulk/repo-150", "repo 15") and not matches("bulk/repo-001", "repo 15")
+    assert filter_names(["bulk/repo-150", "bulk/repo-001"], "repo 15") == ["bulk/repo-150"]
 
 
 @pytest.mark.parametrize("env,platform,expected", [
@@ -43,15 +40,6 @@ def test_system_clipboard_prefers_wayland(monkeypatch):
     assert system_clipboard_command({"DISPLAY": ":0"}, "linux")[0] == "xclip"
     assert system_clipboard_command({}, "darwin") == ["pbcopy"]
     assert system_clipboard_command({"WSL_DISTRO_NAME": "Ubuntu"}, "linux") == ["clip.exe"]
-
-
-def test_keymap_file(tmp_path):
-    path = tmp_path / "config.json"
-    assert load_keymap(path) == {}
-    path.write_text("{not json")
-    assert load_keymap(path) == {}
-    path.write_text(json.dumps({"keymap": {"acrbrowse.copy_digest": "y", "acrbrowse.quit": 3}, "version": 1}))
-    assert load_keymap(path) == {"acrbrowse.copy_digest": "y"}
 
 
 def test_every_binding_has_a_unique_id_and_a_help_line():

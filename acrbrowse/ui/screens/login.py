@@ -35,7 +35,6 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.repository = repository
         # Shown in an Input: a name from a settings file with a control character in it is not offered.
         self.username = username if username and terminal_safe(username) == username else ""
-        self.attempts = 0
 
     def compose(self) -> ComposeResult:
         shown = app_of(self).shown
@@ -96,7 +95,6 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
 
     @work(exclusive=True, group="login")
     async def _verify(self, credential: Credential, remember: bool) -> None:
-        self.attempts += 1
         self._busy(True)
         self.query_one("#login-error").display = False
         client = None
