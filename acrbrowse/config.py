@@ -1,34 +1,54 @@
-"""The non-secret facts in config.json: stored logins (registry -> username, kind), recent
-registries, repositories visited per registry. Secrets never come here: no method takes one.
+"""config.json, the one file of the user's non-secret settings, and the one model of it (`Config`):
 
-Every call reads the file afresh and writes it whole and atomically (temp file + os.replace), so
-two acrbrowse processes can't leave half a file; the last writer wins. Keys this module doesn't
-own are kept as they are, so other parts of acrbrowse can keep their settings in the same file.
+- `stored_logins`: registry -> username and kind whose secret `acrbrowse login` put in the OS
+  keyring (the keyring's index: macOS can't list a service's usernames). Never a secret: no
+  method takes one.
+- `recent_registries`: most recent first; `visited_repositories`: per registry, most recent first.
+- `keymap`: binding id -> keys, e.g. {"acrbrowse.copy_digest": "y", "acrbrowse.quit": "ctrl+q"}.
+- `theme`: a Textual theme name, e.g. "nord".
+
+Every call reads the file afresh and writes it whole and atomically (localfile.write_json_atomically),
+so two acrbrowse processes can't leave half a file; the last writer wins. Keys this module doesn't
+own are kept as they are. The file is local input anyone with the user's rights may have written:
+it is read through the bounded reader, and a value of the wrong shape is ignored, never trusted.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acrbrowse.keychain.errors import SettingsError
-from acrbrowse.keychain.localfile import LocalFileError, read_json_object
+from acrbrowse.localfile import LocalFileError, read_json_object, write_json_atomically
 from acrbrowse.locations import config_file
 from acrbrowse.oci.credential import CredentialKind
+from acrbrowse.oci.errors import Hint
 from acrbrowse.oci.name import normalize_registry
+from acrbrowse.present.safe import terminal_safe
 
 RECENT_REGISTRIES_MAX = 20
 VISITED_REPOSITORIES_MAX = 50
+KEYMAP_TEXT_MAX = 100  # characters of a binding id or of its keys ("ctrl+q,f10")
 FORMAT_VERSION = 1
 
 _LOGINS = "stored_logins"
 _RECENT = "recent_registries"
 _VISITED = "visited_repositories"
+_KEYMAP = "keymap"
+_THEME = "theme"
+_THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+class ConfigError(Exception):
+    """config.json can't be read or written. str(error) is one line for a person (the path and
+    what is wrong); `hint` is the way out as data, as on the registry's and the keychain's errors."""
+
+    def __init__(self, message: str, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -40,13 +60,16 @@ class StoredLogin:
     kind: CredentialKind = "password"
 
 
-class Settings:
-    """config.json under the platform config dir (or `path`)."""
+class Config:
+    """config.json under the platform config dir ($ACRBROWSE_CONFIG_DIR when set), or `path`."""
 
     def __init__(self, path: Path | None = None, *, env: Mapping[str, str] = os.environ) -> None:
         self.path = Path(path) if path is not None else config_file(env)
 
-    # -- stored logins (the keyring's index: macOS can't list a service's usernames)
+    def __repr__(self) -> str:
+        return f"Config({str(self.path)!r})"
+
+    # -- stored logins (the keyring's index)
 
     def stored_logins(self) -> dict[str, StoredLogin]:
         logins: dict[str, StoredLogin] = {}
@@ -107,44 +130,40 @@ class Settings:
 
         self._update(change)
 
+    # -- how the browser looks and which keys it answers
+
+    def keymap(self) -> dict[str, str]:
+        """Binding id -> keys, for App.set_keymap. An entry is kept only when both are non-blank
+        strings of at most KEYMAP_TEXT_MAX characters with nothing a terminal would act on (control,
+        bidi or invisible characters): the keys are shown in the footer and the help screen."""
+        keymap = _section(self.document(), _KEYMAP, dict)
+        return {k: v for k, v in keymap.items() if _plain_text(k) and _plain_text(v)}
+
+    def theme(self) -> str | None:
+        """The Textual theme named by "theme" when it looks like a theme name (letters, digits and
+        dashes, at most 64); None otherwise. Whether such a theme exists is the app's to check."""
+        name = self.document().get(_THEME)
+        return name if isinstance(name, str) and _THEME_NAME.fullmatch(name) else None
+
     # -- the file
 
     def document(self) -> dict[str, Any]:
-        """The whole file as a dict ({} when there is none). Raises SettingsError, one line,
-        when it is unreadable, not UTF-8, not a JSON object, too deep, too big or not a file."""
+        """The whole file as a dict ({} when there is none). Raises ConfigError, one line, when it
+        is unreadable, not UTF-8, not a JSON object, too deep, too big or not a file."""
         try:
             doc = read_json_object(self.path)
         except LocalFileError as exc:
-            raise SettingsError(f"{exc}; fix or delete it") from None
+            raise ConfigError(f"{exc}; fix or delete it") from None
         return doc if doc is not None else {}
 
-    def _update(self, change: Any) -> None:
+    def _update(self, change: Callable[[dict[str, Any]], object]) -> None:
         doc = self.document()
         change(doc)
         doc["version"] = FORMAT_VERSION
-        write_json_atomically(self.path, doc)
-
-
-def write_json_atomically(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write a temp file beside `path`, fsync it, then os.replace: readers see old or new, never half."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise SettingsError(f"can't write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise SettingsError(f"can't write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        try:
+            write_json_atomically(self.path, doc)
+        except OSError as exc:
+            raise ConfigError(f"can't write {self.path}: {exc.strerror or exc}") from None
 
 
 def _section(doc: dict[str, Any], key: str, kind: type, *, create: bool = False) -> Any:
@@ -160,3 +179,18 @@ def _section(doc: dict[str, Any], key: str, kind: type, *, create: bool = False)
 
 def _most_recent_first(items: list[Any], newest: str, cap: int) -> list[str]:
     return [newest, *(i for i in items if isinstance(i, str) and i != newest)][:cap]
+
+
+def _plain_text(value: object) -> bool:
+    return (isinstance(value, str) and bool(value.strip()) and len(value) <= KEYMAP_TEXT_MAX
+            and terminal_safe(value) == value)
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "RECENT_REGISTRIES_MAX",
+    "VISITED_REPOSITORIES_MAX",
+    "Config",
+    "ConfigError",
+    "StoredLogin",
+]

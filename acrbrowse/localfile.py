@@ -1,12 +1,20 @@
-"""Reading a small JSON file kept on this machine: acrbrowse's config.json, Docker's config.json.
+"""Small JSON files kept on this machine: acrbrowse's config.json, its realm memo, Docker's
+config.json. One bounded reader and one atomic writer for all of them.
 
 Such a file can be anything: not UTF-8, nested 100,000 deep, a gigabyte, a FIFO nobody writes
 to, a symlink to /dev/zero. Only a regular file of at most SETTINGS_FILE_BYTES is read, and every
-way it can be wrong is one LocalFileError line that says what is wrong with it.
+way it can be wrong is one LocalFileError line that says what is wrong with it. A write goes to a
+temp file beside the target and is renamed over it, so a reader (another acrbrowse process among
+them) sees the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +76,22 @@ def read_regular_file(path: Path, cap: int) -> bytes | None:
         raise LocalFileError(path, f"is larger than {describe_bytes(cap)}") from None
     except OSError as exc:
         raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
+
+
+def write_json_atomically(path: Path, doc: Mapping[str, Any]) -> None:
+    """Write `doc` to a temp file beside `path` (private to the user), fsync it, then os.replace it
+    over `path`. On any failure the temp file is removed and `path` is as it was; an OSError is
+    raised as it is, for the caller to word (or to ignore, for a file that is only a memo)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(doc, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the first failure is the one worth reporting
+            Path(temp).unlink(missing_ok=True)
+        raise

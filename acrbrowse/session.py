@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from acrbrowse.config import Config, ConfigError
 from acrbrowse.keychain import (
-    CredentialError,
     KnownRegistry,
-    Settings,
     known_registries,
     remove_login,
     resolve,
@@ -54,7 +53,7 @@ class Session:
         options: SessionOptions | None = None,
         *,
         env: Mapping[str, str] | None = None,
-        settings: Settings | None = None,
+        settings: Config | None = None,
         keyring_backend: KeyringBackend | None = None,
         include_helper_list: bool = True,
         cache: ContentCache | None = None,
@@ -154,10 +153,10 @@ class Session:
     # ---- credentials (synchronous: may block) ---------------------------------------------
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> Config:
         """The settings file (config.json), opened on first use."""
         if self._settings is None:
-            self._settings = Settings(env=self.env)
+            self._settings = Config(env=self.env)
         return self._settings
 
     def resolve(self, registry: str, *, username: str | None = None, password: Secret | None = None,
@@ -171,7 +170,8 @@ class Session:
                                 include_helper_list=self.include_helper_list)
 
     def save_login(self, registry: str, credential: Credential) -> None:
-        """Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it."""
+        """Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it,
+        ConfigError when config.json can't be read or written."""
         save_login(registry, credential, env=self.env, backend=self.keyring_backend, settings=self.settings)
 
     def remove_login(self, registry: str) -> bool:
@@ -182,14 +182,14 @@ class Session:
     def visited_repositories(self, registry: str) -> list[str]:
         try:
             return self.settings.visited_repositories(registry)
-        except CredentialError:
+        except ConfigError:
             return []
 
     def record_visit(self, registry: str, repository: str) -> None:
         # Remembering is a convenience: a read-only config dir must not break browsing.
-        with contextlib.suppress(CredentialError):
+        with contextlib.suppress(ConfigError):
             self.settings.record_visited_repository(registry, repository)
 
     def record_recent(self, registry: str) -> None:
-        with contextlib.suppress(CredentialError):
+        with contextlib.suppress(ConfigError):
             self.settings.record_recent_registry(registry)

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acrbrowse.keychain import Settings  # noqa: E402
+from acrbrowse.config import Config  # noqa: E402
 from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.session import Session, SessionOptions  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
@@ -52,7 +52,7 @@ def steady(app: AcrBrowseApp) -> None:
 async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
     env = {"ACRBROWSE_CONFIG_DIR": str(workdir / "config"), "DOCKER_CONFIG": str(workdir), "HOME": str(workdir),
            "PATH": ""}
-    settings = Settings(workdir / "config" / "config.json")
+    settings = Config(workdir / "config" / "config.json")
     settings.record_recent_registry("myregistry.azurecr.io")
     settings.record_recent_registry(bed.anon.host)
     settings.record_stored_login("myregistry.azurecr.io", "ci-pipeline")

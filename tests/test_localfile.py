@@ -1,17 +1,22 @@
-"""The bounded reader for local JSON files: every broken shape is one LocalFileError line, fast."""
+"""Local JSON files: the bounded reader (every broken shape is one LocalFileError line, fast) and
+the atomic writer (old file or new, never half, never a temp file left behind)."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import time
 
 import pytest
 
-from acrbrowse.keychain.localfile import (
+from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES, describe_bytes
+from acrbrowse.localfile import (
     LocalFileError,
     read_json_object,
+    report_unusable,
+    write_json_atomically,
 )
-from acrbrowse.limits import JSON_DEPTH, SETTINGS_FILE_BYTES, describe_bytes
 
 
 def problem(path) -> str:
@@ -104,3 +109,56 @@ def test_describe_bytes():
     assert describe_bytes(1024 * 1024) == "1 MiB"
     assert describe_bytes(64 * 1024) == "64 KiB"
     assert describe_bytes(1000) == "1000 bytes"
+
+
+def test_report_unusable_warns_when_warnings_are_collected_else_notes():
+    notes: list[str] = []
+    warnings: list[str] = []
+    report_unusable("x is broken", notes, warnings)
+    assert warnings == ["x is broken (going on without it)"] and notes == []
+    report_unusable("y is broken", notes, None)
+    assert notes == ["y is broken"]
+    report_unusable("z", None, None)  # nobody listens: nothing happens
+
+
+def test_the_writer_writes_a_private_file_and_makes_its_folder(tmp_path):
+    path = tmp_path / "new" / "folder" / "state.json"
+    write_json_atomically(path, {"é": ["ü", 1], "n": None})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"é": ["ü", 1], "n": None}
+    assert read_json_object(path) == {"é": ["ü", 1], "n": None}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch, failing):
+    path = tmp_path / "state.json"
+    write_json_atomically(path, {"old": True})
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, failing, boom)
+    with pytest.raises(OSError, match="No space left"):
+        write_json_atomically(path, {"new": True})
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_document_json_can_not_hold_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "state.json"
+    with pytest.raises(TypeError):
+        write_json_atomically(path, {"x": object()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_writer_replaces_a_symlink_not_its_target(tmp_path):
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"kept": true}')
+    path = tmp_path / "state.json"
+    path.symlink_to(target)
+    write_json_atomically(path, {"new": True})
+    assert not path.is_symlink() and json.loads(path.read_text()) == {"new": True}
+    assert json.loads(target.read_text()) == {"kept": True}

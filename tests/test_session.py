@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acrbrowse.keychain import Settings
+from acrbrowse.config import Config
 from acrbrowse.oci.cache import ChallengeMemo
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import AuthenticationFailed, RepositoryNotFound
@@ -22,7 +22,7 @@ def session_for(tmp_path: Path):
            "DOCKER_CONFIG": str(tmp_path / "docker"), "HOME": str(tmp_path), "PATH": ""}
 
     def make(**kwargs) -> Session:
-        return Session(SessionOptions(timeout=10.0), env=env, settings=Settings(tmp_path / "config" / "config.json"),
+        return Session(SessionOptions(timeout=10.0), env=env, settings=Config(tmp_path / "config" / "config.json"),
                        include_helper_list=False, **kwargs)
 
     return make

@@ -9,8 +9,37 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+from acrbrowse.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from acrbrowse.oci.credential import Credential
+    from acrbrowse.oci.name import Reference
+    from acrbrowse.session import Session
+    from acrbrowse.ui.app import AcrBrowseApp
 
 EXIT_USAGE = 2
+
+
+def keymap_and_theme(config: Config) -> tuple[dict[str, str], str | None]:
+    """The user's keymap and theme from config.json. A broken file means neither: the browser
+    starts anyway, and its start screen says what is wrong with the file."""
+    try:
+        return config.keymap(), config.theme()
+    except ConfigError:
+        return {}, None
+
+
+def make_app(start: Reference | None, credential: Credential | None, session: Session) -> AcrBrowseApp:
+    """The browser, with the user's keymap and theme (a theme Textual doesn't know is ignored)."""
+    from acrbrowse.ui.app import AcrBrowseApp
+
+    keymap, theme = keymap_and_theme(session.settings)
+    app = AcrBrowseApp(start, credential, session=session, keymap=keymap)
+    if theme is not None and theme in app.available_themes:
+        app.theme = theme
+    return app
 
 
 def _reattach_terminal() -> bool:
@@ -50,10 +79,7 @@ def launch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
-    from acrbrowse.ui.app import AcrBrowseApp
-    from acrbrowse.ui.keymap import load_keymap
-
-    app = AcrBrowseApp(start, credential, session=session, keymap=load_keymap())
+    app = make_app(start, credential, session)
     result = app.run()
     if app.return_code:  # ended by an unexpected error, whose one line is printed
         return app.return_code

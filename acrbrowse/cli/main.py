@@ -115,6 +115,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from acrbrowse.config import ConfigError
     from acrbrowse.keychain.errors import CredentialError
     from acrbrowse.oci.errors import InvalidReference, RegistryError
 
@@ -136,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, InvalidReference) as exc:
         say(advice(exc), "usage error")
         return EXIT_USAGE
-    except (RegistryError, CredentialError) as exc:
+    except (RegistryError, CredentialError, ConfigError) as exc:
         say(advice(exc), "error")
         return EXIT_ERROR
     except KeyboardInterrupt:

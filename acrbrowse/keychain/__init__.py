@@ -12,12 +12,10 @@ from acrbrowse.keychain.errors import (
     IncompleteCredential,
     KeyringEntryCorrupt,
     KeyringUnavailable,
-    SettingsError,
 )
 from acrbrowse.keychain.keyring_store import delete_credential, load_credential, store_credential
 from acrbrowse.keychain.logins import remove_login, save_login
 from acrbrowse.keychain.resolver import ENV_PASSWORD, ENV_USERNAME, KnownRegistry, known_registries, resolve
-from acrbrowse.keychain.settings import Settings, StoredLogin
 
 __all__ = [
     "ENV_PASSWORD",
@@ -30,9 +28,6 @@ __all__ = [
     "KeyringEntryCorrupt",
     "KeyringUnavailable",
     "KnownRegistry",
-    "Settings",
-    "SettingsError",
-    "StoredLogin",
     "delete_credential",
     "docker_credential",
     "docker_known_registries",

@@ -30,12 +30,8 @@ from typing import Any
 
 from acrbrowse import boundedjson
 from acrbrowse.keychain.errors import CredentialHelperError, DockerConfigError
-from acrbrowse.keychain.localfile import (
-    LocalFileError,
-    read_json_object,
-    report_unusable,
-)
 from acrbrowse.limits import HELPER_OUTPUT_BYTES, describe_bytes
+from acrbrowse.localfile import LocalFileError, read_json_object, report_unusable
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import InvalidReference
 from acrbrowse.oci.name import DOCKER_HUB, normalize_registry

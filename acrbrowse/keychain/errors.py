@@ -29,10 +29,6 @@ class KeyringEntryCorrupt(CredentialError):
     """The keyring holds a header for a registry but its chunks are missing or don't add up."""
 
 
-class SettingsError(CredentialError):
-    """The settings file can't be read or written."""
-
-
 class DockerConfigError(CredentialError):
     """Docker's config.json is unreadable or has an entry that can't be decoded."""
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from acrbrowse.config import Config
 from acrbrowse.keychain.keyring_store import KeyringBackend, delete_credential, store_credential
-from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential
 
 
@@ -20,10 +20,10 @@ def save_login(
     *,
     env: Mapping[str, str] = os.environ,
     backend: KeyringBackend | None = None,
-    settings: Settings | None = None,
+    settings: Config | None = None,
 ) -> None:
     """Store `credential` for `registry`, replacing whatever was stored for it before."""
-    settings = settings if settings is not None else Settings(env=env)
+    settings = settings if settings is not None else Config(env=env)
     previous = settings.stored_login(registry)
     store_credential(
         registry, credential, backend=backend, replace_username=previous.username if previous else None
@@ -36,10 +36,10 @@ def remove_login(
     *,
     env: Mapping[str, str] = os.environ,
     backend: KeyringBackend | None = None,
-    settings: Settings | None = None,
+    settings: Config | None = None,
 ) -> bool:
     """Delete the registry's credential from the keyring and the index. True if anything went."""
-    settings = settings if settings is not None else Settings(env=env)
+    settings = settings if settings is not None else Config(env=env)
     previous = settings.stored_login(registry)
     removed = delete_credential(registry, previous.username if previous else None, backend=backend)
     return settings.forget_stored_login(registry) or removed

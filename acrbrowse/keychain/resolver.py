@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from acrbrowse.config import Config, ConfigError
 from acrbrowse.keychain.docker_config import (
     HELPER_TIMEOUT,
     SOURCE_FILE,
@@ -23,11 +24,9 @@ from acrbrowse.keychain.errors import (
     IncompleteCredential,
     KeyringEntryCorrupt,
     KeyringUnavailable,
-    SettingsError,
 )
 from acrbrowse.keychain.keyring_store import KeyringBackend, load_credential
-from acrbrowse.keychain.localfile import report_unusable
-from acrbrowse.keychain.settings import Settings
+from acrbrowse.localfile import report_unusable
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import Hint
 from acrbrowse.oci.name import normalize_registry
@@ -49,7 +48,7 @@ def resolve(
     notes: list[str] | None = None,
     warnings: list[str] | None = None,
     keyring_backend: KeyringBackend | None = None,
-    settings: Settings | None = None,
+    settings: Config | None = None,
     helper_timeout: float = HELPER_TIMEOUT,
 ) -> Credential | None:
     """The credential to use for `registry`, labelled with its source in `Credential.source`.
@@ -81,12 +80,12 @@ def resolve(
     elif env_username:
         _note(notes, f"{ENV_USERNAME} is set without {ENV_PASSWORD}; ignoring it")
 
-    settings = settings if settings is not None else Settings(env=env)
+    settings = settings if settings is not None else Config(env=env)
     keyring_username = username
     if keyring_username is None:
         try:
             stored = settings.stored_login(registry)
-        except SettingsError as exc:
+        except ConfigError as exc:
             report_unusable(str(exc), notes, warnings)
             stored = None
         keyring_username = stored.username if stored else None
@@ -133,7 +132,7 @@ def known_registries(
     *,
     notes: list[str] | None = None,
     warnings: list[str] | None = None,
-    settings: Settings | None = None,
+    settings: Config | None = None,
     include_helper_list: bool = True,
     helper_timeout: float = HELPER_TIMEOUT,
 ) -> list[KnownRegistry]:
@@ -141,7 +140,7 @@ def known_registries(
 
     Reads the settings index rather than the keyring itself, so it never prompts for an unlock.
     """
-    settings = settings if settings is not None else Settings(env=env)
+    settings = settings if settings is not None else Config(env=env)
     found: dict[str, KnownRegistry] = {}
 
     def add(registry: str, source: str, username: str | None) -> None:
@@ -154,7 +153,7 @@ def known_registries(
     try:
         recent = settings.recent_registries()
         logins = settings.stored_logins()
-    except SettingsError as exc:
+    except ConfigError as exc:
         report_unusable(str(exc), notes, warnings)
         recent, logins = [], {}
     for registry in recent:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from acrbrowse import boundedjson
 from acrbrowse.limits import CONFIG_BYTES, MANIFEST_BYTES, SETTINGS_FILE_BYTES
+from acrbrowse.localfile import write_json_atomically
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import is_loopback_host
 from acrbrowse.oci.remote.auth import http_url, realm_may_see_secret
@@ -129,7 +129,8 @@ class ContentCache:
 
 class ChallengeMemo:
     """Each registry's auth challenge (scheme, realm, service: nothing secret), kept between runs so
-    the first request of a run can carry a token instead of spending a round trip on a 401."""
+    the first request of a run can carry a token instead of spending a round trip on a 401. Written
+    like config.json (localfile.write_json_atomically)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -174,11 +175,6 @@ class ChallengeMemo:
             self._write(data)
 
     def _write(self, data: dict) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w") as file:
-                json.dump(data, file)
-            os.replace(temp, self.path)
-        except OSError:
-            return
+        # Only a memo: a write that fails (read-only cache folder, full disk) is skipped.
+        with contextlib.suppress(OSError, ValueError):
+            write_json_atomically(self.path, data)

@@ -10,6 +10,7 @@ import sys
 import keyring
 import pytest
 
+from acrbrowse.config import Config
 from acrbrowse.keychain.errors import IncompleteCredential, KeyringEntryCorrupt
 from acrbrowse.keychain.keyring_store import (
     chunk_service_name,
@@ -19,7 +20,6 @@ from acrbrowse.keychain.keyring_store import (
     store_credential,
 )
 from acrbrowse.keychain.logins import remove_login, save_login
-from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential, Secret
 
 REGISTRY = "myregistry.azurecr.io"
@@ -186,7 +186,7 @@ def test_refuses_an_empty_secret_or_username(secret_service_keyring):
 
 
 def test_login_and_logout_keep_the_settings_index_in_step(secret_service_keyring, sandbox):
-    settings = Settings()
+    settings = Config()
     save_login(REGISTRY, Credential("alice", Secret(long_token(3000))))
     assert settings.stored_login(REGISTRY).username == "alice"
     save_login(REGISTRY, Credential("bob", Secret("b-secret-value"), "identity_token"))

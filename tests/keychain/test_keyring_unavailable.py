@@ -12,10 +12,10 @@ import pytest
 from keyring.backends import SecretService, fail, null
 
 from acrbrowse.cli.common import advice
+from acrbrowse.config import Config
 from acrbrowse.keychain.errors import KeyringUnavailable
 from acrbrowse.keychain.keyring_store import delete_credential, load_credential, store_credential
 from acrbrowse.keychain.logins import save_login
-from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import Hint
 
@@ -145,7 +145,7 @@ def test_locked_collection_keeps_what_was_stored_before(secret_service_keyring):
 def test_login_without_a_keyring_writes_no_file(fail_keyring, sandbox):
     with pytest.raises(KeyringUnavailable):
         save_login(REGISTRY, Credential("alice", Secret("pw")))
-    assert Settings().stored_login(REGISTRY) is None
+    assert Config().stored_login(REGISTRY) is None
     assert not sandbox.config_dir.exists()
     assert [p for p in sandbox.home.rglob("*")] == []
 

@@ -13,6 +13,7 @@ import keyring.backend
 import pytest
 from keyring.backends import SecretService, fail, null
 
+from acrbrowse.config import Config
 from acrbrowse.keychain.docker_config import docker_credential, docker_known_registries
 from acrbrowse.keychain.errors import CredentialError
 from acrbrowse.keychain.keyring_store import (
@@ -23,7 +24,6 @@ from acrbrowse.keychain.keyring_store import (
 )
 from acrbrowse.keychain.logins import remove_login, save_login
 from acrbrowse.keychain.resolver import known_registries, resolve
-from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential, Secret
 
 ACR = "myregistry.azurecr.io"
@@ -91,7 +91,7 @@ def test_the_canary_leaks_nowhere(secret_service_keyring, bus_without_secret_ser
         assert loaded.secret.reveal() == secret  # the secret does come back where it should
         witness.value(loaded)
         witness.value(resolve(ACR, notes=notes))
-    witness.value(Settings().stored_logins())
+    witness.value(Config().stored_logins())
     witness.value(known_registries(notes=notes))
 
     # a damaged entry
@@ -112,7 +112,7 @@ def test_the_canary_leaks_nowhere(secret_service_keyring, bus_without_secret_ser
     secret_service_keyring.lock()
     try:
         witness.expect_error(lambda: store_credential(ACR, Credential("alice", Secret(long_canary))))
-        Settings().record_stored_login(ACR, "alice")
+        Config().record_stored_login(ACR, "alice")
         witness.value(resolve(ACR, notes=notes))
     finally:
         secret_service_keyring.unlock()
@@ -125,7 +125,7 @@ def test_the_canary_leaks_nowhere(secret_service_keyring, bus_without_secret_ser
         witness.value(resolve(ACR, notes=notes))
 
     # docker: inline auth, identity token, helpers that answer, fail, or babble
-    Settings().forget_stored_login(ACR)
+    Config().forget_stored_login(ACR)
     sandbox.write_docker_config({"auths": {ACR: {"auth": base64.b64encode(f"u:{canary}".encode()).decode()}}})
     witness.value(resolve(ACR, notes=notes))
     sandbox.write_docker_config({"auths": {ACR: {"identitytoken": canary}}})

@@ -6,10 +6,10 @@ import base64
 
 import pytest
 
+from acrbrowse.config import Config
 from acrbrowse.keychain.errors import IncompleteCredential
 from acrbrowse.keychain.logins import save_login
 from acrbrowse.keychain.resolver import KnownRegistry, known_registries, resolve
-from acrbrowse.keychain.settings import Settings
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import Hint, InvalidReference
 
@@ -46,7 +46,7 @@ def test_precedence_walks_down_the_sources(every_source, monkeypatch):
     monkeypatch.delenv("ACRBROWSE_PASSWORD")
     assert summary(resolve(ACR)) == ("keyring-user", "keyring-pw", "password", "keyring")
 
-    Settings().forget_stored_login(ACR)  # the index is what sends resolve() to the keyring
+    Config().forget_stored_login(ACR)  # the index is what sends resolve() to the keyring
     assert summary(resolve(ACR)) == ("docker-user", "docker-pw", "password", "docker config")
 
     every_source.docker_dir.joinpath("config.json").unlink()
@@ -123,7 +123,7 @@ def test_explicit_username_filters_the_other_sources(every_source, monkeypatch):
 
 
 def test_unusable_keyring_is_skipped_with_a_note(fail_keyring, sandbox):
-    Settings().record_stored_login(ACR, "keyring-user")
+    Config().record_stored_login(ACR, "keyring-user")
     sandbox.write_docker_config({"auths": {ACR: {"auth": b64("docker-user:docker-pw")}}})
     notes: list[str] = []
     assert resolve(ACR, notes=notes).source == "docker config"
@@ -133,7 +133,7 @@ def test_unusable_keyring_is_skipped_with_a_note(fail_keyring, sandbox):
 
 
 def test_locked_keyring_is_skipped_during_resolve(locked_secret_service, sandbox):
-    Settings().record_stored_login(ACR, "keyring-user")
+    Config().record_stored_login(ACR, "keyring-user")
     notes: list[str] = []
     assert resolve(ACR, notes=notes) is None
     assert notes[0].startswith("keyring skipped: No usable keyring (the keyring is locked")
@@ -164,7 +164,7 @@ def test_a_broken_settings_file_does_not_stop_resolve(sandbox):
 
 
 def test_known_registries_merges_sources(secret_service_keyring, sandbox):
-    settings = Settings()
+    settings = Config()
     save_login(ACR, Credential("alice", Secret("pw")))
     save_login("b.azurecr.io", Credential("bob", Secret("pw")))
     settings.record_recent_registry("recent-only.io")
@@ -184,5 +184,5 @@ def test_known_registries_merges_sources(secret_service_keyring, sandbox):
 
 
 def test_known_registries_never_asks_the_keyring(fail_keyring, sandbox):
-    Settings().record_stored_login(ACR, "alice")
+    Config().record_stored_login(ACR, "alice")
     assert known_registries() == [KnownRegistry(ACR, ("keyring",), "alice")]

@@ -13,7 +13,7 @@ from typing import Any
 import keyring.backend
 import pytest
 
-from acrbrowse.keychain import Settings
+from acrbrowse.config import Config
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.name import Reference, parse_reference
 from acrbrowse.oci.remote.client import RegistryClient
@@ -65,7 +65,7 @@ def session(tmp_path: Path, keyring_memory: MemoryKeyring) -> Session:
     docker.mkdir()
     env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "DOCKER_CONFIG": str(docker),
            "HOME": str(tmp_path), "PATH": ""}
-    return Session(TEST_OPTIONS, env=env, settings=Settings(tmp_path / "config" / "config.json"),
+    return Session(TEST_OPTIONS, env=env, settings=Config(tmp_path / "config" / "config.json"),
                    keyring_backend=keyring_memory, include_helper_list=False)
 
 

@@ -3,7 +3,7 @@ remembered between runs so a later launch spends no round trip on a 401."""
 
 from __future__ import annotations
 
-from acrbrowse.keychain import Settings
+from acrbrowse.config import Config
 from acrbrowse.oci.cache import ChallengeMemo
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.session import Session
@@ -17,7 +17,7 @@ async def test_remember_in_keyring_stores_in_the_real_secret_service(
         testbed, make_app, tmp_path, secret_service_keyring):  # noqa: F811
     session = Session(TEST_OPTIONS, env={"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path),
                                          "DOCKER_CONFIG": str(tmp_path / "docker"), "PATH": ""},
-                      settings=Settings(tmp_path / "config" / "config.json"), include_helper_list=False)
+                      settings=Config(tmp_path / "config" / "config.json"), include_helper_list=False)
     password = testbed.users["readonlypull"]
     app = make_app(f"{testbed.token.host}/aspnetapp", session=session)
     async with app.run_test(size=SIZE) as pilot:
