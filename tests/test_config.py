@@ -277,3 +277,19 @@ def test_the_config_model_imports_no_front_end_and_no_keychain(module):
     forbidden = ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain", "acrbrowse.session")
     names = imports_of((PACKAGE / module).read_text(encoding="utf-8"), f"acrbrowse.{module[:-3]}")
     assert [n for n in names if any(n == f or n.startswith(f + ".") for f in forbidden)] == []
+
+
+# ---- the front ends word a ConfigError as they word a credential error --------------------------
+
+
+def test_the_ui_shows_a_config_error_in_its_own_words(tmp_path, monkeypatch):
+    from acrbrowse.session import Session, SessionOptions
+    from acrbrowse.ui.app import AcrBrowseApp
+
+    monkeypatch.setenv("ACRBROWSE_CACHE_DIR", str(tmp_path / "cache"))  # where a bug would be logged
+    env = {"ACRBROWSE_CONFIG_DIR": str(tmp_path / "config"), "ACRBROWSE_CACHE_DIR": str(tmp_path / "cache")}
+    app = AcrBrowseApp(session=Session(SessionOptions(use_cache=False), env=env))
+    line = f"{tmp_path}/config/config.json is not UTF-8 text; fix or delete it"
+    assert app.failure_line(ConfigError(line)) == line
+    assert not (tmp_path / "cache").exists()  # worded, not logged as a bug
+    assert "internal error" in app.failure_line(RuntimeError("a bug")) and (tmp_path / "cache").exists()

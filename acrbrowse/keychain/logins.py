@@ -1,6 +1,7 @@
-"""`acrbrowse login` / `logout`: the secret into the keyring, the non-secret facts into settings.
+"""`acrbrowse login` / `logout`: the secret into the keyring, the non-secret facts into config.json
+(acrbrowse.config.Config, passed as `settings`).
 
-Keyring first, settings second: the index never lists a registry whose secret wasn't stored.
+Keyring first, config.json second: the index never lists a registry whose secret wasn't stored.
 Unlike resolve(), a keyring that can't be used is an error here (KeyringUnavailable).
 """
 
