@@ -15,10 +15,12 @@ from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageMan
 from acrbrowse.present.describe import describe_image
 from acrbrowse.present.units import human_size
 from acrbrowse.ui.tree.nodes import (
+    ArtifactEntry,
     AttestationEntry,
     AttestationsGroup,
     ConfigItem,
     ErrorLeaf,
+    IndexEntry,
     InfoLeaf,
     LayerItem,
     LoadingLeaf,
@@ -106,6 +108,23 @@ def test_an_index_root_and_its_entries():
     assert attestation.label().style == "" and attestation.label().spans[0].style == "dim"
     details = plain(attestation.details(DISPLAY))
     assert details.startswith("Attestation manifest") and f"Attests     {c.sha256(IMAGE)}" in details
+
+
+def test_an_entry_s_kind_comes_from_its_descriptor():
+    nested = c.index([c.platform_entry(IMAGE, "linux", "amd64")])
+    index = parsed(c.index([
+        c.platform_entry(IMAGE, "linux", "amd64"),
+        c.descriptor(mt.OCI_INDEX, c.sha256(nested), len(nested)),
+        c.descriptor(mt.OCI_MANIFEST, c.fake_digest(7), 300, artifactType=c.SBOM_TYPE),
+        c.descriptor(mt.OCI_MANIFEST, c.fake_digest(8), 300),
+        c.attestation_entry(ATTESTATION, c.sha256(IMAGE)),
+    ]))
+    *entries, group = manifest_children(index)
+    assert [type(entry) for entry in entries] == [PlatformEntry, IndexEntry, ArtifactEntry, PlatformEntry]
+    assert [type(entry) for entry in group.known_children()] == [AttestationEntry]
+    assert [plain(entry.details(DISPLAY)).splitlines()[0] for entry in entries[:3]] == [
+        "Platform manifest", "Nested index", "Artifact manifest"]
+    assert "Expand it (Enter) to load its entries." in plain(entries[1].details(DISPLAY))
 
 
 def test_an_image_s_config_layers_and_total():

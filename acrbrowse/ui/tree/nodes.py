@@ -231,9 +231,23 @@ class EntryItem(ManifestItem):
 
 
 class PlatformEntry(EntryItem):
-    """A runnable image of an index (or any entry that attests nothing)."""
+    """A runnable image of an index (or an entry that says no more about itself)."""
 
     heading = "Platform manifest"
+
+
+class IndexEntry(EntryItem):
+    """An index inside the index: expanding it lists its own entries."""
+
+    heading = "Nested index"
+    unloaded_hint = "\nExpand it (Enter) to load its entries."
+
+
+class ArtifactEntry(EntryItem):
+    """An entry that names an artifact type and no platform: an SBOM, a signature, a chart."""
+
+    heading = "Artifact manifest"
+    unloaded_hint = "\nExpand it (Enter) to load its layers."
 
 
 class AttestationEntry(EntryItem):
@@ -246,7 +260,14 @@ class AttestationEntry(EntryItem):
 
 
 def entry_item(entry: Descriptor, index: ImageIndex) -> EntryItem:
-    return AttestationEntry(entry, index) if entry.is_attestation else PlatformEntry(entry, index)
+    """The entry's kind, as far as its descriptor tells before its manifest is fetched."""
+    if entry.is_attestation:
+        return AttestationEntry(entry, index)
+    if mt.is_index(entry.media_type):
+        return IndexEntry(entry, index)
+    if entry.platform is None and entry.artifact_type:
+        return ArtifactEntry(entry, index)
+    return PlatformEntry(entry, index)
 
 
 class AttestationsGroup(TreeItem):
