@@ -28,11 +28,13 @@ def media_type_text(media_type: str) -> Text:
     return text
 
 
-def heading(text: str) -> Text:
+def section(text: str) -> Text:
+    """A section's underlined heading, after a blank line."""
     return Text(f"\n{text}", style="bold underline")
 
 
-def title(text: str) -> Text:
+def banner(text: str) -> Text:
+    """What the pane is showing: Manifest, Layer 2, Tag."""
     return Text(text, style="bold reverse")
 
 
@@ -134,8 +136,8 @@ def manifest_renderables(manifest: Manifest, config: ImageConfig | None) -> list
             config_facts(facts, config)
         out.append(facts.table)
         if manifest.layers:
-            out += [heading("Layers and the history lines that made them"), layers_table(manifest, config)]
+            out += [section("Layers and the history lines that made them"), layers_table(manifest, config)]
     block = annotations_block(getattr(manifest, "annotations", None))
     if block is not None:
-        out += [heading("Annotations"), block]
+        out += [section("Annotations"), block]
     return out

@@ -32,13 +32,13 @@ from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.tree.facts import (
     Facts,
     annotations_block,
+    banner,
     config_facts,
     descriptor_facts,
     exact_size,
-    heading,
     history_text,
     manifest_renderables,
-    title,
+    section,
 )
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class ManifestItem(TreeItem):
         return descriptor_raw(self.descriptor) if self.descriptor is not None else None
 
     def details(self, display: Display) -> RenderableType:
-        parts: list[RenderableType] = [title(self.heading)]
+        parts: list[RenderableType] = [banner(self.heading)]
         if self.error is not None:
             parts.append(Text(display(str(self.error)), style="red"))
         if self.descriptor is not None:
@@ -144,7 +144,7 @@ class ManifestItem(TreeItem):
             parts.append(facts.table)
             block = annotations_block(self.descriptor.annotations)
             if block is not None:
-                parts += [heading("Descriptor annotations"), block]
+                parts += [section("Descriptor annotations"), block]
         if self.manifest is not None:
             parts += manifest_renderables(self.manifest, self.config)
         elif self.error is None and self.unloaded_hint:
@@ -282,7 +282,7 @@ class AttestationsGroup(TreeItem):
         return Text(f"attestations ({len(self.entries)})", style="dim")
 
     def details(self, display: Display) -> RenderableType:
-        return Group(title("Attestations"),
+        return Group(banner("Attestations"),
                      Text("Provenance and SBOM manifests that buildkit attached to the platforms above. "
                           "They are not runnable images."))
 
@@ -330,7 +330,7 @@ class ConfigItem(PartItem):
         if self.config is not None:
             config_facts(facts, self.config)
             facts.add("History", f"{len(self.config.history)} entries")
-        return Group(title("Image config" if self.config is not None else "Config"), facts.table)
+        return Group(banner("Image config" if self.config is not None else "Config"), facts.table)
 
     def raw(self) -> Raw | None:
         if self.config is not None:
@@ -356,10 +356,10 @@ class LayerItem(PartItem):
         if self.blob.history is not None:
             facts.add("Created", self.blob.history.created)
         facts.add("Created by", history_text(self.blob))
-        parts: list[RenderableType] = [title(f"Layer {self.blob.position}"), facts.table]
+        parts: list[RenderableType] = [banner(f"Layer {self.blob.position}"), facts.table]
         block = annotations_block(self.blob.descriptor.annotations)
         if block is not None:
-            parts += [heading("Annotations"), block]
+            parts += [section("Annotations"), block]
         return Group(*parts)
 
     def raw(self) -> Raw | None:
@@ -381,7 +381,7 @@ class TotalItem(PartItem):
         facts.add("Compressed", exact_size(self.total.compressed))
         if self.total.config_size is not None:
             facts.add("With config", exact_size(self.total.compressed + self.total.config_size))
-        return Group(title("Total"), facts.table)
+        return Group(banner("Total"), facts.table)
 
     def raw(self) -> Raw | None:
         return f"manifest {self.image.digest}", self.image.raw

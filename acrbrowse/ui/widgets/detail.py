@@ -12,7 +12,7 @@ from textual.widgets import Static
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.ui.taginfo import TagInfo
-from acrbrowse.ui.tree.facts import Facts, exact_size, media_type_text, title
+from acrbrowse.ui.tree.facts import Facts, banner, exact_size, media_type_text
 from acrbrowse.ui.tree.nodes import TreeItem
 from acrbrowse.ui.typed_app import app_of
 
@@ -20,7 +20,7 @@ from acrbrowse.ui.typed_app import app_of
 def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exception | None, display) -> RenderableType:
     """`display` makes outside text showable (the app's `shown`)."""
     facts = Facts()
-    parts: list[RenderableType] = [title("Tag"), facts.table]
+    parts: list[RenderableType] = [banner("Tag"), facts.table]
     facts.add("Reference", display(f"{registry}/{repository}:{tag}"))
     if info is None:
         facts.add("Digest", Text("resolving…", style="dim"))
