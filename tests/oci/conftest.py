@@ -1,4 +1,5 @@
-"""Fixtures for the registry client tests: a respx-mocked registry, recorded sleeps, a fake clock."""
+"""Fixtures for the registry client tests: a respx-mocked registry, recorded sleeps, a fake clock, and a
+real registry of these tests' own to push into (`scratch_registry`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import json
 import time as _time
 import types
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,6 +18,8 @@ from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.remote import auth as auth_module
 from acrbrowse.oci.remote import transport as transport_module
 from acrbrowse.oci.remote.client import RegistryClient
+
+from .pushing import ScratchRegistry
 
 REGISTRY = "reg.example.io"
 BASE = f"https://{REGISTRY}"
@@ -151,3 +155,13 @@ async def make_client(sleeps):
 def auth_of(route: respx.Route) -> list[str | None]:
     """The Authorization header of each request a route saw, in order."""
     return [call.request.headers.get("authorization") for call in route.calls]
+
+
+@pytest.fixture(scope="session")
+def scratch_registry(tmp_path_factory) -> Iterator[ScratchRegistry]:
+    """Anonymous and Basic distribution registries over one storage, for tests that push."""
+    registry = ScratchRegistry(tmp_path_factory.mktemp("scratch-registry")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()

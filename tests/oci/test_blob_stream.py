@@ -1,6 +1,6 @@
-"""blob_stream: a blob read as it arrives, whole (verified) or a byte range, against the real registry
-(and a fault proxy in front of it), small asyncio servers for stalls and gates, and httpx mocks for
-answers no real server gives on demand."""
+"""blob_stream: a blob read as it arrives, whole (verified) or a byte range, against a real registry
+(the tests' own, to push into; and a fault proxy in front of it), small asyncio servers for stalls
+and gates, and httpx mocks for answers no real server gives on demand."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from acrbrowse.oci.remote.client import RegistryClient
 
 from . import content as c
 from .conftest import REGISTRY
-from .pushing import push_blob, scratch_repository, sha256
+from .pushing import PASSWORD, USER, push_blob, scratch_repository, sha256
 
 SIZE = 5 * MiB + 123  # several chunks, not a round number
 
 
 @pytest.fixture(scope="module")
-def big_blob(testbed) -> tuple[str, bytes, str]:
+def big_blob(scratch_registry) -> tuple[str, bytes, str]:
     """(repository, data, digest) of a multi-MiB blob pushed to the real registry."""
     data = random.Random(9).randbytes(SIZE)
     repository = scratch_repository("big-blob")
-    return repository, data, push_blob(testbed, repository, data)
+    return repository, data, push_blob(scratch_registry, repository, data)
 
 
 async def read(client: RegistryClient, repository: str, digest: str, **bounds) -> list[bytes]:
@@ -36,9 +36,9 @@ async def read(client: RegistryClient, repository: str, digest: str, **bounds) -
 
 # ---- the real registry ---------------------------------------------------------------------------
 
-async def test_a_big_blob_arrives_in_chunks_and_whole(testbed, big_blob):
+async def test_a_big_blob_arrives_in_chunks_and_whole(scratch_registry, big_blob):
     repository, data, digest = big_blob
-    async with RegistryClient(testbed.anon.host) as client:
+    async with RegistryClient(scratch_registry.anon.host) as client:
         chunks = await read(client, repository, digest)
     assert b"".join(chunks) == data
     assert len(chunks) > 5 and max(map(len, chunks)) <= BLOB_CHUNK_BYTES
@@ -52,9 +52,9 @@ async def test_a_big_blob_arrives_in_chunks_and_whole(testbed, big_blob):
     (1000, 2 * MiB),  # across chunks
     (SIZE - 10, SIZE + 100),  # past the end: the registry answers what there is
 ])
-async def test_a_range_is_asked_for_and_answered_206(testbed, fault_proxy, big_blob, start, end):
+async def test_a_range_is_asked_for_and_answered_206(scratch_registry, fault_proxy, big_blob, start, end):
     repository, data, digest = big_blob
-    proxy = fault_proxy("anon")
+    proxy = fault_proxy(scratch_registry.anon.host)
     async with RegistryClient(proxy.host) as client:
         chunks = await read(client, repository, digest, start=start, end=end)
     assert b"".join(chunks) == data[start:None if end is None else end + 1]
@@ -63,25 +63,25 @@ async def test_a_range_is_asked_for_and_answered_206(testbed, fault_proxy, big_b
     assert request.status == 206
 
 
-async def test_a_range_past_the_end_of_the_blob(testbed, big_blob):
+async def test_a_range_past_the_end_of_the_blob(scratch_registry, big_blob):
     repository, _, digest = big_blob
-    async with RegistryClient(testbed.anon.host) as client:
+    async with RegistryClient(scratch_registry.anon.host) as client:
         with pytest.raises(MalformedResponse, match="answered 416"):
             await read(client, repository, digest, start=SIZE + 10)
 
 
-async def test_a_blob_that_is_not_there(testbed, big_blob):
+async def test_a_blob_that_is_not_there(scratch_registry, big_blob):
     repository, _, _ = big_blob
-    async with RegistryClient(testbed.anon.host) as client:
+    async with RegistryClient(scratch_registry.anon.host) as client:
         with pytest.raises(NotFound):
             await read(client, repository, c.fake_digest(77))
 
 
-async def test_an_altered_blob_is_caught_at_its_end(testbed, fault_proxy):
+async def test_an_altered_blob_is_caught_at_its_end(scratch_registry, fault_proxy):
     repository = scratch_repository("altered")
     data = random.Random(3).randbytes(300_000)
-    digest = push_blob(testbed, repository, data)
-    proxy = fault_proxy("anon")
+    digest = push_blob(scratch_registry, repository, data)
+    proxy = fault_proxy(scratch_registry.anon.host)
     proxy.replace_body("GET", r"/blobs/", lambda body: body[:-1] + bytes([body[-1] ^ 1]))
     got: list[bytes] = []
     async with RegistryClient(proxy.host) as client:
@@ -92,9 +92,9 @@ async def test_an_altered_blob_is_caught_at_its_end(testbed, fault_proxy):
     assert str(caught.value).startswith(f"blob {digest[:19]} of {repository} does not match its digest")
 
 
-async def test_a_registry_that_ignores_range_is_skipped_through(testbed, fault_proxy, big_blob):
+async def test_a_registry_that_ignores_range_is_skipped_through(scratch_registry, fault_proxy, big_blob):
     repository, data, digest = big_blob
-    proxy = fault_proxy("anon")
+    proxy = fault_proxy(scratch_registry.anon.host)
     proxy.replace_body("GET", r"/blobs/", lambda _: data, status=200)  # the whole blob, 200, whatever was asked
     async with RegistryClient(proxy.host) as client:
         assert b"".join(await read(client, repository, digest, start=100, end=299)) == data[100:300]
@@ -104,22 +104,22 @@ async def test_a_registry_that_ignores_range_is_skipped_through(testbed, fault_p
     assert [entry.status for entry in proxy.log] == [200, 200, 200]
 
 
-async def test_a_whole_200_to_a_range_is_still_verified(testbed, fault_proxy, big_blob):
+async def test_a_whole_200_to_a_range_is_still_verified(scratch_registry, fault_proxy, big_blob):
     repository, data, digest = big_blob
-    proxy = fault_proxy("anon")
+    proxy = fault_proxy(scratch_registry.anon.host)
     proxy.replace_body("GET", r"/blobs/", lambda _: b"x" + data[1:], status=200)  # altered before `start`
     async with RegistryClient(proxy.host) as client:
         with pytest.raises(IntegrityError):
             await read(client, repository, digest, start=SIZE - 5)
 
 
-async def test_blob_storage_elsewhere_gets_no_credentials(testbed, fault_proxy, big_blob):
+async def test_blob_storage_elsewhere_gets_no_credentials(scratch_registry, fault_proxy, big_blob):
     repository, data, digest = big_blob
-    proxy = fault_proxy("basic")
+    proxy = fault_proxy(scratch_registry.basic.host)
     proxy.redirect_blobs()
     proxy.blob_server.reject_authorization = True  # as S3 and Azure Blob do
-    admin = Credential("admin", Secret(testbed.users["admin"]), source="test")
-    async with RegistryClient(proxy.host, credential=admin) as client:
+    pusher = Credential(USER, Secret(PASSWORD), source="test")
+    async with RegistryClient(proxy.host, credential=pusher) as client:
         assert b"".join(await read(client, repository, digest)) == data
     [fetched] = proxy.blob_server.requests
     assert fetched.status == 200 and "Authorization" not in fetched.headers
