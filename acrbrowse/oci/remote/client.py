@@ -93,7 +93,8 @@ class RegistryClient:
     # The transport's settings, readable and settable here as before the split.
     @property
     def timeout(self) -> float:
-        """The deadline of one request: connect, send, every retry and wait, whole body."""
+        """The deadline of one request: connect, send, every retry and wait, whole body (of a
+        blob_stream: its headers, then an idle deadline between chunks)."""
         return self.transport.timeout
 
     @timeout.setter
@@ -360,7 +361,6 @@ class RegistryClient:
         data = await self.get_blob(repository, config.digest)
         return parse_config(data, config.digest)
 
-
     async def blob_stream(self, repository: str, digest: str, *, start: int = 0,
                           end: int | None = None) -> AsyncIterator[bytes]:
         """A blob's bytes as they arrive, never held whole: all of it, or bytes `start` to `end`
@@ -404,8 +404,6 @@ class RegistryClient:
             async for chunk in chunks:
                 hasher.update(chunk)
                 first, at = at, at + len(chunk)
-                if end is not None and first > end:
-                    return
                 if at > start:
                     yield chunk[max(0, start - first):len(chunk) if end is None else end + 1 - first]
                 if end is not None and at > end:

@@ -134,7 +134,9 @@ class Transport:
         self.registry = reference.registry
         self.credential = credential
         self.auth = auth
-        self.timeout = timeout  # the deadline of one request: connect, send, every retry and wait, whole body
+        # The deadline of one request: connect, send, every retry and wait, whole body. A streamed body
+        # (`chunks`) has it as an idle deadline between chunks instead.
+        self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.on_notice = on_notice
