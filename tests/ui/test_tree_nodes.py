@@ -3,6 +3,7 @@ shows and what `c`/`C` copy, per kind; fetching children from a Source; hostile 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 
@@ -14,6 +15,7 @@ from acrbrowse.oci.errors import MalformedResponse, NotFound, RegistryError
 from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageManifest, parse_config, parse_manifest
 from acrbrowse.present.describe import describe_image
 from acrbrowse.present.units import human_size
+from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.tree.nodes import (
     ArtifactEntry,
     AttestationEntry,
@@ -31,6 +33,7 @@ from acrbrowse.ui.tree.nodes import (
     manifest_children,
 )
 from tests.oci import content as c
+from tests.ui.conftest import SIZE, wait_for
 
 HISTORY = [
     {"created_by": "/bin/sh -c #(nop) ADD file:abc in /", "created": "2024-05-01T11:00:00Z"},
@@ -287,3 +290,56 @@ def test_hostile_strings_stay_escaped_in_labels_and_details():
                                   "dim green", "italic dim") for span in item.label().spans)
     assert "\\x1b]52;c;cHduZWQ=\\x07[bold red]x[/]\\u202egnp.exe\\x0a" in items[0].label().plain
     assert "[bold red]x[/]" in plain(items[1].details(DISPLAY))  # shown as text, never markup
+
+
+# ---- the tree with them, on the real test bed ------------------------------------------------
+
+
+@pytest.mark.ui
+async def test_a_new_tag_cancels_the_old_one_s_load(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        source = app.source(testbed.anon.host)
+        fetch, asked, cancelled = source.get_manifest, asyncio.Event(), asyncio.Event()
+
+        async def slow_latest(repository, reference):
+            if reference == "latest":
+                asked.set()
+                try:
+                    await asyncio.Event().wait()  # an answer that would come too late
+                except asyncio.CancelledError:
+                    cancelled.set()
+                    raise
+            return await fetch(repository, reference)
+
+        source.get_manifest = slow_latest
+        tree = screen.manifest_tree
+        tree.show("aspnetapp", "latest")
+        first = tree.root.data
+        assert isinstance(first, RootItem) and isinstance(tree.root.children[0].data, LoadingLeaf)
+        await wait_for(pilot, asked.is_set, what="the registry asked for latest")
+        tree.show("aspnetapp", "8.0-amd64")
+        await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="8.0-amd64")
+        await wait_for(pilot, cancelled.is_set, what="the first load cancelled")
+        assert tree.root.data.title == "aspnetapp:8.0-amd64" and first.manifest is None
+        assert [type(node.data) for node in tree.root.children] == [ConfigItem, *[LayerItem] * 7, TotalItem]
+
+
+@pytest.mark.ui
+async def test_a_root_whose_config_fails_lists_its_layers_and_says_why(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+
+        async def no_config(repository, config):
+            raise MalformedResponse(f"config {config.digest[:19]}… is not JSON")
+
+        app.source(testbed.anon.host).get_config = no_config
+        tree = screen.manifest_tree
+        tree.show("aspnetapp", "8.0-amd64")
+        await wait_for(pilot, lambda: isinstance(tree.root.children[-1].data, ErrorLeaf), what="the config's error")
+        *parts, error = tree.root.children
+        assert [type(node.data) for node in parts] == [ConfigItem, *[LayerItem] * 7, TotalItem]
+        assert str(error.label).startswith("config: config sha256:") and "is not JSON" in str(error.label)
+        assert plain(parts[0].data.details(str)).startswith("Config")  # no image config to describe
