@@ -27,7 +27,7 @@ def config_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def config_file(env: Mapping[str, str] = os.environ) -> Path:
-    """The JSON file with the non-secret settings (see acrbrowse.keychain.settings)."""
+    """The JSON file with the non-secret settings (see acrbrowse.config)."""
     return config_dir(env) / CONFIG_FILE_NAME
 
 

@@ -19,6 +19,9 @@ FORBIDDEN = {
     "acrbrowse.keychain": ("textual", "acrbrowse.ui", "acrbrowse.cli"),
     "acrbrowse.present": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.ui": ("acrbrowse.cli",),
+    "acrbrowse.session": ("textual", "acrbrowse.ui", "acrbrowse.cli"),
+    "acrbrowse.config": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
+    "acrbrowse.localfile": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
 }
 
 
@@ -74,7 +77,8 @@ import importlib, pkgutil, sys
 import acrbrowse.oci, acrbrowse.oci.remote, acrbrowse.keychain, acrbrowse.present
 names = [f"{p.__name__}.{m.name}" for p in (acrbrowse.oci, acrbrowse.oci.remote, acrbrowse.keychain, acrbrowse.present)
          for m in pkgutil.iter_modules(p.__path__)]
-names += ["acrbrowse.cli.main", "acrbrowse.cli.commands", "acrbrowse.cli.login", "acrbrowse.cli.common"]
+names += ["acrbrowse.cli.main", "acrbrowse.cli.commands", "acrbrowse.cli.login", "acrbrowse.cli.common",
+          "acrbrowse.session", "acrbrowse.config", "acrbrowse.localfile"]
 for name in EXTRA + names:
     importlib.import_module(name)
 print("LEAKED:" + ",".join(sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))))
