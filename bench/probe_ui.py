@@ -26,6 +26,7 @@ from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.session import Session, SessionOptions  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
+from acrbrowse.ui.tree.nodes import EntryItem  # noqa: E402
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree  # noqa: E402
 from acrbrowse.ui.widgets.repositories import RepositoriesPane  # noqa: E402
 from acrbrowse.ui.widgets.tags import TagsPane  # noqa: E402
@@ -123,7 +124,7 @@ def install_hooks() -> None:
         marks = MARKS
         root = self.root
         if marks is not None and root.data is not None and root.data.manifest is not None:
-            entries = [n for n in root.children if n.data is not None and n.data.kind == "entry"]
+            entries = [n for n in root.children if isinstance(n.data, EntryItem)]
             if marks.platforms is None or len(entries) >= marks.platforms:
                 marks.first("root_painted")
                 if entries and all(n.is_expanded and n.data.manifest is not None and len(n.children) > 1
@@ -258,7 +259,7 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
                 root = tree.root
                 if root.data is None or root.data.manifest is None:
                     return None
-                found = [n for n in root.children if n.data is not None and n.data.kind == "entry"]
+                found = [n for n in root.children if isinstance(n.data, EntryItem)]
                 return found if len(found) >= (marks.platforms or 1) else None
 
             found = await wait_until(entries, args.timeout, "the platforms under the root")
