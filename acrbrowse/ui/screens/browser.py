@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,9 +29,22 @@ from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.tree.nodes import TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
 from acrbrowse.ui.widgets.tags import TagsPane
+
+
+class Pane(Enum):
+    """The browser's panes, by the id of the widget that holds each."""
+
+    REPOSITORIES = "repos"
+    TAGS = "tags"
+    TREE = "tree-pane"
+    DETAIL = "detail"
+
+
+BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
 
 
 class BrowserScreen(Screen[None]):
@@ -46,23 +60,23 @@ class BrowserScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="panes"):
-            yield RepositoriesPane(self.registry, id="repos")
-            yield TagsPane(self.registry, id="tags")
+            yield RepositoriesPane(self.registry, id=Pane.REPOSITORIES.value)
+            yield TagsPane(self.registry, id=Pane.TAGS.value)
             with Vertical(id="right"):
-                with Vertical(id="tree-pane", classes="pane"):
+                with Vertical(id=Pane.TREE.value, classes="pane"):
                     yield ManifestTree(self.registry, id="tree")
-                yield DetailPane(id="detail")
+                yield DetailPane(id=Pane.DETAIL.value)
         yield Footer()
 
     # ---- parts -----------------------------------------------------------------------------
 
     @property
     def repos(self) -> RepositoriesPane:
-        return self.query_one("#repos", RepositoriesPane)
+        return self.query_one(RepositoriesPane)
 
     @property
     def tags(self) -> TagsPane:
-        return self.query_one("#tags", TagsPane)
+        return self.query_one(TagsPane)
 
     @property
     def manifest_tree(self) -> ManifestTree:
@@ -70,11 +84,11 @@ class BrowserScreen(Screen[None]):
 
     @property
     def detail(self) -> DetailPane:
-        return self.query_one("#detail", DetailPane)
+        return self.query_one(DetailPane)
 
     def on_mount(self) -> None:
         self.sub_title = app_of(self).shown(self.registry)
-        self.query_one("#tree-pane").border_title = "Manifest"
+        self.query_one(f"#{Pane.TREE.value}").border_title = "Manifest"
         self.manifest_tree.display = True
         self.repos.load()
         start = self.start
@@ -90,16 +104,22 @@ class BrowserScreen(Screen[None]):
 
     # ---- which pane ------------------------------------------------------------------------
 
-    def _pane_of(self, widget: Widget | None) -> str | None:
+    def _pane_of(self, widget: Widget | None) -> Pane | None:
+        panes = {pane.value: pane for pane in Pane}
         while widget is not None:
-            if widget.id in ("repos", "tags", "tree-pane", "detail"):
-                return {"tree-pane": "tree"}.get(widget.id, widget.id)
+            if widget.id in panes:
+                return panes[widget.id]
             widget = widget.parent  # type: ignore[assignment]
         return None
 
     @property
-    def focused_pane(self) -> str | None:
+    def focused_pane(self) -> Pane | None:
         return self._pane_of(self.focused)
+
+    def focus_pane(self, pane: Pane) -> None:
+        widgets: dict[Pane, Widget] = {Pane.REPOSITORIES: self.repos.table, Pane.TAGS: self.tags.table,
+                                       Pane.TREE: self.manifest_tree, Pane.DETAIL: self.detail}
+        widgets[pane].focus()
 
     # ---- navigation ------------------------------------------------------------------------
 
@@ -129,7 +149,7 @@ class BrowserScreen(Screen[None]):
 
     @on(TagsPane.Highlighted)
     def _tag_highlighted(self, event: TagsPane.Highlighted) -> None:
-        if event.tag is None or self.focused_pane != "tags":
+        if event.tag is None or self.focused_pane is not Pane.TAGS:
             return
         info = app_of(self).tag_cache.of(self.registry, event.repository).get(event.tag)
         self.detail.show_tag(self.registry, event.repository, event.tag, info)
@@ -140,36 +160,29 @@ class BrowserScreen(Screen[None]):
 
     def action_back(self) -> None:
         focused = self.focused
-        if isinstance(focused, Input) and focused.id in ("repo-filter", "tag-filter"):
-            (self.repos if focused.id == "repo-filter" else self.tags).close_filter(clear=True)
-            return
-        if isinstance(focused, Input) and focused.id == "repo-name":
-            self.repos.table.focus()
+        owner = next((a for a in focused.ancestors if isinstance(a, FilteredPane)), None) if focused else None
+        if isinstance(focused, Input) and owner is not None:
+            owner.leave_input(focused)
             return
         pane = self.focused_pane
-        if pane == "detail":
-            self.manifest_tree.focus()
-        elif pane == "tree":
-            self.tags.table.focus()
-        elif pane == "tags":
-            self.repos.table.focus()
+        if pane is not None and pane in BACK_FROM:
+            self.focus_pane(BACK_FROM[pane])
         elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()
 
     def action_filter(self) -> None:
-        pane = self.focused_pane
-        if pane == "repos" or self.tags.repository is None:
+        if self.focused_pane is Pane.REPOSITORIES or self.tags.repository is None:
             self.repos.open_filter()
         else:
             self.tags.open_filter()
 
     def action_reload(self) -> None:
         pane = self.focused_pane
-        if pane == "repos":
+        if pane is Pane.REPOSITORIES:
             self.repos.load()
-        elif pane == "tags":
+        elif pane is Pane.TAGS:
             self.tags.reload()
-        elif pane in ("tree", "detail"):
+        elif pane in (Pane.TREE, Pane.DETAIL):
             self.manifest_tree.reload()
 
     # ---- copy ------------------------------------------------------------------------------
@@ -198,11 +211,11 @@ class BrowserScreen(Screen[None]):
         repository: str | None
         digest: str | None = None
         highlighted_tag = self.tags.highlighted()
-        if pane == "tags" and highlighted_tag is not None:
+        if pane is Pane.TAGS and highlighted_tag is not None:
             repository = self.tags.repository
             info = await self.tags.info_for(highlighted_tag)
             digest = info.digest
-        elif pane in ("tree", "detail"):
+        elif pane in (Pane.TREE, Pane.DETAIL):
             repository = self.manifest_tree.repository
             item = self._tree_target()
             if item is not None:
@@ -227,8 +240,7 @@ class BrowserScreen(Screen[None]):
             app_of(self).report(exc)
 
     def _show_raw(self) -> None:
-        pane = self.focused_pane
-        if pane == "tags":
+        if self.focused_pane is Pane.TAGS:
             tag, repository = self.tags.highlighted(), self.tags.repository
             entry = app_of(self).tag_cache.of(self.registry, repository).get(tag) if tag and repository else None
             if isinstance(entry, TagInfo):

@@ -31,6 +31,13 @@ class FilteredPane(Vertical):
         filter_input.display = bool(filter_input.value)
         self.table.focus()
 
+    def leave_input(self, field: Input) -> None:
+        """Esc in one of the pane's inputs: the filter closes (and clears); any other goes back to the list."""
+        if field is self._filter_input():
+            self.close_filter(clear=True)
+        else:
+            self.table.focus()
+
     def _apply_filter(self) -> None:
         raise NotImplementedError
 
