@@ -21,7 +21,7 @@ from acrbrowse.keychain import CredentialError
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
-from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe, terminal_safe_block
 from acrbrowse.session import Session
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
@@ -119,7 +119,7 @@ class AcrBrowseApp(App[int]):
 
     # ---- shared helpers --------------------------------------------------------------------
 
-    def source(self, registry: str) -> RegistryClient:
+    def source(self, registry: str) -> Source:
         """Where widgets read a registry's content: one client per registry for the app's life."""
         return self.session.client(registry)
 
