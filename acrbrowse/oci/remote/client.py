@@ -90,41 +90,6 @@ class RegistryClient:
             timeout=timeout, retries=retries, backoff=backoff, transport=transport, on_notice=on_notice,
         )
 
-    # The transport's settings, readable and settable here as before the split.
-    @property
-    def timeout(self) -> float:
-        """The deadline of one request: connect, send, every retry and wait, whole body (of a
-        blob_stream: its headers, then an idle deadline between chunks)."""
-        return self.transport.timeout
-
-    @timeout.setter
-    def timeout(self, value: float) -> None:
-        self.transport.timeout = value
-
-    @property
-    def retries(self) -> int:
-        return self.transport.retries
-
-    @retries.setter
-    def retries(self, value: int) -> None:
-        self.transport.retries = value
-
-    @property
-    def backoff(self) -> float:
-        return self.transport.backoff
-
-    @backoff.setter
-    def backoff(self, value: float) -> None:
-        self.transport.backoff = value
-
-    @property
-    def on_notice(self) -> Callable[[str], None] | None:
-        return self.transport.on_notice
-
-    @on_notice.setter
-    def on_notice(self, value: Callable[[str], None] | None) -> None:
-        self.transport.on_notice = value
-
     @property
     def challenge(self) -> Challenge | None:
         """How the registry asks for credentials (None: it has not asked)."""
