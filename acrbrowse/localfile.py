@@ -78,20 +78,26 @@ def read_regular_file(path: Path, cap: int) -> bytes | None:
         raise LocalFileError(path, f"can't be read ({exc.strerror or exc})") from None
 
 
-def write_json_atomically(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write `doc` to a temp file beside `path` (private to the user), fsync it, then os.replace it
-    over `path`. On any failure the temp file is removed and `path` is as it was; an OSError is
-    raised as it is, for the caller to word (or to ignore, for a file that is only a memo)."""
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to a temp file beside `path` (private to the user), fsync it when `durable`, then
+    os.replace it over `path`: readers see the old file or the new one, never half. On any failure
+    the temp file is removed and `path` is as it was; an OSError is raised as it is, for the caller
+    to word (or to ignore, for a file that only saves a request)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):  # the first failure is the one worth reporting
             Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomically(path: Path, doc: Mapping[str, Any]) -> None:
+    """`doc` as indented UTF-8 JSON, durably and atomically (see write_atomically)."""
+    write_atomically(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -12,13 +12,11 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from acrbrowse import boundedjson
 from acrbrowse.limits import CONFIG_BYTES, MANIFEST_BYTES, SETTINGS_FILE_BYTES
-from acrbrowse.localfile import write_json_atomically
+from acrbrowse.localfile import write_atomically, write_json_atomically
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import is_loopback_host
 from acrbrowse.oci.remote.auth import http_url, realm_may_see_secret
@@ -40,19 +38,10 @@ def read_regular(path: Path, max_bytes: int) -> bytes | None:
         return None
 
 
-@dataclass
-class CacheStats:
-    hits: int = 0
-    misses: int = 0
-    writes: int = 0
-    rejected: int = 0  # entries that failed verification and were removed
-
-
 class ContentCache:
     def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
-        self.stats = CacheStats()
         self._written_since_trim = 0
 
     def _path(self, digest: str) -> Path | None:
@@ -68,20 +57,16 @@ class ContentCache:
         if path is None:
             return None
         if not os.path.lexists(path):
-            self.stats.misses += 1
             return None
         blob = read_regular(path, MAX_MEDIA_TYPE + 1 + max_bytes)
         media_type, newline, data = (blob or b"").partition(b"\n")
         algorithm = digest.split(":", 1)[0]
         if (blob is None or not newline or not _MEDIA_TYPE.fullmatch(media_type) or len(data) > max_bytes
                 or f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}" != digest):
-            self.stats.rejected += 1
-            self.stats.misses += 1
             # A symlink is removed, not its target; a directory, or no right to remove it, stays a miss.
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
             return None
-        self.stats.hits += 1
         return media_type.decode("ascii"), data
 
     def put(self, digest: str, media_type: str, data: bytes) -> None:
@@ -91,18 +76,9 @@ class ContentCache:
                 or os.path.lexists(path)):
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(media_type.encode("ascii") + b"\n" + data)
-                os.replace(temp, path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, media_type.encode("ascii") + b"\n" + data, durable=False)
         except OSError:
             return
-        self.stats.writes += 1
         self._written_since_trim += len(data)
         if self._written_since_trim > self.max_bytes // 10:
             self.trim()

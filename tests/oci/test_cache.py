@@ -25,8 +25,7 @@ def test_round_trip_keeps_media_type_and_bytes(tmp_path):
     data = b'{"schemaVersion":2}'
     cache.put(digest(data), "application/vnd.oci.image.manifest.v1+json", data)
     assert cache.get(digest(data)) == ("application/vnd.oci.image.manifest.v1+json", data)
-    assert (cache.stats.hits, cache.stats.misses, cache.stats.writes) == (1, 0, 1)
-    assert cache.get(digest(b"other")) is None and cache.stats.misses == 1
+    assert cache.get(digest(b"other")) is None
 
 
 def test_a_truncated_or_altered_entry_is_a_miss_and_is_removed(tmp_path):
@@ -36,7 +35,7 @@ def test_a_truncated_or_altered_entry_is_a_miss_and_is_removed(tmp_path):
     path = next(p for p in tmp_path.rglob("*") if p.is_file())
     path.write_bytes(path.read_bytes()[:500])  # a crash mid-write by something else, a disk error
     assert cache.get(digest(data)) is None
-    assert not path.exists() and cache.stats.rejected == 1
+    assert not path.exists()
     cache.put(digest(data), "application/octet-stream", data)
     assert cache.get(digest(data)) == ("application/octet-stream", data)
 
@@ -47,7 +46,7 @@ def test_odd_digests_and_oversized_content_are_not_stored(tmp_path):
     cache.put("md5:abcd", "x", b"data")
     cache.put(digest(b"y" * (9 * 2**20)), "x", b"y" * (9 * 2**20))
     cache.put(digest(b"z"), "two\nlines", b"z")
-    assert list(tmp_path.rglob("*")) == [] and cache.stats.writes == 0
+    assert list(tmp_path.rglob("*")) == []
     assert cache.get("sha256:../../etc/passwd") is None
 
 
@@ -87,7 +86,7 @@ def test_concurrent_writers_never_leave_a_bad_entry(tmp_path):
     cache = ContentCache(tmp_path)
     cache.put(digest(blob), "application/octet-stream", blob)
     assert cache.get(digest(blob)) == ("application/octet-stream", blob)
-    assert not [p for p in tmp_path.rglob(".tmp-*")]  # no temp files left behind
+    assert not [p for p in tmp_path.rglob("*.tmp")]  # no temp files left behind
 
 
 def test_challenge_memo_keeps_nothing_secret_and_forgets(tmp_path):
@@ -119,7 +118,7 @@ def test_a_cache_entry_that_is_a_symlink_to_a_device_is_a_miss(tmp_path, target)
     path.parent.mkdir(parents=True)
     path.symlink_to(target)
     assert cache.get(digest(b"data")) is None
-    assert not os.path.lexists(path) and cache.stats.rejected == 1  # the link is removed, not its target
+    assert not os.path.lexists(path)  # the link is removed, not its target
     assert os.path.exists(target)
 
 
