@@ -56,14 +56,8 @@ class Reference:
     def scope(self, actions: str = "pull") -> str:
         return scope(self.repository, actions)
 
-    def with_repository(self, repository: str) -> Reference:
-        return replace(self, repository=validate_repository(repository), tag=None, digest=None)
-
     def with_tag(self, tag: str) -> Reference:
         return replace(self, tag=validate_tag(tag), digest=None)
-
-    def with_digest(self, digest: str) -> Reference:
-        return replace(self, digest=validate_digest(digest))
 
     def pullable(self) -> str:
         """REGISTRY/REPO@DIGEST when a digest is known, else REGISTRY/REPO:TAG."""
