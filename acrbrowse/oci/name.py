@@ -53,9 +53,6 @@ class Reference:
         """What goes after /manifests/: the digest when there is one, else the tag."""
         return self.digest or self.tag
 
-    def scope(self, actions: str = "pull") -> str:
-        return scope(self.repository, actions)
-
     def with_tag(self, tag: str) -> Reference:
         return replace(self, tag=validate_tag(tag), digest=None)
 

@@ -10,6 +10,7 @@ from acrbrowse.oci.name import (
     is_loopback_host,
     parse_reference,
     parse_registry,
+    scope,
     validate_digest,
     validate_repository,
     validate_tag,
@@ -142,11 +143,11 @@ def test_parse_registry():
 
 
 def test_scope():
-    assert parse_reference("myreg.azurecr.io").scope() == "registry:catalog:*"
+    assert scope(parse_reference("myreg.azurecr.io").repository) == "registry:catalog:*"
     ref = parse_reference("myreg.azurecr.io/team/app:v1")
-    assert ref.scope() == "repository:team/app:pull"
-    assert ref.scope("pull,push") == "repository:team/app:pull,push"
-    assert parse_reference("ubuntu").scope() == "repository:library/ubuntu:pull"
+    assert scope(ref.repository) == "repository:team/app:pull"
+    assert scope(ref.repository, "pull,push") == "repository:team/app:pull,push"
+    assert scope(parse_reference("ubuntu").repository) == "repository:library/ubuntu:pull"
 
 
 def test_pullable_and_str():

@@ -73,8 +73,8 @@ def test_scopes():
     assert scope("team/app") == "repository:team/app:pull"
     assert scope("team/app", "pull,push") == "repository:team/app:pull,push"
     assert scope(None) == CATALOG_SCOPE == "registry:catalog:*"
-    assert parse_reference("myreg.azurecr.io/team/app:v1").scope() == scope("team/app")
-    assert parse_reference("myreg.azurecr.io").scope() == CATALOG_SCOPE
+    assert scope(parse_reference("myreg.azurecr.io/team/app:v1").repository) == "repository:team/app:pull"
+    assert scope(parse_reference("myreg.azurecr.io").repository) == CATALOG_SCOPE
 
 
 SCOPE_TEXT = re.compile(r"repository:\S+:\S+|registry:catalog:\S*")
