@@ -9,10 +9,11 @@ from typing import assert_never
 
 from rich.segment import Segment, Segments
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from acrbrowse import crashlog
@@ -182,10 +183,19 @@ class AcrBrowseApp(App[int]):
         self._exit_renderables.append(Segments([Segment(f"acrbrowse: {line}"), Segment.line()]))
         self._close_messages_no_wait()
 
-    async def copy_text(self, text: str, what: str) -> None:
+    async def copy_text(self, text: str, what: str, *, multiline: bool = False) -> None:
         """OSC 52 always; the system clipboard too when there is a local one. Callers validate what
-        they copy; this refuses anything that could still carry a control character or a newline."""
-        if not text or terminal_safe(text) != text or any(c.isspace() for c in text):
+        they copy; this refuses anything that could still carry a control character or a newline.
+        `multiline` (a whole JSON document) lets newlines, tabs and spaces through, still no other
+        control, bidi or invisible character."""
+        if multiline:
+            refused = not text.strip() or terminal_safe_block(text) != text
+        else:
+            refused = not text or terminal_safe(text) != text or any(c.isspace() for c in text)
+        if refused and multiline:
+            self.report(InvalidReference(f"not copied: the {what} holds control or invisible characters"))
+            return
+        if refused:
             self.report(InvalidReference(f"not copied: '{terminal_safe(text, limit=100)}' is not a {what}"))
             return
         self.copy_to_clipboard(text)  # OSC 52; Textual keeps the text in the public `clipboard`
@@ -193,7 +203,9 @@ class AcrBrowseApp(App[int]):
             command = system_clipboard_command()
             if command is not None:
                 await copy_to_system_clipboard(text, command)
-        self.notify(self.shown(text), title=f"Copied {what}", markup=False)
+        lines = text.count("\n") + 1
+        shown = f"{lines:,} lines, {len(text.encode()):,} bytes" if multiline else self.shown(text)
+        self.notify(shown, title=f"Copied {what}", markup=False)
 
     def open_reference(self, reference: Reference) -> None:
         """From the start screen: resolve the registry's credential (in a thread), then browse."""
@@ -218,6 +230,15 @@ class AcrBrowseApp(App[int]):
             self.report(exc)
 
     # ---- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """?, q and m type text in an input: the footer doesn't offer them while one has focus."""
+        if action not in ("help", "quit", "messages"):
+            return True
+        try:
+            return not isinstance(self.focused, Input)
+        except ScreenStackError:  # asked before the first screen is up
+            return True
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

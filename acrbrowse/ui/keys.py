@@ -21,6 +21,7 @@ class Key:
     show: bool = True  # in the footer
     palette: bool = True  # offered in the command palette
     footer_display: bool = True  # the footer shows `display`; else Textual's own name for the key
+    priority: bool = False  # handled before the focused widget sees the key (and before the keys after it)
 
 
 APP_KEYS = (
@@ -78,10 +79,27 @@ MESSAGES_KEYS = (
 RAW_KEYS = (
     Key("acrbrowse.raw_close", "escape,q,v,backspace", "close", "Close", "Close the raw view", "Esc / q / v",
         footer_display=False),
+    # The view is a read-only TextArea: arrows, PgUp/PgDn, Home/End and the mouse are its own.
+    Key("acrbrowse.raw_down", "j", "cursor_down", "Down", "Move down a line", "j", show=False),
+    Key("acrbrowse.raw_up", "k", "cursor_up", "Up", "Move up a line", "k", show=False),
+    Key("acrbrowse.raw_top", "g", "top", "Top", "Go to the top", "g", show=False),
+    Key("acrbrowse.raw_bottom", "G,shift+g", "bottom", "Bottom", "Go to the bottom", "G", show=False),
+    Key("acrbrowse.raw_search", "slash", "search", "Search", "Search the JSON", "/"),
+    Key("acrbrowse.raw_next", "n", "next_match", "Next", "Go to the next match", "n"),
+    Key("acrbrowse.raw_previous", "N,shift+n", "previous_match", "Previous", "Go to the previous match", "N"),
+    Key("acrbrowse.raw_copy", "y,c", "copy", "Copy", "Copy the whole JSON", "y / c"),
 )
 LOGIN_KEYS = (
     Key("acrbrowse.login_cancel", "escape", "cancel", "Cancel", "Close the sign-in dialog", "Esc",
         footer_display=False),
+    # Priority: a burst (a paste, a password manager's auto-type) must not type past a Tab or Enter
+    # into the field it leaves, so the dialog moves focus before the next keystroke is delivered.
+    Key("acrbrowse.login_next", "tab", "next_field", "Next field", "Move to the next field", "Tab",
+        footer_display=False, priority=True),
+    Key("acrbrowse.login_previous", "shift+tab", "previous_field", "Previous field",
+        "Move to the previous field", "Shift+Tab", show=False, priority=True),
+    Key("acrbrowse.login_username_done", "enter", "username_done", "Next field",
+        "From the username, move to the password", "Enter", show=False, priority=True),
 )
 
 # Keys handled by the widgets themselves, listed for the help screen and README.
@@ -95,7 +113,7 @@ WIDGET_KEYS = (
 
 def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
     return [
-        Binding(k.keys, k.action, k.description, show=k.show, id=k.id,
+        Binding(k.keys, k.action, k.description, show=k.show, id=k.id, priority=k.priority,
                 key_display=k.display if k.show and k.footer_display else None)
         for k in keys
     ]

@@ -102,6 +102,13 @@ class BrowserScreen(Screen[None]):
             return
         self.repos.table.focus()
 
+    # Keys that type text in an input (a filter, the repository name): hidden from the footer while
+    # one has focus, where pressing them types rather than acts.
+    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "reload"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.TYPED_IN_INPUT and isinstance(self.focused, Input))
+
     # ---- which pane ------------------------------------------------------------------------
 
     def _pane_of(self, widget: Widget | None) -> Pane | None:

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import RegistryError
@@ -51,6 +51,7 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
             with Horizontal(id="login-buttons"):
                 yield Button("Sign in", variant="primary", id="login-submit")
                 yield Button("Cancel", id="login-cancel")
+        yield Footer()  # the dialog's own keys, not the browser's behind it
 
     def on_mount(self) -> None:
         self.query_one("#login-error").display = False
@@ -61,9 +62,23 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         error.update(Text(app_of(self).shown(text), style="bold red"))
         error.display = True
 
-    @on(Input.Submitted, "#login-username")
-    def _username_done(self) -> None:
-        self.query_one("#login-password", Input).focus()
+    # Tab and Enter are priority bindings: the app runs them as it reads them, so the focus moves
+    # before the next key of a burst is handed on (an Input's own Enter would move it only later).
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "username_done":  # elsewhere Enter is the Input's, the button's or the checkbox's
+            return self.focused is not None and self.focused.id == "login-username"
+        return True
+
+    def action_username_done(self) -> None:
+        # set_focus, not focus(): focus() is queued behind the keys already waiting
+        self.set_focus(self.query_one("#login-password", Input))
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
 
     @on(Input.Submitted, "#login-password")
     @on(Button.Pressed, "#login-submit")

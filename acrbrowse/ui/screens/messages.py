@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from acrbrowse.present.safe import safe_text
 from acrbrowse.ui.keys import MESSAGES_KEYS, bindings
@@ -70,6 +70,7 @@ class MessagesScreen(ModalScreen[None]):
             else:
                 yield Static(Text("Nothing yet: notices, warnings and errors collect here.", style="dim"),
                              id="messages-body")
+        yield Footer()  # the dialog's own keys, not the browser's behind it
 
     def on_mount(self) -> None:
         self.query_one("#messages-dialog").scroll_end(animate=False)
