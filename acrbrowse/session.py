@@ -179,16 +179,21 @@ class Session:
 
     # ---- what the settings file remembers --------------------------------------------------
 
+    def _username(self, registry: str) -> str | None:
+        credential = self._credentials.get(registry)
+        return credential.username if credential is not None else None
+
     def visited_repositories(self, registry: str) -> list[str]:
+        """The repositories visited before under the credential in use (anonymous is its own list)."""
         try:
-            return self.settings.visited_repositories(registry)
+            return self.settings.visited_repositories(registry, self._username(registry))
         except ConfigError:
             return []
 
     def record_visit(self, registry: str, repository: str) -> None:
         # Remembering is a convenience: a read-only config dir must not break browsing.
         with contextlib.suppress(ConfigError):
-            self.settings.record_visited_repository(registry, repository)
+            self.settings.record_visited_repository(registry, repository, self._username(registry))
 
     def record_recent(self, registry: str) -> None:
         with contextlib.suppress(ConfigError):

@@ -130,3 +130,20 @@ def test_a_session_shows_no_secret(testbed, session_for):
     session = session_for()
     text = repr(session)
     assert "Secret" not in text and testbed.users["admin"] not in text
+
+
+async def test_visits_are_remembered_per_signed_in_user(testbed, session_for):
+    session = session_for()
+    registry = testbed.token.host
+    await session.use_credential(registry, admin(testbed))
+    session.record_visit(registry, "private/admin-only")
+    assert session.visited_repositories(registry) == ["private/admin-only"]
+    readonly = Credential("readonlypull", Secret(testbed.users["readonlypull"]), source="test")
+    await session.use_credential(registry, readonly)
+    assert session.visited_repositories(registry) == []  # never offered admin's repositories
+    session.record_visit(registry, "aspnetapp")
+    await session.use_credential(registry, None)
+    assert session.visited_repositories(registry) == []  # anonymous is a user of its own
+    await session.use_credential(registry, readonly)
+    assert session.visited_repositories(registry) == ["aspnetapp"]
+    await session.aclose()
