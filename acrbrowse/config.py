@@ -3,9 +3,7 @@
 - `stored_logins`: registry -> username and kind whose secret `acrbrowse login` put in the OS
   keyring (the keyring's index: macOS can't list a service's usernames). Never a secret: no
   method takes one.
-- `recent_registries`: most recent first; `visited_repositories`: per registry, most recent first,
-  the repositories visited anonymously (and, from before they were kept per user, by anyone);
-  `visited_repositories_by_user`: per registry, per username, most recent first.
+- `recent_registries`: most recent first; `visited_repositories`: per registry, most recent first.
 - `keymap`: binding id -> keys, e.g. {"acrbrowse.copy_digest": "y", "acrbrowse.quit": "ctrl+q"}.
 - `theme`: a Textual theme name, e.g. "nord".
 
@@ -39,7 +37,6 @@ FORMAT_VERSION = 1
 _LOGINS = "stored_logins"
 _RECENT = "recent_registries"
 _VISITED = "visited_repositories"
-_VISITED_BY_USER = "visited_repositories_by_user"
 _KEYMAP = "keymap"
 _THEME = "theme"
 _THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
@@ -113,31 +110,21 @@ class Config:
 
         self._update(change)
 
-    # -- repositories visited, per registry and user, most recent first
+    # -- repositories visited, per registry, most recent first
 
-    def visited_repositories(self, registry: str, username: str | None = None) -> list[str]:
-        """What `username` (None: anonymous) visited: one user is never offered another's. The
-        anonymous lists are where every visit went before visits were kept per user."""
-        doc, registry = self.document(), normalize_registry(registry)
-        if username:
-            visited = _section(_section(doc, _VISITED_BY_USER, dict), registry, dict).get(username)
-        else:
-            visited = _section(doc, _VISITED, dict).get(registry)
+    def visited_repositories(self, registry: str) -> list[str]:
+        visited = _section(self.document(), _VISITED, dict).get(normalize_registry(registry))
         return [r for r in visited if isinstance(r, str)] if isinstance(visited, list) else []
 
-    def record_visited_repository(self, registry: str, repository: str, username: str | None = None) -> None:
+    def record_visited_repository(self, registry: str, repository: str) -> None:
         registry = normalize_registry(registry)
         if not repository:
             raise ValueError("empty repository name")
 
         def change(doc: dict[str, Any]) -> None:
-            if username:
-                visited = _section(_section(doc, _VISITED_BY_USER, dict, create=True), registry, dict, create=True)
-                key = username
-            else:
-                visited, key = _section(doc, _VISITED, dict, create=True), registry
-            previous = visited.get(key)
-            visited[key] = _most_recent_first(
+            visited = _section(doc, _VISITED, dict, create=True)
+            previous = visited.get(registry)
+            visited[registry] = _most_recent_first(
                 previous if isinstance(previous, list) else [], repository, VISITED_REPOSITORIES_MAX
             )
 
@@ -157,6 +144,12 @@ class Config:
         dashes, at most 64); None otherwise. Whether such a theme exists is the app's to check."""
         name = self.document().get(_THEME)
         return name if isinstance(name, str) and _THEME_NAME.fullmatch(name) else None
+
+    def record_theme(self, name: str) -> None:
+        """Remember the theme picked in the browser (its command palette), for the next run."""
+        if not _THEME_NAME.fullmatch(name):
+            raise ValueError(f"not a theme name: {name!r}")
+        self._update(lambda doc: doc.__setitem__(_THEME, name))
 
     # -- the file
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import assert_never
 
+import platformdirs
 from rich.segment import Segment, Segments
 from rich.text import Text
 from textual.app import App, ScreenStackError, SystemCommand
@@ -19,6 +22,7 @@ from textual.worker import WorkerFailed
 from acrbrowse import crashlog
 from acrbrowse.config import ConfigError
 from acrbrowse.keychain import CredentialError
+from acrbrowse.locations import cache_dir
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.name import Reference
@@ -26,7 +30,7 @@ from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe, terminal_safe_block
 from acrbrowse.session import Session
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
-from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings
+from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings, check_keymap
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.help import HelpScreen
 from acrbrowse.ui.screens.messages import MessageLog, MessagesScreen
@@ -34,6 +38,19 @@ from acrbrowse.ui.screens.start import StartScreen
 from acrbrowse.ui.taginfo import TagCache
 
 ERROR_TIMEOUT = 8.0
+def screenshot_folder() -> Path:
+    """Where a screenshot goes: the Downloads folder (made if missing), else acrbrowse's cache
+    folder, else the current one. Textual's own choice fails when ~/Downloads is missing."""
+    for folder in (platformdirs.user_downloads_path(), cache_dir()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return Path.cwd()
+
+
 RELOAD_KEY = next(k.display for k in BROWSER_KEYS if k.action == "reload")
 
 
@@ -97,11 +114,17 @@ class AcrBrowseApp(App[int]):
         self.system_clipboard = system_clipboard
         self.tag_cache = TagCache()
         self.messages = MessageLog()
+        # Entries naming no binding or no real key are left out, and said once (on_mount).
+        keymap, self.keymap_problems = check_keymap(keymap or {})
         if keymap:
-            self.set_keymap(dict(keymap))
+            self.set_keymap(keymap)
 
     async def on_mount(self) -> None:
         self.push_screen(StartScreen())
+        if self.keymap_problems:
+            self.notify(self.shown(f"{self.session.settings.path}: keymap entries ignored: "
+                                   f"{'; '.join(self.keymap_problems)}"),
+                        title="Settings", severity="warning", timeout=ERROR_TIMEOUT, markup=False)
         if self.start is not None:
             await self.session.use_credential(self.start.registry, self._start_credential)
             self.push_screen(BrowserScreen(self.start.registry, self.start))
@@ -228,6 +251,22 @@ class AcrBrowseApp(App[int]):
             await self.push_screen(BrowserScreen(registry, reference))
         except Exception as exc:  # a bug: one line, and the start screen stays
             self.report(exc)
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme picked in the command palette is kept for the next run (cli/browse.py applies it)."""
+        if self.screen_stack:  # not the saved one the command line sets before the run
+            self.run_worker(partial(self._save_theme, theme), thread=True, group="theme", exclusive=True)
+
+    def _save_theme(self, theme: str) -> None:
+        try:
+            self.session.settings.record_theme(theme)
+        except Exception as exc:  # a convenience: say it was not kept, go on
+            self.call_from_thread(self.report, exc)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot, saved where it can be (screenshot_folder); the toast says where."""
+        return super().deliver_screenshot(filename, path or str(screenshot_folder()), time_format)
 
     # ---- actions ---------------------------------------------------------------------------
 

@@ -5,9 +5,11 @@ the command palette read these tables. Each binding has an id, so a user's keyma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
+from textual.keys import Keys, format_key
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,45 @@ WIDGET_KEYS = (
     ("Space", "Expand or collapse a tree node"),
     ("Ctrl+P", "Command palette: every action by name"),
 )
+
+KEY_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_NAMED_KEYS = frozenset(k.value for k in Keys if not k.value.startswith("<"))
+
+
+def all_keys() -> list[Key]:
+    """Every Key of every table in this module: the ids a keymap may name."""
+    tables = [v for v in globals().values() if isinstance(v, tuple) and v and all(isinstance(k, Key) for k in v)]
+    return [key for table in tables for key in table]
+
+
+def is_key_name(name: str) -> bool:
+    """A key as Textual names it: a letter or digit, a named key (f5, pageup, escape, space) or a
+    character's name (slash, question_mark), after modifiers (ctrl+, shift+, alt+, …)."""
+    *modifiers, base = name.split("+")
+    if not base or not set(modifiers) <= KEY_MODIFIERS:
+        return False
+    if (len(base) == 1 and base.isalnum()) or base in _NAMED_KEYS:
+        return True
+    shown = format_key(base)  # a character's name shows as the character
+    return base.islower() and len(shown) == 1 and shown != base and shown.isprintable()
+
+
+def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(the entries that name a binding and real keys, one line per entry left out)."""
+    ids = {key.id for key in all_keys()}
+    kept: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in keymap.items():
+        names = [name.strip() for name in keys.split(",")]
+        bad = [name for name in names if not is_key_name(name)]
+        if binding_id not in ids:
+            problems.append(f"{binding_id} (no such binding)")
+        elif bad:
+            problems.append(f"{binding_id}: {', '.join(bad)} (not a key; e.g. y, ctrl+y, f5, question_mark)")
+        else:
+            kept[binding_id] = ",".join(names)
+    return kept, problems
+
 
 def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
     return [
