@@ -3,7 +3,9 @@
 - `stored_logins`: registry -> username and kind whose secret `acrbrowse login` put in the OS
   keyring (the keyring's index: macOS can't list a service's usernames). Never a secret: no
   method takes one.
-- `recent_registries`: most recent first; `visited_repositories`: per registry, most recent first.
+- `recent_registries`: most recent first; `visited_repositories`: per registry, most recent first,
+  the repositories visited anonymously (and, from before they were kept per user, by anyone);
+  `visited_repositories_by_user`: per registry, per username, most recent first.
 - `keymap`: binding id -> keys, e.g. {"acrbrowse.copy_digest": "y", "acrbrowse.quit": "ctrl+q"}.
 - `theme`: a Textual theme name, e.g. "nord".
 
@@ -37,6 +39,7 @@ FORMAT_VERSION = 1
 _LOGINS = "stored_logins"
 _RECENT = "recent_registries"
 _VISITED = "visited_repositories"
+_VISITED_BY_USER = "visited_repositories_by_user"
 _KEYMAP = "keymap"
 _THEME = "theme"
 _THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
@@ -110,21 +113,31 @@ class Config:
 
         self._update(change)
 
-    # -- repositories visited, per registry, most recent first
+    # -- repositories visited, per registry and user, most recent first
 
-    def visited_repositories(self, registry: str) -> list[str]:
-        visited = _section(self.document(), _VISITED, dict).get(normalize_registry(registry))
+    def visited_repositories(self, registry: str, username: str | None = None) -> list[str]:
+        """What `username` (None: anonymous) visited: one user is never offered another's. The
+        anonymous lists are where every visit went before visits were kept per user."""
+        doc, registry = self.document(), normalize_registry(registry)
+        if username:
+            visited = _section(_section(doc, _VISITED_BY_USER, dict), registry, dict).get(username)
+        else:
+            visited = _section(doc, _VISITED, dict).get(registry)
         return [r for r in visited if isinstance(r, str)] if isinstance(visited, list) else []
 
-    def record_visited_repository(self, registry: str, repository: str) -> None:
+    def record_visited_repository(self, registry: str, repository: str, username: str | None = None) -> None:
         registry = normalize_registry(registry)
         if not repository:
             raise ValueError("empty repository name")
 
         def change(doc: dict[str, Any]) -> None:
-            visited = _section(doc, _VISITED, dict, create=True)
-            previous = visited.get(registry)
-            visited[registry] = _most_recent_first(
+            if username:
+                visited = _section(_section(doc, _VISITED_BY_USER, dict, create=True), registry, dict, create=True)
+                key = username
+            else:
+                visited, key = _section(doc, _VISITED, dict, create=True), registry
+            previous = visited.get(key)
+            visited[key] = _most_recent_first(
                 previous if isinstance(previous, list) else [], repository, VISITED_REPOSITORIES_MAX
             )
 

@@ -309,3 +309,23 @@ def test_the_ui_shows_a_config_error_in_its_own_words(tmp_path, monkeypatch):
     assert app.failure_line(ConfigError(line)) == line
     assert not (tmp_path / "cache").exists()  # worded, not logged as a bug
     assert "internal error" in app.failure_line(RuntimeError("a bug")) and (tmp_path / "cache").exists()
+
+
+def test_visited_repositories_are_kept_per_user(settings):
+    settings.record_visited_repository("a.io", "admin/only", "admin")
+    settings.record_visited_repository("a.io", "anon/one")
+    assert settings.visited_repositories("a.io", "admin") == ["admin/only"]
+    assert settings.visited_repositories("a.io", "readonlypull") == []
+    assert settings.visited_repositories("a.io") == ["anon/one"]
+    assert settings.visited_repositories("b.io", "admin") == []
+
+
+def test_visits_stored_before_they_were_per_user_are_the_anonymous_ones(config_file, settings):
+    write(config_file, {"visited_repositories": {"a.io": ["old/one"]},
+                        "visited_repositories_by_user": {"a.io": ["not", "a", "dict"], "b.io": {"u": [1, "x"]}}})
+    assert settings.visited_repositories("a.io") == ["old/one"]
+    assert settings.visited_repositories("a.io", "admin") == []
+    assert settings.visited_repositories("b.io", "u") == ["x"]
+    settings.record_visited_repository("a.io", "new/one", "admin")
+    assert settings.visited_repositories("a.io", "admin") == ["new/one"]
+    assert settings.visited_repositories("a.io") == ["old/one"]
