@@ -165,5 +165,22 @@ def help_rows() -> list[tuple[str, str]]:
     rows = [(k.display, k.help) for k in (APP_KEYS[2], APP_KEYS[3])]
     rows += list(WIDGET_KEYS)
     rows += [(k.display, k.help) for k in BROWSER_KEYS]
+    rows += [(k.display, k.help) for k in TREE_KEYS if k.show]
+    rows += [(k.display, f"Raw JSON view: {k.help[0].lower()}{k.help[1:]}") for k in RAW_KEYS
+             if k.action in RAW_HELP]
     rows += [(k.display, k.help) for k in (APP_KEYS[4], *APP_KEYS[:2])]
     return rows
+
+
+RAW_HELP = ("top", "bottom", "search", "next_match", "previous_match", "copy")  # the rest: as everywhere
+
+
+def markdown_table() -> str:
+    """help_rows as README's key table (scripts/key_table.py writes it there; a test checks it)."""
+    lines = ["| keys | what they do |", "| --- | --- |"]
+    lines += [f"| {_cell(keys)} | {_cell(does)} |" for keys, does in help_rows()]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
