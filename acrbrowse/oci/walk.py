@@ -97,8 +97,21 @@ async def walk(client: Source, reference: Reference, *, with_configs: bool = Tru
         tree.nodes, tree.truncated = index_nodes(root)
     else:
         tree.nodes = [ImageNode(root.descriptor(), manifest=root)]
+    skipped = await fill_nodes(client, repository, tree.nodes, with_configs=with_configs, concurrency=concurrency)
+    if skipped:
+        over = (f"the manifests of index {root.digest[:19]}… add up to more than {TREE_BYTES // 2**20} MiB; "
+                f"acrbrowse stopped there and left {skipped:,} of them unread")
+        tree.truncated = RegistryError(f"{tree.truncated}; {over}" if tree.truncated else over)
+    return tree
+
+
+async def fill_nodes(client: Source, repository: str, nodes: list[ImageNode], *, with_configs: bool = True,
+                     concurrency: int = DEFAULT_CONCURRENCY) -> int:
+    """Fill `nodes` concurrently (at most `concurrency` at once): each distinct digest fetched once,
+    the result shared by every node that names it; past TREE_BYTES the rest are left unread.
+    Returns how many digests were left unread."""
     by_digest: dict[str, list[ImageNode]] = {}
-    for node in tree.nodes:
+    for node in nodes:
         by_digest.setdefault(node.descriptor.digest, []).append(node)
     limit = asyncio.Semaphore(concurrency)
     fetched = 0  # bytes of manifests and configs; the walk stops asking once past TREE_BYTES
@@ -117,8 +130,4 @@ async def walk(client: Source, reference: Reference, *, with_configs: bool = Tru
             other.manifest, other.config, other.error = first.manifest, first.config, first.error
 
     await asyncio.gather(*(fill_group(*group) for group in by_digest.values()))
-    if skipped:
-        over = (f"the manifests of index {root.digest[:19]}… add up to more than {TREE_BYTES // 2**20} MiB; "
-                f"acrbrowse stopped there and left {skipped:,} of them unread")
-        tree.truncated = RegistryError(f"{tree.truncated}; {over}" if tree.truncated else over)
-    return tree
+    return skipped

@@ -5,6 +5,7 @@ differently but say the same thing. Every string here from a registry is already
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from acrbrowse.oci import mediatypes as mt
@@ -127,3 +128,24 @@ def describe_image(image: ImageManifest, config: ImageConfig | None = None) -> I
     blob = image.config
     return ImageFacts(BlobFacts("config", blob, config_note(blob)) if blob is not None else None, layers,
                       image_total(image))
+
+
+@dataclass(frozen=True)
+class IndexTotal:
+    """What an index's platforms add up to, from the platform manifests fetched so far."""
+
+    platforms: int  # runnable platforms listed (attestations apart)
+    known: int  # of which the manifest came
+    compressed: int  # the known platforms' layers added up
+    largest: tuple[str, int] | None  # (label, compressed size) of the largest known platform
+
+    @property
+    def complete(self) -> bool:
+        return self.known == self.platforms
+
+
+def index_total(platforms: Sequence[tuple[str, ImageManifest | None]]) -> IndexTotal:
+    """`platforms`: (label, its image manifest if fetched) for each runnable platform of an index."""
+    known = [(label, image.compressed_size) for label, image in platforms if image is not None]
+    largest = max(known, key=lambda pair: pair[1]) if known else None
+    return IndexTotal(len(platforms), len(known), sum(size for _, size in known), largest)
