@@ -13,9 +13,10 @@ from rich.console import Console, RenderableType
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import MalformedResponse, NotFound, RegistryError
 from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageManifest, parse_config, parse_manifest
-from acrbrowse.present.describe import describe_image
+from acrbrowse.present.describe import BlobFacts, IndexTotal, describe_image, index_total
 from acrbrowse.present.units import human_size
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.tree.facts import LABEL_WIDTH
 from acrbrowse.ui.tree.nodes import (
     ArtifactEntry,
     AttestationEntry,
@@ -51,6 +52,11 @@ def parsed(raw: bytes):
     return parse_manifest(raw, c.sha256(raw))
 
 
+def fact(label: str, value: str) -> str:
+    """A line of a facts grid: every label column is LABEL_WIDTH wide, so values line up."""
+    return f"{label.ljust(LABEL_WIDTH)}  {value}"
+
+
 def plain(renderable: RenderableType) -> str:
     console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
     console.print(renderable)
@@ -79,6 +85,12 @@ class Source:
             raise self.config_error
         return parse_config(self.configs[config.digest], config.digest)
 
+    async def get_blob(self, repository: str, digest: str, *, max_bytes: int) -> bytes:
+        self.asked.append(digest)
+        if digest not in self.configs:
+            raise NotFound(f"blob {digest} not found")
+        return self.configs[digest][:max_bytes]
+
 
 def image_items() -> tuple[ImageManifest, ImageConfig, list[TreeItem]]:
     image, config = parsed(IMAGE), parse_config(CONFIG, c.sha256(CONFIG))
@@ -94,7 +106,7 @@ def test_an_index_root_and_its_entries():
     assert root.raw() == (f"manifest {index.digest}", INDEX)
     assert root.expandable and not root.fetched
     details = plain(root.details(DISPLAY))
-    assert details.startswith("Manifest") and "Platforms     1" in details and "Attestations  1" in details
+    assert details.startswith("Manifest") and fact("Platforms", "1") in details and fact("Attestations", "1") in details
 
     platform, group = manifest_children(index)
     assert isinstance(platform, PlatformEntry) and isinstance(group, AttestationsGroup)
@@ -110,7 +122,7 @@ def test_an_index_root_and_its_entries():
     assert attestation.label().plain.startswith("attestation for linux/amd64  ")
     assert attestation.label().style == "" and attestation.label().spans[0].style == "dim"
     details = plain(attestation.details(DISPLAY))
-    assert details.startswith("Attestation manifest") and f"Attests     {c.sha256(IMAGE)}" in details
+    assert details.startswith("Attestation manifest") and fact("Attests", c.sha256(IMAGE)) in details
 
 
 def test_an_entry_s_kind_comes_from_its_descriptor():
@@ -140,22 +152,22 @@ def test_an_image_s_config_layers_and_total():
     assert config_item.digest == c.sha256(CONFIG)
     assert config_item.raw() == (f"config {c.sha256(CONFIG)}", CONFIG)
     details = plain(config_item.details(DISPLAY))
-    assert details.startswith("Image config") and "Entrypoint   /app" in details and "History      3 entries" in details
+    assert details.startswith("Image config") and fact("Entrypoint", "/app") in details and fact("History", "3 entries") in details
 
     assert first.label().plain == f"layer 1  {c.fake_digest(100)[:19]}  1.0 kB"
     assert first.digest == c.fake_digest(100)
     assert first.raw() == (f"descriptor {c.fake_digest(100)}", json.dumps(image.layers[0].to_json()))
     details = plain(first.details(DISPLAY))
-    assert details.startswith("Layer 1") and "Created     2024-05-01T11:00:00Z" in details
-    assert "Created by  /bin/sh -c #(nop) ADD file:abc in /" in details
+    assert details.startswith("Layer 1") and fact("Created", "2024-05-01T11:00:00Z") in details
+    assert fact("Created by", "/bin/sh -c #(nop) ADD file:abc in /") in details
     # the history entry that made layer 2 skips the empty one; its whitespace folded, its comment kept
-    assert "Created by  RUN apt-get install -y curl  # buildkit.dockerfile.v0" in plain(second.details(DISPLAY))
+    assert fact("Created by", "RUN apt-get install -y curl  # buildkit.dockerfile.v0") in plain(second.details(DISPLAY))
 
     assert total.label().plain == "total  2 layers, 3.0 kB"
     assert total.digest is None and total.raw() == (f"manifest {image.digest}", IMAGE)
     details = plain(total.details(DISPLAY))
-    assert "Compressed   3,000 bytes (3.0 kB)" in details
-    assert f"With config  {3000 + len(CONFIG):,} bytes" in details
+    assert fact("Compressed", "3,000 bytes (3.0 kB)") in details
+    assert fact("With config", f"{3000 + len(CONFIG):,} bytes") in details
 
 
 def test_the_layers_table_and_the_tree_say_what_the_cli_says():
@@ -182,7 +194,7 @@ def test_an_artifact_says_its_type_and_its_config_s():
     root = RootItem(c.sha256(raw), "app@sha256:0123", artifact)
     assert root.label().plain == f"app@sha256:0123  OCI image manifest · artifact {c.SBOM_TYPE}  4.2 kB"
     details = plain(root.details(DISPLAY))
-    assert f"Artifact type  {c.SBOM_TYPE}" in details and f"Refers to      {c.fake_digest(9)}" in details
+    assert fact("Artifact type", c.SBOM_TYPE) in details and fact("Refers to", c.fake_digest(9)) in details
     config, layer, _ = manifest_children(artifact)
     assert config.label().plain.endswith(f"2 B  {mt.OCI_EMPTY}")
     assert describe_image(artifact).blobs[0].line == f"config  {c.fake_digest(3)}  2 B  {mt.OCI_EMPTY}"  # the CLI's line
@@ -290,6 +302,89 @@ def test_hostile_strings_stay_escaped_in_labels_and_details():
                                   "dim green", "italic dim") for span in item.label().spans)
     assert "\\x1b]52;c;cHduZWQ=\\x07[bold red]x[/]\\u202egnp.exe\\x0a" in items[0].label().plain
     assert "[bold red]x[/]" in plain(items[1].details(DISPLAY))  # shown as text, never markup
+
+
+IMAGE_ARM = c.image_manifest(CONFIG, (5000, 2000, 1000))
+TWO_PLATFORMS = c.index([c.platform_entry(IMAGE, "linux", "amd64"), c.platform_entry(IMAGE_ARM, "linux", "arm64"),
+                         c.attestation_entry(ATTESTATION, c.sha256(IMAGE))])
+
+
+async def test_an_index_root_fetches_its_platforms_at_once_and_adds_them_up():
+    """Defect 5: sizes while collapsed; the index's sum (attestations apart) and largest platform."""
+    source = Source(IMAGE, IMAGE_ARM, ATTESTATION, configs=(CONFIG,), tags={"latest": TWO_PLATFORMS})
+    root = RootItem("latest", "app:latest")
+    amd64, arm64, group = await root.fetch_children(source, "app")
+    assert amd64.label().plain == f"linux/amd64  {c.sha256(IMAGE)[:19]}  2 layers, 3.0 kB"
+    assert arm64.label().plain == f"linux/arm64  {c.sha256(IMAGE_ARM)[:19]}  3 layers, 8.0 kB"
+    assert not amd64.fetched and amd64.config is None  # still collapsed: its config comes on expand
+    assert c.sha256(CONFIG) not in source.asked and c.sha256(ATTESTATION) not in source.asked
+    details = plain(root.details(DISPLAY))
+    assert fact("All platforms", "11,000 bytes (11.0 kB)  compressed") in details
+    assert fact("Largest", "linux/arm64  8.0 kB") in details
+
+    asked = len(source.asked)
+    await amd64.fetch_children(source, "app")  # expanding: the config, not the manifest again
+    assert source.asked[asked:] == [] and amd64.config is not None
+
+
+async def test_an_index_whose_platform_failed_says_how_much_is_known():
+    source = Source(IMAGE, tags={"latest": TWO_PLATFORMS})  # the arm64 manifest is missing
+    root = RootItem("latest", "app:latest")
+    amd64, arm64, _ = await root.fetch_children(source, "app")
+    assert arm64.manifest is None and not arm64.fetched  # expanding it tries again and says why
+    assert fact("All platforms", "3,000 bytes (3.0 kB)  compressed, 1 of 2 known") in plain(root.details(DISPLAY))
+
+
+async def test_v_fetches_what_is_not_here_yet():
+    """Defect 8: an unexpanded platform's manifest; a Helm config (any small config), or that it is binary."""
+    index = parsed(INDEX)
+    entry = PlatformEntry(index.manifests[0], index)
+    assert await entry.fetch_raw(Source(IMAGE), "app") == (f"manifest {c.sha256(IMAGE)}", IMAGE)
+    assert entry.manifest is None  # not kept: the tree's expand fetches it
+
+    helm_config = b'{"name":"mychart","version":"0.1.0"}'
+    binary = bytes(range(256))
+    chart = parsed(c.encode({"schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
+                             "config": c.descriptor(c.HELM_CONFIG, c.sha256(helm_config), len(helm_config)),
+                             "layers": [c.descriptor(c.HELM_LAYER, c.sha256(binary), len(binary))]}))
+    config, *_ = manifest_children(chart)
+    assert isinstance(config, ConfigItem) and config.config is None
+    source = Source(configs=(helm_config, binary))
+    assert await config.fetch_raw(source, "charts/mychart") == (f"config {c.sha256(helm_config)}",
+                                                                helm_config.decode())
+    odd = ConfigItem(BlobFacts("config", Descriptor.from_json(c.descriptor("x/y", c.sha256(binary), 256))),
+                     chart, None)
+    title, text = await odd.fetch_raw(source, "charts/mychart")
+    assert title == f"config {c.sha256(binary)}" and "256 bytes of binary data" in str(text)
+
+
+def test_each_fact_sits_under_its_own_heading_and_values_line_up():
+    """Defect 16: one label width in every grid; an attestation's Layers line is not under
+    "Descriptor annotations"."""
+    index = parsed(INDEX)
+    attestation = AttestationEntry(index.manifests[1], index)
+    attestation.manifest = parsed(ATTESTATION)
+    lines = plain(attestation.details(DISPLAY)).splitlines()
+    heading = lines.index("Descriptor annotations")
+    layers = fact("Layers", "1, ")
+    assert any(line.startswith(layers) for line in lines[:heading])
+    assert not any(line.startswith(layers) for line in lines[heading:])
+    image, config, children = image_items()
+    root = RootItem("v1", "app:v1", image)
+    root.config = config
+    for item in (root, attestation, *children):
+        for line in plain(item.details(DISPLAY)).splitlines():
+            label = line[:LABEL_WIDTH].strip()
+            if label in ("Digest", "Media type", "Size", "Layers", "Created", "Compressed", "Created by"):
+                assert line[LABEL_WIDTH:LABEL_WIDTH + 2] == "  " and line[LABEL_WIDTH + 2] != " ", (type(item), line)
+
+
+def test_index_total():
+    assert index_total([]) == IndexTotal(0, 0, 0, None)
+    image, arm = parsed(IMAGE), parsed(IMAGE_ARM)
+    assert isinstance(image, ImageManifest) and isinstance(arm, ImageManifest)
+    total = index_total([("linux/amd64", image), ("linux/arm64", arm), ("windows/amd64", None)])
+    assert total == IndexTotal(3, 2, 11_000, ("linux/arm64", 8_000)) and not total.complete
 
 
 # ---- the tree with them, on the real test bed ------------------------------------------------

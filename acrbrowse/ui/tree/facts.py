@@ -11,7 +11,7 @@ from rich.text import Text
 
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageManifest, Manifest
-from acrbrowse.present.describe import BlobFacts, describe_image
+from acrbrowse.present.describe import BlobFacts, IndexTotal, describe_image
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size
 
@@ -38,12 +38,16 @@ def banner(text: str) -> Text:
     return Text(text, style="bold reverse")
 
 
+# The label column's width in every facts grid, so values line up down the detail pane.
+LABEL_WIDTH = max(len(label) for label in ("Artifact type", "Manifest size", "All platforms", "Working dir"))
+
+
 class Facts:
     """A two-column grid: label, value. A str value is outside text: escaped, never markup."""
 
     def __init__(self) -> None:
         self.table = Table.grid(padding=(0, 2))
-        self.table.add_column(style="bold", no_wrap=True)
+        self.table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
         self.table.add_column(overflow="fold")
 
     def add(self, label: str, value: RenderableType | str | None) -> None:
@@ -52,10 +56,11 @@ class Facts:
         self.table.add_row(label, value if not isinstance(value, str) else safe_text(value))
 
 
-def descriptor_facts(facts: Facts, descriptor: Descriptor) -> None:
+def descriptor_facts(facts: Facts, descriptor: Descriptor, size_label: str = "Size") -> None:
+    """`size_label`: what the size is ("Manifest size" for a manifest: its JSON, not the image)."""
     facts.add("Digest", safe_text(descriptor.digest, style="cyan"))
     facts.add("Media type", media_type_text(descriptor.media_type))
-    facts.add("Size", exact_size(descriptor.size))
+    facts.add(size_label, exact_size(descriptor.size))
     if descriptor.platform is not None:
         facts.add("Platform", descriptor.platform.label)
         if descriptor.platform.os_features:
@@ -116,17 +121,35 @@ def layers_table(image: ImageManifest, config: ImageConfig | None) -> Table:
     return table
 
 
-def manifest_renderables(manifest: Manifest, config: ImageConfig | None) -> list[RenderableType]:
-    """What a manifest itself says: an index's platform count, an image's layers and config."""
+def index_size_facts(facts: Facts, total: IndexTotal) -> None:
+    """The sum over an index's platforms (attestations apart) and its largest platform, as far as known."""
+    if total.known == 0:
+        return
+    text = Text(exact_size(total.compressed))
+    text.append("  compressed" if total.complete else f"  compressed, {total.known} of {total.platforms} known",
+                style="dim")
+    facts.add("All platforms", text)
+    if total.largest is not None and total.platforms > 1:
+        label, size = total.largest
+        facts.add("Largest", Text.assemble(label, "  ", (human_size(size), "green")))
+
+
+def manifest_renderables(manifest: Manifest, config: ImageConfig | None,
+                         facts: Facts | None = None, total: IndexTotal | None = None) -> list[RenderableType]:
+    """What a manifest itself says: an index's platforms (and their sizes, from `total`), an image's
+    layers and config. Its facts join `facts` when given (a node's one grid), else a grid of their own."""
     out: list[RenderableType] = []
+    own = facts is None
+    facts = Facts() if facts is None else facts
     if isinstance(manifest, ImageIndex):
-        facts = Facts()
         facts.add("Platforms", str(len(manifest.platforms)))
         if manifest.attestations:
             facts.add("Attestations", str(len(manifest.attestations)))
-        out.append(facts.table)
+        if total is not None:
+            index_size_facts(facts, total)
+        if own:
+            out.append(facts.table)
     elif isinstance(manifest, ImageManifest):
-        facts = Facts()
         facts.add("Layers", f"{len(manifest.layers)}, {exact_size(manifest.compressed_size)}")
         if manifest.is_artifact:
             facts.add("Artifact type", manifest.effective_artifact_type)
@@ -134,7 +157,8 @@ def manifest_renderables(manifest: Manifest, config: ImageConfig | None) -> list
             facts.add("Refers to", safe_text(manifest.subject.digest, style="cyan"))
         if config is not None:
             config_facts(facts, config)
-        out.append(facts.table)
+        if own:
+            out.append(facts.table)
         if manifest.layers:
             out += [section("Layers and the history lines that made them"), layers_table(manifest, config)]
     block = annotations_block(getattr(manifest, "annotations", None))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from acrbrowse.limits import CONFIG_BYTES
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import (
@@ -24,8 +25,18 @@ from acrbrowse.oci.manifest import (
     LegacyManifest,
     Manifest,
 )
-from acrbrowse.oci.walk import ImageNode, fill_node, index_nodes
-from acrbrowse.present.describe import BlobFacts, TotalFacts, bounded, describe_image, image_total, layer_count
+from acrbrowse.oci.name import validate_digest
+from acrbrowse.oci.walk import ImageNode, fill_node, fill_nodes, index_nodes
+from acrbrowse.present.describe import (
+    BlobFacts,
+    IndexTotal,
+    TotalFacts,
+    bounded,
+    describe_image,
+    image_total,
+    index_total,
+    layer_count,
+)
 from acrbrowse.present.render import node_label
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
@@ -95,6 +106,10 @@ class TreeItem:
         """The children, once `fetched` is set; raises (a RegistryError, or a bug) when none came."""
         return self.known_children()
 
+    async def fetch_raw(self, source: Source, repository: str) -> Raw | None:
+        """What `v` shows, fetching it if it is not here yet; raises a RegistryError when that fails."""
+        return self.raw()
+
     def failed(self, error: RegistryError) -> None:
         """The fetch raised `error`: the next expand tries again."""
         self.fetched = False
@@ -114,6 +129,7 @@ class ManifestItem(TreeItem):
     def __init__(self, manifest: Manifest | None = None) -> None:
         self.manifest = manifest
         self.config: ImageConfig | None = None
+        self.entries: list[EntryItem] = []  # an index's platforms and artifacts, once its children came
         self.error: RegistryError | None = None  # nothing came; expanding again retries
         self.fetched = False
 
@@ -134,30 +150,54 @@ class ManifestItem(TreeItem):
             return f"manifest {self.manifest.digest}", self.manifest.raw
         return descriptor_raw(self.descriptor) if self.descriptor is not None else None
 
+    def index_total(self) -> IndexTotal | None:
+        """For an index whose entries came: what its platforms add up to (attestations apart)."""
+        if not isinstance(self.manifest, ImageIndex):
+            return None
+        runnable = {entry.digest for entry in self.manifest.platforms}
+        return index_total([(entry.name, entry.manifest if isinstance(entry.manifest, ImageManifest) else None)
+                            for entry in self.entries if entry.digest in runnable])
+
     def details(self, display: Display) -> RenderableType:
+        """One facts grid (the descriptor's, then the manifest's), then each block under its own heading."""
         parts: list[RenderableType] = [banner(self.heading)]
         if self.error is not None:
             parts.append(Text(display(str(self.error)), style="red"))
+        facts = Facts()
         if self.descriptor is not None:
-            facts = Facts()
-            descriptor_facts(facts, self.descriptor)
+            descriptor_facts(facts, self.descriptor, "Manifest size")
+        rest = manifest_renderables(self.manifest, self.config, facts, self.index_total()) if self.manifest else []
+        if facts.table.row_count:
             parts.append(facts.table)
-            block = annotations_block(self.descriptor.annotations)
-            if block is not None:
-                parts += [section("Descriptor annotations"), block]
-        if self.manifest is not None:
-            parts += manifest_renderables(self.manifest, self.config)
-        elif self.error is None and self.unloaded_hint:
+        block = annotations_block(self.descriptor.annotations) if self.descriptor is not None else None
+        if block is not None:
+            parts += [section("Descriptor annotations"), block]
+        parts += rest
+        if self.manifest is None and self.error is None and self.unloaded_hint:
             parts.append(Text(self.unloaded_hint, style="dim"))
         return Group(*parts)
 
+    async def fetch_raw(self, source: Source, repository: str) -> Raw | None:
+        """The manifest itself, fetched by digest when it has not come yet (not kept: expanding fetches it)."""
+        if self.manifest is None and self.descriptor is not None:
+            manifest = await source.get_manifest(repository, validate_digest(self.descriptor.digest))
+            return f"manifest {manifest.digest}", manifest.raw
+        return self.raw()
+
     async def _fill(self, source: Source, repository: str, node: ImageNode) -> list[TreeItem]:
+        """The children; for an index, once its platforms' manifests came (concurrently, bounded, as
+        the CLI's walk), so each platform line shows its size while collapsed (configs stay lazy).
+        The item changes only when everything came."""
         filled = await fill_node(source, repository, node)
         if filled.manifest is None:
             raise filled.error or RegistryError("no manifest came")
+        children = manifest_children(filled.manifest, filled.config)
+        entries: list[EntryItem] = [child for child in children if isinstance(child, (PlatformEntry, ArtifactEntry))]
+        await prefetch_manifests(source, repository, entries)
         self.manifest, self.config, self.config_error = filled.manifest, filled.config, filled.error
         self.error = None
-        return manifest_children(filled.manifest, filled.config)
+        self.entries = entries
+        return children
 
     def failed(self, error: RegistryError) -> None:
         super().failed(error)
@@ -217,9 +257,13 @@ class EntryItem(ManifestItem):
     def descriptor(self) -> Descriptor:
         return self.entry
 
+    @property
+    def name(self) -> str:
+        """linux/amd64, an artifact's type, 'attestation for …'; terminal-safe."""
+        return terminal_safe(node_label(ImageNode(self.entry, manifest=self.manifest), self.index))
+
     def label(self) -> Text:
-        name = terminal_safe(node_label(ImageNode(self.entry, manifest=self.manifest), self.index))
-        text = Text.assemble((name, self.label_style), "  ", digest_text(self.entry.digest, self.digest_style))
+        text = Text.assemble((self.name, self.label_style), "  ", digest_text(self.entry.digest, self.digest_style))
         if isinstance(self.manifest, ImageManifest):
             total = image_total(self.manifest)
             text.append(f"  {layer_count(total.layers)}, ", style=self.summary_style)
@@ -227,7 +271,7 @@ class EntryItem(ManifestItem):
         return text
 
     async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
-        return await self._fill(source, repository, ImageNode(self.entry))
+        return await self._fill(source, repository, ImageNode(self.entry, manifest=self.manifest))
 
 
 class PlatformEntry(EntryItem):
@@ -268,6 +312,16 @@ def entry_item(entry: Descriptor, index: ImageIndex) -> EntryItem:
     if entry.platform is None and entry.artifact_type:
         return ArtifactEntry(entry, index)
     return PlatformEntry(entry, index)
+
+
+async def prefetch_manifests(source: Source, repository: str, entries: Sequence[EntryItem]) -> None:
+    """Fetch the entries' manifests (not their configs) with the CLI's bounded walk. One that fails
+    stays unloaded: expanding it tries again and says why."""
+    nodes = [ImageNode(entry.entry) for entry in entries if entry.manifest is None]
+    await fill_nodes(source, repository, nodes, with_configs=False)
+    by_digest = {node.descriptor.digest: node.manifest for node in nodes if node.manifest is not None}
+    for entry in entries:
+        entry.manifest = entry.manifest or by_digest.get(entry.entry.digest)
 
 
 class AttestationsGroup(TreeItem):
@@ -336,6 +390,23 @@ class ConfigItem(PartItem):
         if self.config is not None:
             return f"config {self.config.digest}", self.config.raw
         return descriptor_raw(self.blob.descriptor)
+
+    async def fetch_raw(self, source: Source, repository: str) -> Raw | None:
+        """A config that was not fetched (a Helm chart's, an artifact's, an attestation's) is fetched
+        now, up to limits.CONFIG_BYTES; one that is not text says so instead of showing bytes."""
+        if self.config is not None:
+            return self.raw()
+        descriptor = self.blob.descriptor
+        if descriptor.size > CONFIG_BYTES:
+            raise RegistryError(f"config {short_digest(descriptor.digest)} is {human_size(descriptor.size)}; "
+                                f"acrbrowse shows configs up to {human_size(CONFIG_BYTES)}")
+        data = await source.get_blob(repository, validate_digest(descriptor.digest), max_bytes=CONFIG_BYTES)
+        title = f"config {descriptor.digest}"
+        try:
+            return title, data.decode("utf-8")
+        except UnicodeDecodeError:
+            return title, (f"({len(data):,} bytes of binary data, media type {descriptor.media_type}: "
+                           "nothing to show as text)")
 
 
 class LayerItem(PartItem):

@@ -5,11 +5,13 @@ TreeItem (ui.tree.nodes) that knows its own label and how to fetch its children.
 Lazy like Harlequin's catalog: expanding a manifest adds a "loading…" child and starts a fetch;
 the item's `fetched` flag stops a second fetch; a reset cancels what was in flight and bumps a
 generation so late answers for an old tag are dropped; a failed fetch leaves one error line, and
-expanding again retries.
+expanding again retries. A reload keeps what was expanded and the cursor: the same paths are
+expanded again as their children arrive.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,11 +21,27 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from acrbrowse.oci.errors import RegistryError
-from acrbrowse.oci.manifest import Manifest
+from acrbrowse.oci.manifest import ImageIndex, Manifest
 from acrbrowse.present.units import short_digest
 from acrbrowse.ui.keys import TREE_KEYS, bindings
-from acrbrowse.ui.tree.nodes import ErrorLeaf, InfoLeaf, LoadingLeaf, RootItem, TreeItem
+from acrbrowse.ui.tree.nodes import EntryItem, ErrorLeaf, InfoLeaf, LoadingLeaf, ManifestItem, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
+
+Path = tuple[tuple[int, str | None], ...]  # a node's place: (position among siblings, its digest) per level
+
+
+def descendants(node: TreeNode[TreeItem]) -> Iterator[TreeNode[TreeItem]]:
+    for child in node.children:
+        yield child
+        yield from descendants(child)
+
+
+def path_of(node: TreeNode[TreeItem]) -> Path:
+    parts: list[tuple[int, str | None]] = []
+    while node.parent is not None:
+        parts.append((node.parent.children.index(node), node.data.digest if node.data is not None else None))
+        node = node.parent
+    return tuple(reversed(parts))
 
 
 class ManifestTree(Tree[TreeItem]):
@@ -41,6 +59,7 @@ class ManifestTree(Tree[TreeItem]):
         self.repository: str | None = None
         self.reference: str | None = None  # the tag or digest at the root
         self.generation = 0
+        self.restoring: tuple[set[Path], Path | None] | None = None  # after a reload: what to expand again
         self.show_root = True
         self.guide_depth = 3
 
@@ -54,6 +73,7 @@ class ManifestTree(Tree[TreeItem]):
     def show(self, repository: str, reference: str, manifest: Manifest | None = None) -> None:
         """Put `repository:reference` at the root and fetch it (unless `manifest` is given)."""
         self.generation += 1
+        self.restoring = None
         self.workers.cancel_group(self, "tree-node")
         self.repository, self.reference = repository, reference
         title = f"{repository}@{short_digest(reference)}" if ":" in reference else f"{repository}:{reference}"
@@ -64,8 +84,72 @@ class ManifestTree(Tree[TreeItem]):
         self.cursor_line = 0
 
     def reload(self) -> None:
+        """Fetch the root again; what was expanded is expanded again, and the cursor goes back."""
         if self.repository is not None and self.reference is not None:
+            expanded = {path_of(node) for node in descendants(self.root) if node.is_expanded}
+            cursor = path_of(self.cursor_node) if self.cursor_node is not None else None
             self.show(self.repository, self.reference)
+            self.restoring = (expanded, cursor)
+
+    def _restore_under(self, node: TreeNode[TreeItem]) -> None:
+        if self.restoring is None:
+            return
+        expanded, cursor = self.restoring
+        for child in descendants(node):
+            path = path_of(child)
+            if path in expanded and child.allow_expand and not child.is_expanded:
+                child.expand()  # fetches its children, if it has to
+            if path == cursor:
+                self.restoring = (expanded, None)
+                self.call_after_refresh(self.move_cursor, child)  # its line is known once drawn
+
+    # ---- keys ----------------------------------------------------------------------------
+
+    def action_expand_or_child(self) -> None:
+        """Expand the node; on an expanded one, move to its first child."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.is_expanded and node.children:
+            self.move_cursor(node.children[0])
+
+    def action_collapse_or_parent(self) -> None:
+        """Collapse the node; on a collapsed node or a leaf, move to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+    def _index_node(self) -> TreeNode[TreeItem] | None:
+        """The index the cursor is in (a nested one first), else the root if it is an index."""
+        node = self.cursor_node
+        while node is not None:
+            if isinstance(node.data, ManifestItem) and isinstance(node.data.manifest, ImageIndex):
+                return node
+            node = node.parent
+        return None
+
+    def action_expand_platforms(self) -> None:
+        """Expand every platform of the index; when all are expanded, collapse them."""
+        index = self._index_node()
+        platforms = [child for child in index.children if isinstance(child.data, EntryItem)] if index else []
+        if not platforms:
+            return
+        if all(platform.is_expanded for platform in platforms):
+            cursor = self.cursor_node
+            inside = next((p for p in platforms if any(n is cursor for n in descendants(p))), None)
+            for platform in platforms:
+                platform.collapse()
+            if inside is not None:  # the cursor's line is hidden now: keep it on its platform
+                self.call_after_refresh(self.move_cursor, inside)
+        else:
+            for platform in platforms:
+                platform.expand()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[TreeItem]) -> None:
         item = event.node.data
@@ -106,6 +190,7 @@ class ManifestTree(Tree[TreeItem]):
             if node is self.root:
                 self.root.expand()
                 self.cursor_line = 0
+            self._restore_under(node)
         if self.cursor_node is not None:
             self.post_message(Tree.NodeHighlighted(self.cursor_node))
 
