@@ -86,7 +86,7 @@ RAW_KEYS = (
     Key("acrbrowse.raw_up", "k", "cursor_up", "Up", "Move up a line", "k", show=False),
     Key("acrbrowse.raw_top", "g", "top", "Top", "Go to the top", "g", show=False),
     Key("acrbrowse.raw_bottom", "G,shift+g", "bottom", "Bottom", "Go to the bottom", "G", show=False),
-    Key("acrbrowse.raw_search", "slash", "search", "Search", "Search the JSON", "/"),
+    Key("acrbrowse.raw_search", "slash", "search", "Search", "Search the JSON", "/", priority=True),
     Key("acrbrowse.raw_next", "n", "next_match", "Next", "Go to the next match", "n"),
     Key("acrbrowse.raw_previous", "N,shift+n", "previous_match", "Previous", "Go to the previous match", "N"),
     Key("acrbrowse.raw_copy", "y,c", "copy", "Copy", "Copy the whole JSON", "y / c"),

@@ -187,3 +187,14 @@ async def test_footer_hides_keys_that_type_in_a_filter(testbed, make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert "Filter" in footer_line(app)
+
+
+async def test_raw_search_typed_in_one_burst(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tree(pilot)
+        await pilot.press("v")
+        raw = await wait_for(pilot, lambda: isinstance(app.screen, RawScreen) and app.screen)
+        burst(app, ["slash", *"windows", "enter"])
+        await wait_for(pilot, lambda: raw.matches, what="the search")
+        assert raw.needle == "windows" and raw.body.selected_text == "windows"

@@ -55,7 +55,6 @@ class RawScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     #raw-body { height: 1fr; border: none; padding: 0; background: $surface; }
     #raw-search { display: none; }
-    #raw-search.-open { display: block; }
     """
 
     def __init__(self, title: str, raw: bytes | str) -> None:
@@ -108,8 +107,9 @@ class RawScreen(ModalScreen[None]):
     # ---- search --------------------------------------------------------------------------
 
     def action_search(self) -> None:
-        self.search_input.add_class("-open")
-        self.search_input.focus()
+        # A priority key, and set_focus rather than focus(): what is typed right after / goes to the field.
+        self.search_input.display = True
+        self.set_focus(self.search_input)
 
     @on(Input.Submitted, "#raw-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -157,8 +157,8 @@ class RawScreen(ModalScreen[None]):
                                           f"{len(self.matches)} · n next · N previous")
 
     def _close_search(self) -> None:
-        self.search_input.remove_class("-open")
-        self.body.focus()
+        self.search_input.display = False
+        self.set_focus(self.body)
 
     # ---- copy and close ------------------------------------------------------------------
 
