@@ -114,7 +114,7 @@ WIDGET_KEYS = (
 )
 
 KEY_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
-_NAMED_KEYS = frozenset(k.value for k in Keys if not k.value.startswith("<"))
+_KEY_NAMES = frozenset(k.value for k in Keys if not k.value.startswith("<"))
 
 
 def all_keys() -> list[Key]:
@@ -129,7 +129,7 @@ def is_key_name(name: str) -> bool:
     *modifiers, base = name.split("+")
     if not base or not set(modifiers) <= KEY_MODIFIERS:
         return False
-    if (len(base) == 1 and base.isalnum()) or base in _NAMED_KEYS:
+    if (len(base) == 1 and base.isalnum()) or base in _KEY_NAMES:
         return True
     shown = format_key(base)  # a character's name shows as the character
     return base.islower() and len(shown) == 1 and shown != base and shown.isprintable()
