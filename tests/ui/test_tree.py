@@ -163,7 +163,7 @@ async def test_the_tag_details_say_what_each_size_is(testbed, make_app):
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
         table = screen.tags.table
-        await wait_for(pilot, lambda: {"latest", "8.0-amd64"} <= set(screen.tags.info), what="tag details")
+        await wait_for(pilot, lambda: {"latest", "8.0-amd64", "sbom"} <= set(screen.tags.info), what="tag details")
         table.cursor = table.keys.index("latest")
         total = sum(image.layers_size for image in content.aspnetapp_platforms.values())
         await wait_for(pilot, lambda: f"{total:,} bytes" in screen.detail.plain_text(), what="the index's sum")
@@ -177,3 +177,7 @@ async def test_the_tag_details_say_what_each_size_is(testbed, make_app):
         details = screen.detail.plain_text()
         assert f"{image.layers_size + image.config.size:,} bytes" in details
         assert "config and layers, compressed" in details and "the manifest's own JSON" in details
+
+        table.cursor = table.keys.index("sbom")  # an artifact is no image
+        await wait_for(pilot, lambda: "Artifact size" in screen.detail.plain_text(), what="the artifact's details")
+        assert "Image size" not in screen.detail.plain_text()

@@ -47,7 +47,8 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
         elif isinstance(manifest, ImageManifest):
             facts.add("Layers", f"{len(manifest.layers)}, {exact_size(manifest.compressed_size)}")
             image_size = Text(exact_size(manifest.compressed_size + (manifest.config.size if manifest.config else 0)))
-            facts.add("Image size", image_size.append("  config and layers, compressed", style="dim"))
+            facts.add("Artifact size" if manifest.is_artifact else "Image size",
+                      image_size.append("  config and layers, compressed", style="dim"))
         what = "the index's own JSON" if isinstance(manifest, ImageIndex) else "the manifest's own JSON"
         facts.add("Manifest size", Text(exact_size(manifest.size)).append(f"  {what}", style="dim"))
         parts.append(Text("\nEnter opens its manifest tree.", style="dim"))
