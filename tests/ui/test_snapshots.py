@@ -45,8 +45,8 @@ def test_repositories_and_tags(snap_compare, make_app, testbed):
         await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
         await pilot.press("down")
         tag = screen.tags.highlighted()
-        await wait_for(pilot, lambda: f":{tag}" in (text := screen.detail.plain_text()) and "resolving" not in text,
-                       what="the highlighted tag's details")
+        await wait_for(pilot, lambda: f":{tag}" in (text := screen.detail.plain_text()) and "resolving" not in text
+                       and "adding up" not in text, what="the highlighted tag's details")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -61,7 +61,7 @@ def test_expanded_tree(snap_compare, make_app, testbed):
         await wait_for(pilot, lambda: tree.root.data.manifest is not None)
         await pilot.press("down", "enter")
         node = tree.root.children[0]
-        await wait_for(pilot, lambda: node.data.manifest is not None)
+        await wait_for(pilot, lambda: node.data.config is not None)  # its manifest came with the root's
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
         await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
         await pilot.press("down", "down")  # config, layer 1: the detail pane shows its history line
