@@ -128,8 +128,18 @@ class AcrBrowseApp(App[int]):
         if self.start is not None:
             await self.session.use_credential(self.start.registry, self._start_credential)
             self.push_screen(BrowserScreen(self.start.registry, self.start))
+            self.run_worker(self._record_recent(self.start.registry), group="settings")
         # Only a freeze now: a full collection here (~40 ms) would hold up the first requests.
         self.call_after_refresh(gc.freeze)
+
+    async def _record_recent(self, registry: str) -> None:
+        """A registry opened from the command line is recent too, as one opened on the start screen."""
+        import asyncio
+
+        try:
+            await asyncio.to_thread(self.session.record_recent, registry)
+        except Exception as exc:  # remembering is a convenience: say it failed, browse on
+            self.report(exc)
 
     def settle_memory(self) -> None:
         """Once a list is painted, move what exists (widgets, styles, loaded lists) out of the garbage

@@ -1,16 +1,25 @@
-"""What the tags table shows beside a tag: digest, kind and platform count, resolved lazily."""
+"""What the tags table shows beside a tag: digest, kind, platform count and size, resolved lazily."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
+
+
+def image_size(manifest: ImageManifest) -> int:
+    """What a pull of one image downloads, compressed: its config and its layers."""
+    return (manifest.config.size if manifest.config else 0) + manifest.compressed_size
 
 
 @dataclass(frozen=True)
 class TagInfo:
     tag: str
     manifest: Manifest
+    pushed: datetime | None = None  # from a source that keeps tag times (ACR); None on a plain registry
+    platforms_size: int | None = None  # an index's: the sum of its platforms' image sizes, once fetched
+    platforms_size_failed: bool = False  # a platform manifest could not be read: the sum stays unknown
 
     @property
     def digest(self) -> str:
@@ -29,6 +38,21 @@ class TagInfo:
         if isinstance(self.manifest, ImageManifest) and not self.manifest.is_artifact:
             return 1
         return None
+
+    @property
+    def size(self) -> int | None:
+        """Compressed bytes: an image's (or artifact's) config and layers; for an index the sum over
+        its platforms (attestations not counted), None until they are fetched or when unknown."""
+        if isinstance(self.manifest, ImageManifest):
+            return image_size(self.manifest)
+        if isinstance(self.manifest, ImageIndex):
+            return self.platforms_size
+        return None
+
+    @property
+    def size_pending(self) -> bool:
+        """An index whose platform manifests are still to be fetched."""
+        return isinstance(self.manifest, ImageIndex) and self.platforms_size is None and not self.platforms_size_failed
 
 
 class TagCache:

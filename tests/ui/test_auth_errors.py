@@ -150,7 +150,7 @@ async def test_start_screen_lists_known_registries_and_opens_one(testbed, make_a
         assert screen.tags.tags == ["latest"]
         await pilot.press("escape")  # tags → repositories
         assert screen.repos.table.has_focus
-        await pilot.press("escape")  # → back to the start screen
+        await pilot.press("escape", "escape")  # → asked, then back to the start screen
         assert app.screen is start
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from enum import Enum
 
-from textual import on, work
+from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -26,7 +28,7 @@ from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
-from acrbrowse.ui.tree.nodes import TreeItem
+from acrbrowse.ui.tree.nodes import InfoLeaf, TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
@@ -45,6 +47,9 @@ class Pane(Enum):
 
 
 BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
+BACK_KEY = next(k.display for k in BROWSER_KEYS if k.action == "back")
+LEAVE_CONFIRM_SECONDS = 3.0  # the second Esc that leaves the registry comes within this, with no key between
+CHOOSE_A_TAG = "choose a tag (Enter in the tags pane)"
 
 
 class BrowserScreen(Screen[None]):
@@ -56,6 +61,8 @@ class BrowserScreen(Screen[None]):
         self.registry = registry
         self.start = start
         self._login_open = False
+        self._keys_seen = 0
+        self._leave_armed: tuple[int, float] | None = None  # (keys seen, when) at the first Esc
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -93,7 +100,7 @@ class BrowserScreen(Screen[None]):
         self.repos.load()
         start = self.start
         if start is not None and start.repository:
-            self.tags.show_repository(start.repository)
+            self.tags.show_repository(start.repository, cursor=start.tag)
             if start.manifest_ref:
                 self.manifest_tree.show(start.repository, start.manifest_ref)
                 self.manifest_tree.focus()
@@ -132,8 +139,23 @@ class BrowserScreen(Screen[None]):
 
     @on(RepositoriesPane.Opened)
     def open_repository(self, event: RepositoriesPane.Opened) -> None:
+        if event.repository != self.manifest_tree.repository:
+            self._forget_tag()
         self.tags.show_repository(event.repository)
         self.tags.table.focus()
+
+    def _forget_tag(self) -> None:
+        """Another repository: the previous one's tree and details go (a late answer for them is
+        dropped: the tree's generation moves on)."""
+        tree = self.manifest_tree
+        if tree.repository is None:
+            return
+        tree.generation += 1
+        tree.workers.cancel_group(tree, "tree-node")
+        tree.repository = tree.reference = None
+        tree.reset(Text(CHOOSE_A_TAG, style="dim"), InfoLeaf(CHOOSE_A_TAG, detail="choose a tag"))
+        tree.root.allow_expand = False
+        self.detail.show(Text("Highlight a tag or a tree node to see its details.", style="dim"))
 
     @on(TagsPane.Loaded)
     def _tags_loaded(self, event: TagsPane.Loaded) -> None:
@@ -165,17 +187,44 @@ class BrowserScreen(Screen[None]):
     def _node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
         self.detail.show_node(event.node.data)
 
+    def on_key(self, event: events.Key) -> None:
+        self._keys_seen += 1  # a key between two Escs disarms leaving (whatever key Esc is mapped to)
+
     def action_back(self) -> None:
+        """One level back: an input, an applied filter, the previous pane; from the repositories the
+        start screen, only when asked twice (the registry's lists and answers are thrown away)."""
+        if self._step_back():
+            return
+        if len(self.app.screen_stack) <= 2:
+            return
+        now = time.monotonic()
+        armed = self._leave_armed
+        if armed is not None and armed[0] == self._keys_seen - 1 and now - armed[1] <= LEAVE_CONFIRM_SECONDS:
+            self._leave_armed = None
+            self.app.pop_screen()
+            return
+        self._leave_armed = (self._keys_seen, now)
+        self.app.notify(f"Press {BACK_KEY} again to leave {app_of(self).shown(self.registry)} for the start screen",
+                        timeout=LEAVE_CONFIRM_SECONDS, markup=False)
+
+    def action_step_back(self) -> None:
+        """Backspace: one level back, never out of the registry (a stray one must not lose it)."""
+        self._step_back()
+
+    def _step_back(self) -> bool:
+        """Go back one level inside the registry; False at the top (the repositories list)."""
         focused = self.focused
         owner = next((a for a in focused.ancestors if isinstance(a, FilteredPane)), None) if focused else None
         if isinstance(focused, Input) and owner is not None:
-            owner.leave_input(focused)
-            return
+            return owner.leave_input(focused)
         pane = self.focused_pane
+        if owner is not None and owner.filter_applied:
+            owner.close_filter(clear=True)
+            return True
         if pane is not None and pane in BACK_FROM:
             self.focus_pane(BACK_FROM[pane])
-        elif len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+            return True
+        return False
 
     def action_filter(self) -> None:
         if self.focused_pane is Pane.REPOSITORIES or self.tags.repository is None:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from acrbrowse.ui.keys import BROWSER_KEYS
 from acrbrowse.ui.widgets.virtual_table import VirtualTable
+
+RETRY_KEY = next(k.display for k in BROWSER_KEYS if k.action == "reload")
+
+
+def failure_text(line: str) -> Text:
+    """A pane's failure: the error's one line (already made showable) and how to try again."""
+    text = Text(line, style="red")
+    text.append(f" · {RETRY_KEY} retries", style="bold")
+    return text
 
 
 class FilteredPane(Vertical):
@@ -31,12 +42,28 @@ class FilteredPane(Vertical):
         filter_input.display = bool(filter_input.value)
         self.table.focus()
 
-    def leave_input(self, field: Input) -> None:
-        """Esc in one of the pane's inputs: the filter closes (and clears); any other goes back to the list."""
+    def set_filter(self, text: str) -> None:
+        """Put `text` in the filter (shown while not empty) and apply it now."""
+        filter_input = self._filter_input()
+        with filter_input.prevent(Input.Changed):
+            filter_input.value = text
+        filter_input.display = bool(text)
+        self.filter_text = text
+        self._apply_filter()
+
+    @property
+    def filter_applied(self) -> bool:
+        """A filter kept with Enter narrows the list: Esc in the list clears it first."""
+        return bool(self.filter_text) and not self._filter_input().has_focus
+
+    def leave_input(self, field: Input) -> bool:
+        """Esc in one of the pane's inputs: the filter closes (and clears); any other goes back to
+        the list. False when there is nowhere to go back to in the pane."""
         if field is self._filter_input():
             self.close_filter(clear=True)
         else:
             self.table.focus()
+        return True
 
     def _apply_filter(self) -> None:
         raise NotImplementedError

@@ -17,7 +17,7 @@ from acrbrowse.oci.name import repository_in
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.ui.filtering import filter_names
 from acrbrowse.ui.typed_app import app_of
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 
@@ -49,6 +49,7 @@ class RepositoriesPane(FilteredPane):
         self.registry = registry
         self.names: list[str] = []
         self.denied: CatalogDenied | None = None
+        self.failed = False
         self.complete = False
         self.filter_text = ""
 
@@ -77,6 +78,7 @@ class RepositoriesPane(FilteredPane):
     def load(self) -> None:
         self.names = []
         self.denied = None
+        self.failed = False
         self.complete = False
         self.message.display = False
         self.name_input.display = False
@@ -106,14 +108,14 @@ class RepositoriesPane(FilteredPane):
             try:
                 self.show_denied(exc)
             except Exception as bug:  # the visited list could not be read
-                self.show_message(app_of(self).failure_line(bug), error=True)
+                self.show_failure(app_of(self).failure_line(bug))
             self.post_message(self.Failed(exc))
             return
         except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if not self.is_attached:
                 return
             self.table.busy = False
-            self.show_message(app_of(self).failure_line(exc), error=True)
+            self.show_failure(app_of(self).failure_line(exc))
             if isinstance(exc, RegistryError):
                 self.post_message(self.Failed(exc))
             return
@@ -132,8 +134,16 @@ class RepositoriesPane(FilteredPane):
         self.table.splice_keys(len(self.table.keys), filter_names(names, self.filter_text))
         self._update_title()
 
-    def show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.update(app_of(self).shown_text(text, style="red" if error else ""))
+    def show_message(self, text: str) -> None:
+        self.message.update(app_of(self).shown_text(text))
+        self.message.display = True
+        self._update_title()
+
+    def show_failure(self, line: str) -> None:
+        """No list: the error across the pane, how to retry, and a title that claims no count."""
+        self.failed = True
+        self.table.empty_text = ""
+        self.message.update(failure_text(line))
         self.message.display = True
         self._update_title()
 
@@ -146,6 +156,14 @@ class RepositoriesPane(FilteredPane):
         self.name_input.display = True
         self._apply_filter()
         self._update_title()
+        focused = self.screen.focused
+        if focused is None or self in focused.ancestors:  # typing goes to the name, not to the keys
+            self.name_input.focus()
+
+    def leave_input(self, field: Input) -> bool:
+        if field is self.name_input and not self.table.keys:
+            return False  # the name is the only thing to do here
+        return super().leave_input(field)
 
     def remember(self, repository: str) -> None:
         """A repository opened by name: list it while the catalog is denied."""
@@ -162,7 +180,9 @@ class RepositoriesPane(FilteredPane):
 
     def _update_title(self) -> None:
         shown, total = len(self.table.keys), len(self.names)
-        if self.denied is not None:
+        if self.failed:
+            label = "failed"
+        elif self.denied is not None:
             label = f"{total} visited"
         elif self.filter_text:
             label = f"{shown} of {total}"

@@ -1,11 +1,12 @@
-"""The tags pane: every tag at once (paged in as the registry answers), a filter, and per row the
-digest, kind and platform count, fetched only for the rows in view or under the cursor."""
+"""The tags pane: every tag at once (paged in as the registry answers), a filter per repository,
+and per row the digest, kind, platform count and compressed size, fetched only for the rows in view
+or under the cursor (an index's size needs its platform manifests: fetched for those rows alone)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
@@ -15,17 +16,20 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from acrbrowse.oci.errors import RegistryError
+from acrbrowse.oci.manifest import ImageIndex, ImageManifest
+from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe
-from acrbrowse.present.units import short_digest
+from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
-from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.typed_app import app_of
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 TAG_INFO_CONCURRENCY = 6
 RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the registry
 TYPING_RESOLVE_DELAY = 0.3  # longer than the gap between keystrokes: no fetches mid-word
+PUSHED_COLUMN = Column("pushed", "pushed", 16)  # shown once a row has a time (a source that keeps them)
 
 
 class TagsPane(FilteredPane):
@@ -53,6 +57,7 @@ class TagsPane(FilteredPane):
         Column("digest", "digest", 19),
         Column("kind", "kind", 8),
         Column("platforms", "platforms", 9, justify="right"),
+        Column("size", "size", 9, justify="right"),
     )
 
     def __init__(self, registry: str, *, id: str | None = None) -> None:
@@ -62,6 +67,9 @@ class TagsPane(FilteredPane):
         self.tags: list[str] = []
         self.complete = False
         self.filter_text = ""
+        self.failed = False
+        self._filters: dict[str, str] = {}  # each repository's filter, as the user left it
+        self._wanted_cursor: str | None = None  # the tag to put the cursor on once it arrives
         self.generation = 0
         self._resolve_timer: Timer | None = None
         self._in_flight: set[str] = set()
@@ -99,20 +107,36 @@ class TagsPane(FilteredPane):
             return safe_text(short_digest(entry.digest), style="cyan")
         if column.key == "kind":
             return safe_text(entry.kind, style="dim" if entry.kind == "artifact" else "")
+        if column.key == "size":
+            if entry.size_pending:
+                return Text("…", style="dim")
+            return "–" if entry.size is None else human_size(entry.size)
+        if column.key == "pushed":
+            return "" if entry.pushed is None else entry.pushed.strftime("%Y-%m-%d %H:%M")
         count = entry.platform_count
         return "–" if count is None else str(count)
 
     # ---- loading ---------------------------------------------------------------------------
 
-    def show_repository(self, repository: str, *, reload: bool = False) -> None:
+    def show_repository(self, repository: str, *, reload: bool = False, cursor: str | None = None) -> None:
+        """List `repository`'s tags, with the filter it had when it was left; `cursor`: the tag to
+        put the cursor on once it arrives."""
+        self._wanted_cursor = cursor
         if repository == self.repository and not reload:
+            self._place_cursor()
             return
         self.generation += 1
+        if repository != self.repository:
+            if self.repository is not None:
+                self._filters[self.repository] = self.filter_text
+            self.set_filter(self._filters.get(repository, ""))
         self.repository = repository
         if reload:
             app_of(self).tag_cache.clear(self.registry, repository)
+        self._sync_pushed_column()
         self.tags = []
         self.complete = False
+        self.failed = False
         self._in_flight.clear()
         self.workers.cancel_group(self, "tag-info")
         self.message.display = False
@@ -169,11 +193,19 @@ class TagsPane(FilteredPane):
             self.table.splice_keys(cut, filter_names(tail, self.filter_text))
         else:
             self.table.splice_keys(start, tail)
+        self._place_cursor()
         self._update_title()
+
+    def _place_cursor(self) -> None:
+        wanted = self._wanted_cursor
+        if wanted is not None and wanted in self.table.keys:
+            self._wanted_cursor = None
+            self.table.cursor = self.table.keys.index(wanted)
 
     def _failed(self, repository: str, error: Exception) -> None:
         self.table.busy = False
-        self.message.update(Text(app_of(self).failure_line(error), style="red"))
+        self.failed = True
+        self.message.update(failure_text(app_of(self).failure_line(error)))
         self.message.display = True
         self.table.empty_text = ""
         self.table.set_keys([])
@@ -194,6 +226,8 @@ class TagsPane(FilteredPane):
         count = f"{shown} of {total}" if self.filter_text else f"{total}"
         if not self.complete and not self.message.display:  # more pages to come
             count = f"{count}…" if total else "loading…"
+        if self.failed:
+            count = "failed"
         # Text, not str: a str title is markup, and a repository name is the registry's to choose.
         self.border_title = Text(f"Tags · {app_of(self).shown(self.repository)} · {count}")
         self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
@@ -224,7 +258,9 @@ class TagsPane(FilteredPane):
         wanted = []
         cursor = self.table.cursor_key
         for tag in ([cursor] if cursor else []) + self.table.visible_keys():
-            if tag not in self.info and tag not in wanted:
+            entry = self.info.get(tag)
+            unresolved = entry is None or (isinstance(entry, TagInfo) and entry.size_pending)
+            if unresolved and tag not in wanted:
                 wanted.append(tag)
         if wanted:
             self._resolve(self.repository, self.generation, wanted)
@@ -235,26 +271,69 @@ class TagsPane(FilteredPane):
         limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
         info = self.info
 
+        def store(tag: str, result: TagInfo | Exception) -> None:
+            info[tag] = result
+            self.table.refresh_key(tag)
+            if isinstance(result, TagInfo) and result.pushed is not None:
+                self._sync_pushed_column()
+            if tag == self.table.cursor_key:
+                self.post_message(self.Highlighted(repository, tag))
+
         async def one(tag: str) -> None:
             async with limit:
-                if generation != self.generation or tag in info:
+                if generation != self.generation:
                     return
-                try:
-                    manifest = await client.manifest_for_tag(repository, tag)
-                except RegistryError as exc:
-                    result: TagInfo | Exception = exc
-                except Exception as exc:  # a bug: logged once; the row says "error", the details why
-                    result = RegistryError(app_of(self).failure_line(exc))
-                else:
-                    result = TagInfo(tag, manifest)
-                if self._stale(generation):
-                    return
-                info[tag] = result
-                self.table.refresh_key(tag)
-                if tag == self.table.cursor_key:
-                    self.post_message(self.Highlighted(repository, tag))
+                entry = info.get(tag)
+                if entry is None:
+                    try:
+                        entry = TagInfo(tag, await client.manifest_for_tag(repository, tag))
+                    except RegistryError as exc:
+                        entry = exc
+                    except Exception as exc:  # a bug: logged once; the row says "error", the details why
+                        entry = RegistryError(app_of(self).failure_line(exc))
+                    if self._stale(generation):
+                        return
+                    store(tag, entry)
+            if isinstance(entry, TagInfo) and entry.size_pending:
+                sized = await self._with_platforms_size(client, repository, entry, limit)
+                if not self._stale(generation):
+                    store(tag, sized)
 
         await asyncio.gather(*(one(tag) for tag in tags))
+
+    async def _with_platforms_size(self, client: Source, repository: str, entry: TagInfo,
+                                   limit: asyncio.Semaphore) -> TagInfo:
+        """The index's size, from its platform manifests (the client caches them by digest, so the
+        tree reads them again for free); unknown when one can't be read or is not an image."""
+        assert isinstance(entry.manifest, ImageIndex)
+
+        async def size_of(digest: str) -> int | None:
+            async with limit:
+                manifest = await client.manifest_by_digest(repository, digest)
+            return image_size(manifest) if isinstance(manifest, ImageManifest) else None
+
+        platforms = entry.manifest.platforms
+        try:
+            sizes = await asyncio.gather(*(size_of(d.digest) for d in platforms))
+        except RegistryError:  # the row says "–"; the tree says why when the platform is opened
+            return replace(entry, platforms_size_failed=True)
+        except Exception as exc:  # a bug: logged once, and the row says "–"
+            app_of(self).failure_line(exc)
+            return replace(entry, platforms_size_failed=True)
+        if not platforms or any(size is None for size in sizes):
+            return replace(entry, platforms_size_failed=True)
+        return replace(entry, platforms_size=sum(size for size in sizes if size is not None))
+
+    def _sync_pushed_column(self) -> None:
+        """The pushed column shows only while some row of this repository has a time."""
+        timed = self.repository is not None and any(
+            isinstance(entry, TagInfo) and entry.pushed is not None for entry in self.info.values())
+        if timed != (PUSHED_COLUMN in self.table.columns):
+            if timed:
+                self.table.columns.append(PUSHED_COLUMN)
+            else:
+                self.table.columns.remove(PUSHED_COLUMN)
+            self.table.refresh()
 
     async def info_for(self, tag: str) -> TagInfo:
         """The tag's info, fetched now if the table has not got to it; raises RegistryError."""
