@@ -37,8 +37,11 @@ APP_KEYS = (
 )
 
 BROWSER_KEYS = (
-    Key("acrbrowse.back", "escape,backspace", "back", "Back",
-        "Go back: close the filter, or move to the previous pane", "Esc / Backspace"),
+    Key("acrbrowse.back", "escape", "back", "Back",
+        "Go back one level: the filter, then the previous pane; twice in the repositories leaves the registry",
+        "Esc"),
+    Key("acrbrowse.step_back", "backspace", "step_back", "Back a pane",
+        "Go back one level like Esc, but never leave the registry", "Backspace", show=False),
     Key("acrbrowse.filter", "slash", "filter", "Filter", "Filter the repositories or tags as you type", "/"),
     Key("acrbrowse.copy_digest", "c", "copy_digest", "Copy digest",
         "Copy the digest of the highlighted tag or tree node", "c"),
