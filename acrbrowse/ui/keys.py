@@ -49,6 +49,7 @@ BROWSER_KEYS = (
         "Copy the pullable reference REGISTRY/REPO@sha256:…", "C"),
     Key("acrbrowse.raw", "v", "raw", "Raw JSON", "View the raw JSON of the highlighted manifest or config", "v"),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
+    Key("acrbrowse.zoom", "z", "zoom", "Zoom", "Zoom the focused pane to the whole width (again: back)", "z"),
 )
 
 # The lists and the tree (their own keys; Textual's Tree adds its arrows, Enter and Space).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 
 from rich.text import Text
@@ -12,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Tree
+from textual.widgets import Input, Static, Tree
 
 from acrbrowse.oci.errors import (
     AccessDenied,
@@ -25,6 +27,7 @@ from acrbrowse.oci.name import Reference
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
+from acrbrowse.ui.layout import Need, arrange, cut
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
@@ -32,6 +35,7 @@ from acrbrowse.ui.tree.nodes import InfoLeaf, TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
+from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
 from acrbrowse.ui.widgets.tags import TagsPane
@@ -45,6 +49,14 @@ class Pane(Enum):
     TREE = "tree-pane"
     DETAIL = "detail"
 
+
+# Miller columns, left to right: the tree and the details share the last one.
+COLUMNS = ("repos", "tags", "right")
+COLUMN_OF = {Pane.REPOSITORIES: 0, Pane.TAGS: 1, Pane.TREE: 2, Pane.DETAIL: 2}
+# The tree: a preview at 44; in focus, whole at 84 (a Windows platform line with its sizes).
+RIGHT_NEED, RIGHT_FOCUSED_NEED = Need(44, 110), Need(84, 110)
+SIDE_BY_SIDE = 150  # from this width the last column puts the details beside the tree
+PALETTE_KEY_FROM = 100  # narrower, the footer leaves the palette key (Ctrl+P still works) to the others
 
 BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
 BACK_KEY = next(k.display for k in BROWSER_KEYS if k.action == "back")
@@ -61,11 +73,12 @@ class BrowserScreen(Screen[None]):
         self.registry = registry
         self.start = start
         self._login_open = False
+        self._widest: dict[str, tuple[tuple[int, int], int]] = {}
         self._keys_seen = 0
         self._leave_armed: tuple[int, float] | None = None  # (keys seen, when) at the first Esc
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static(id="breadcrumb")
         with Horizontal(id="panes"):
             yield RepositoriesPane(self.registry, id=Pane.REPOSITORIES.value)
             yield TagsPane(self.registry, id=Pane.TAGS.value)
@@ -73,7 +86,7 @@ class BrowserScreen(Screen[None]):
                 with Vertical(id=Pane.TREE.value, classes="pane"):
                     yield ManifestTree(self.registry, id="tree")
                 yield DetailPane(id=Pane.DETAIL.value)
-        yield Footer()
+        yield PinnedFooter()
 
     # ---- parts -----------------------------------------------------------------------------
 
@@ -134,6 +147,100 @@ class BrowserScreen(Screen[None]):
         widgets: dict[Pane, Widget] = {Pane.REPOSITORIES: self.repos.table, Pane.TAGS: self.tags.table,
                                        Pane.TREE: self.manifest_tree, Pane.DETAIL: self.detail}
         widgets[pane].focus()
+
+    # ---- layout: the columns that fit, a zoom, a breadcrumb ---------------------------------
+
+    zoomed = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.relayout()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.relayout()
+
+    @on(RepositoriesPane.Opened)
+    @on(TagsPane.Opened)
+    @on(TagsPane.Loaded)
+    def _where_changed(self) -> None:
+        self.call_after_refresh(self.relayout)
+
+    def relayout(self) -> None:
+        """Show the columns that fit around the focused pane (all of it, always), and say where we are."""
+        if not self.is_mounted:
+            return
+        width = self.size.width
+        pane = self.focused_pane or Pane.REPOSITORIES
+        focus = COLUMN_OF[pane]
+        columns = [self.query_one(f"#{name}") for name in COLUMNS]
+        if self.zoomed:
+            widths = [width if index == focus else 0 for index in range(len(columns))]
+        else:
+            widths = arrange(width, self._needs(focus), focus)
+        for column, column_width in zip(columns, widths, strict=True):
+            column.display = column_width > 0
+            if column_width:
+                column.styles.width = column_width
+        right = columns[2]
+        right.set_class(widths[2] >= SIDE_BY_SIDE, "-side-by-side")
+        for part in (Pane.TREE, Pane.DETAIL):  # zoomed in the last column: only the focused part
+            self.query_one(f"#{part.value}").display = not self.zoomed or part is pane
+        footer = self.query_one(PinnedFooter)
+        footer.show_command_palette = width >= PALETTE_KEY_FROM
+        self._show_breadcrumb(width)
+
+    def _needs(self, focus: int) -> list[Need]:
+        repos = Need(24, min(44, max(30, self._longest("repos", self.repos.names) + 6)))
+        table = self.tags.table
+        longest_tag = min(48, max(10, self._longest("tags", self.tags.tags)))
+        tags = Need(table.content_width(10) + 2, table.content_width(longest_tag) + 2)
+        return [repos, tags, RIGHT_FOCUSED_NEED if focus == COLUMN_OF[Pane.TREE] else RIGHT_NEED]
+
+    def _longest(self, which: str, names: list[str]) -> int:
+        """The widest of `names` as shown (escapes make a hostile name longer), remembered until the list changes."""
+        key = (id(names), len(names))
+        known = self._widest.get(which)
+        if known is None or known[0] != key:
+            shown = app_of(self).shown
+            known = self._widest[which] = (key, max((len(shown(name)) for name in names), default=0))
+        return known[1]
+
+    def _show_breadcrumb(self, width: int) -> None:
+        app = app_of(self)
+        where = Text(app.shown(self.registry))
+        repository = self.tags.repository
+        if repository is not None:
+            where.append(" › ").append(app.shown(repository))
+            tree = self.manifest_tree
+            if tree.repository == repository and tree.reference is not None:
+                where.append(" › ").append(app.shown(tree.reference), style="bold")
+        title = Text("acrbrowse ", style="bold")
+        zoom = Text("  zoomed: z restores" if self.zoomed else "", style="dim")
+        room = max(8, width - title.cell_len - zoom.cell_len - 2)
+        self.query_one("#breadcrumb", Static).update(Text(" ") + title + cut(where, room, "start") + zoom)
+
+    def action_zoom(self) -> None:
+        self.zoomed = not self.zoomed
+        self.relayout()
+
+    def focus_next(self, selector: str | type[Widget] = "*") -> Widget | None:
+        with self._all_columns():
+            return super().focus_next(selector)
+
+    def focus_previous(self, selector: str | type[Widget] = "*") -> Widget | None:
+        with self._all_columns():
+            return super().focus_previous(selector)
+
+    @contextmanager
+    def _all_columns(self) -> Iterator[None]:
+        """Tab reaches the hidden columns too: they show for the moment the focus moves, then the
+        layout follows the focus."""
+        hidden = [widget for widget in self.query("#repos, #tags, #right, #tree-pane, #detail") if not widget.display]
+        for widget in hidden:
+            widget.display = True
+        try:
+            yield
+        finally:
+            self.relayout()
 
     # ---- navigation ------------------------------------------------------------------------
 
@@ -289,14 +396,22 @@ class BrowserScreen(Screen[None]):
 
     # ---- raw JSON --------------------------------------------------------------------------
 
-    def action_raw(self) -> None:
+    @work(exclusive=True, group="raw")
+    async def action_raw(self) -> None:
+        """A worker: what `v` shows may have to be fetched first (a platform's manifest, a Helm config)."""
         try:
-            self._show_raw()
-        except Exception as exc:  # odd data the view did not expect: one line, the app goes on
+            await self._show_raw()
+        except Exception as exc:  # a registry's error, odd data the view did not expect: one line
             app_of(self).report(exc)
 
-    def _show_raw(self) -> None:
-        if self.focused_pane is Pane.TAGS:
+    async def _show_raw(self) -> None:
+        pane = self.focused_pane
+        if pane is Pane.REPOSITORIES:
+            # A repository is a name in a list: saying so beats showing the tree's node, and beats silence.
+            self.app.notify("A repository has no raw JSON: highlight a tag or a tree node", severity="warning",
+                            markup=False)
+            return
+        if pane is Pane.TAGS:
             tag, repository = self.tags.highlighted(), self.tags.repository
             entry = app_of(self).tag_cache.of(self.registry, repository).get(tag) if tag and repository else None
             if isinstance(entry, TagInfo):
@@ -304,10 +419,10 @@ class BrowserScreen(Screen[None]):
             else:
                 self.app.notify("The tag's manifest has not arrived yet", severity="warning", markup=False)
             return
-        item = self._tree_target()
-        if item is None:
+        item, repository = self._tree_target(), self.manifest_tree.repository
+        if item is None or repository is None:
             return
-        raw = item.raw()
+        raw = await item.fetch_raw(app_of(self).source(self.registry), repository)
         if raw is None:
             self.app.notify("Nothing to show raw here", severity="warning", markup=False)
         else:

@@ -29,7 +29,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("acrbrowse keys", style="bold"), id="help-title")
             yield Static(key_table())
             yield Static(Text(
-                "\nPanes: repositories → tags → manifest tree → details. Copying uses the terminal "
+                "\nPanes: repositories → tags → manifest tree → details. In a narrow terminal the panes left "
+                "of the focus hide (the top line says where you are; Tab and Esc reach them). Copying uses the terminal "
                 "(OSC 52, works over SSH and in tmux with set-clipboard on) and the system clipboard "
                 "when one is at hand. Every binding has an id (acrbrowse.copy_digest, …) for remapping.",
                 style="dim"))

@@ -57,7 +57,7 @@ class RepositoriesPane(FilteredPane):
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
         self.message = Static("", id="repo-message", classes="pane-message")
         self.name_input = Input(placeholder="repository name ⏎", id="repo-name")
-        self.table = VirtualTable([Column("name", "repository")], self._render_cell, id="repo-table",
+        self.table = VirtualTable([Column("name", "repository", cut="start")], self._render_cell, id="repo-table",
                                   empty_text="no repositories", show_header=False)
         yield Input(placeholder="filter repositories", id="repo-filter", classes="filter")
         yield self.message

@@ -21,6 +21,7 @@ from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
+from acrbrowse.ui.layout import cut
 from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
@@ -53,7 +54,7 @@ class TagsPane(FilteredPane):
         tag: str | None
 
     COLUMNS = (
-        Column("tag", "tag"),
+        Column("tag", "tag", cut="middle"),  # "2024.01…build.1234": a tag's end tells builds apart
         Column("digest", "digest", 19),
         Column("kind", "kind", 8),
         Column("platforms", "platforms", 9, justify="right"),
@@ -218,6 +219,9 @@ class TagsPane(FilteredPane):
         self.table.set_keys(filter_names(self.tags, self.filter_text))
         self._update_title()
 
+    def on_resize(self) -> None:
+        self._update_title()  # the repository name's share of the title follows the width
+
     def _update_title(self) -> None:
         if self.repository is None:
             self.border_title = "Tags"
@@ -229,7 +233,9 @@ class TagsPane(FilteredPane):
         if self.failed:
             count = "failed"
         # Text, not str: a str title is markup, and a repository name is the registry's to choose.
-        self.border_title = Text(f"Tags · {app_of(self).shown(self.repository)} · {count}")
+        # The count always shows; a long repository name gives up its start, never its end.
+        room = max(8, self.size.width - len(f"Tags ·  · {count}") - 6)
+        self.border_title = Text("Tags · ") + cut(app_of(self).shown(self.repository), room, "start") + f" · {count}"
         self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
 
     # ---- lazy per-row details --------------------------------------------------------------

@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from acrbrowse import crashlog
 from acrbrowse.ui.keys import TABLE_KEYS, bindings
+from acrbrowse.ui.layout import Cut, cut
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Column:
     label: str
     width: int | None = None  # None: take what the other columns leave
     justify: str = "left"
+    cut: Cut = "end"  # where a cell too long for the column loses characters
 
 
 CellRenderer = Callable[[str, Column], "Text | str"]
@@ -240,6 +242,12 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # ---- rendering -------------------------------------------------------------------------
 
+    def content_width(self, flexible: int) -> int:
+        """The width that shows every column, the flexible ones `flexible` cells wide (padding,
+        gaps and a scrollbar included)."""
+        cells = sum(c.width if c.width is not None else flexible for c in self.columns)
+        return 1 + cells + max(0, len(self.columns) - 1) + 1 + self.styles.scrollbar_size_vertical
+
     def _widths(self, width: int) -> list[int]:
         fixed = sum(c.width or 0 for c in self.columns) + max(0, len(self.columns) - 1)
         flexible = [c for c in self.columns if c.width is None]
@@ -250,8 +258,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _line(self, cells: list[Text | str], width: int, style: Style) -> Strip:
         line = Text(" ", end="")
         for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width), strict=False)):
-            text = cell.copy() if isinstance(cell, Text) else Text(cell)
-            text.truncate(cell_width, overflow="ellipsis")
+            text = cut(cell, cell_width, self.columns[i].cut)
             pad = " " * max(0, cell_width - text.cell_len)
             if self.columns[i].justify == "right":
                 line.append(pad)
