@@ -1,6 +1,7 @@
-"""Write README screenshots: screenshots/{start,browse,tree,login}.svg.
+"""Write README screenshots: screenshots/{start,browse,tree,tree-80x24,login}.svg.
 
-Starts the test bed (tests.testbed), drives the app with Pilot at 160x45 and saves SVGs. The
+Starts the test bed (tests.testbed), drives the app with Pilot at 160x45 (tree-80x24.svg: at
+80x24, the smallest terminal the layout is made for) and saves SVGs. The
 bed's random port is shown as a fixed registry name, settings and keyring live in a temporary
 folder, and the script fails if any password of the bed appears in a screenshot.
 
@@ -28,6 +29,7 @@ from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
 SIZE = (160, 45)
+SMALL = (80, 24)
 SHOWN_AS = "contoso.azurecr.io"
 TYPED_PASSWORD = "correct-horse-battery"  # typed into the login dialog; must never show
 
@@ -47,6 +49,13 @@ def steady(app: AcrBrowseApp) -> None:
 
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
+
+
+def platforms_sized(screen: BrowserScreen) -> bool:
+    """The tree's root has arrived and each platform line shows its layers and size."""
+    root = screen.manifest_tree.root
+    return root.data is not None and root.data.manifest is not None and bool(root.children) and all(
+        "layers" in child.label.plain for child in root.children)
 
 
 async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
@@ -85,12 +94,19 @@ async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
 
         await pilot.press("enter")
         tree = screen.manifest_tree
-        await until(pilot, lambda: tree.root.data.manifest is not None)
+        await until(pilot, lambda: platforms_sized(screen))
         await pilot.press("down", "enter")
         await until(pilot, lambda: tree.root.children[0].data.manifest is not None)
         await pilot.press("down", "down", "down")
         await pilot.pause(0.3)
         written.append(Path(app.save_screenshot("tree.svg", str(out))))
+
+    app = app_for(f"{bed.anon.host}/aspnetapp:latest")
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await until(pilot, lambda: platforms_sized(screen))
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("tree-80x24.svg", str(out))))
 
     app = app_for(bed.token.host)
     async with app.run_test(size=SIZE) as pilot:
