@@ -33,9 +33,8 @@ async def test_sizes_of_images_and_indexes_in_the_tags_table(testbed, make_app):
     app = make_app(f"{testbed.anon.host}/aspnetapp")
     async with app.run_test(size=SIZE) as pilot:
         screen = await browser(pilot)
-        info = await wait_for(pilot, lambda: screen.tags.complete and screen.tags.info, what="the tags")
-        await wait_for(pilot, lambda: all(isinstance(info.get(t), TagInfo) and not info[t].size_pending
-                                          for t in content.tags["aspnetapp"]), what="every row's size")
+        await wait_for(pilot, lambda: screen.tags.complete and screen.tags.settled(), what="every row's size")
+        info = screen.tags.info
         amd64 = content.aspnetapp_platforms["linux/amd64"]
         total = sum(pulled_size(image) for image in content.aspnetapp_platforms.values())
         assert info["8.0-amd64"].size == pulled_size(amd64)

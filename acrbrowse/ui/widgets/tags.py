@@ -354,6 +354,17 @@ class TagsPane(FilteredPane):
             self.table.refresh_key(tag)
         return entry
 
+    def settled(self) -> bool:
+        """Every row shown has its details, sizes included (what a snapshot waits for)."""
+        if self.repository is None:
+            return True
+        info = self.info
+        for tag in self.table.keys:
+            entry = info.get(tag)
+            if entry is None or (isinstance(entry, TagInfo) and entry.size_pending):
+                return False
+        return True
+
     def _stale(self, generation: int) -> bool:
         """An answer is stale once the user moved on, or once the pane left the screen."""
         return generation != self.generation or not self.is_attached
