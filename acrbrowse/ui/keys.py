@@ -65,6 +65,12 @@ TABLE_KEYS = (
 TREE_KEYS = (
     Key("acrbrowse.tree_up", "k", "cursor_up", "Up", "Move the cursor up", "k", show=False),
     Key("acrbrowse.tree_down", "j", "cursor_down", "Down", "Move the cursor down", "j", show=False),
+    Key("acrbrowse.tree_collapse", "left,h", "collapse_or_parent", "Collapse",
+        "Tree: collapse the node, or move to its parent", "←/h"),
+    Key("acrbrowse.tree_expand", "right,l", "expand_or_child", "Expand",
+        "Tree: expand the node, or move to its first child", "→/l"),
+    Key("acrbrowse.tree_expand_all", "e", "expand_platforms", "Expand all",
+        "Tree: expand every platform of the index (again: collapse them)", "e"),
 )
 
 # The start screen and the dialogs.
