@@ -9,7 +9,7 @@ import pytest
 from rich.text import Text
 
 from acrbrowse.ui.layout import Need, arrange, cut
-from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.browser import BrowserScreen, Pane
 from acrbrowse.ui.screens.help import HelpScreen
 from tests.ui.conftest import screen_text, wait_for
 
@@ -134,14 +134,14 @@ async def test_the_focused_pane_is_never_hidden(testbed, make_app, size):
     app = make_app(f"{testbed.anon.host}/aspnetapp:latest")
     async with app.run_test(size=size) as pilot:
         screen = await settled_tree(pilot)
-        seen = set()
+        order = []
         for key in ["tab"] * 4 + ["shift+tab"] * 4:  # round the panes, through the hidden ones too
             await pilot.press(key)
             await pilot.pause()
-            pane = screen.focused_pane
-            seen.add(pane)
-            assert visible_whole(screen, screen.focused), (key, pane)
-        assert len(seen) == 4  # Tab reached every pane, hidden or not
+            order.append(screen.focused_pane)
+            assert visible_whole(screen, screen.focused), (key, screen.focused_pane)
+        assert order == [Pane.DETAIL, Pane.REPOSITORIES, Pane.TAGS, Pane.TREE,  # in order, left to right
+                         Pane.TAGS, Pane.REPOSITORIES, Pane.DETAIL, Pane.TREE]
 
 
 async def test_zoom_fills_the_screen_with_the_focused_pane_and_comes_back(testbed, make_app):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 
 from rich.text import Text
@@ -223,24 +221,28 @@ class BrowserScreen(Screen[None]):
         self.relayout()
 
     def focus_next(self, selector: str | type[Widget] = "*") -> Widget | None:
-        with self._all_columns():
-            return super().focus_next(selector)
+        return self._cycle_focus(+1) if selector == "*" else super().focus_next(selector)
 
     def focus_previous(self, selector: str | type[Widget] = "*") -> Widget | None:
-        with self._all_columns():
-            return super().focus_previous(selector)
+        return self._cycle_focus(-1) if selector == "*" else super().focus_previous(selector)
 
-    @contextmanager
-    def _all_columns(self) -> Iterator[None]:
-        """Tab reaches the hidden columns too: they show for the moment the focus moves, then the
-        layout follows the focus."""
-        hidden = [widget for widget in self.query("#repos, #tags, #right, #tree-pane, #detail") if not widget.display]
-        for widget in hidden:
-            widget.display = True
-        try:
-            yield
-        finally:
-            self.relayout()
+    def _cycle_focus(self, step: int) -> Widget | None:
+        """Tab and Shift+Tab go round every pane in order, the hidden columns too (the layout then
+        follows the focus). Textual's own focus chain sorts by position, and a hidden column has none."""
+        hideable = set(self.query("#repos, #tags, #right, #tree-pane, #detail"))
+
+        def reachable(widget: Widget) -> bool:
+            nodes = [node for node in widget.ancestors_with_self if isinstance(node, Widget) and node is not self]
+            return widget.focusable and all(node.display or node in hideable for node in nodes) and all(
+                node.allow_focus_children() for node in nodes[1:])
+
+        chain = [widget for widget in self.query("*") if widget.can_focus and reachable(widget)]
+        if not chain:
+            return self.focused
+        index = chain.index(self.focused) if self.focused in chain else -step
+        target = chain[(index + step) % len(chain)]
+        self.set_focus(target)
+        return target
 
     # ---- navigation ------------------------------------------------------------------------
 
