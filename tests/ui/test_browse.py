@@ -3,8 +3,6 @@ filtering, and opening straight at a repository or a tag."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from acrbrowse.present.units import human_size
@@ -156,14 +154,12 @@ async def test_filters(testbed, make_app):
         await pilot.press("slash", *"build-20")
         expected = sorted(t for t in testbed.content.manytags if "build-20" in t)
         assert sorted(screen.tags.table.keys) == expected
-        # filtering as you type over 2,100 tags stays far below a frame
+        # as you type, each change shows its matches (how fast: bench/run.py case 5)
         filter_input = screen.query_one("#tag-filter")
-        started = time.perf_counter()
         for text in ("1", "1.", "1.3", "1.39", "1.3", "1.", "1", ""):
             filter_input.value = text
             await pilot.pause()
-        per_keystroke = (time.perf_counter() - started) / 8
-        assert per_keystroke < 0.25, per_keystroke
+            assert all(text in tag for tag in screen.tags.table.keys)
         assert len(screen.tags.table.keys) == 2100
 
         # scrolling to the end resolves the rows that come into view, not all 2,100
