@@ -9,8 +9,9 @@ from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
 
 
 def image_size(manifest: ImageManifest) -> int:
-    """What a pull of one image downloads, compressed: its config and its layers."""
-    return (manifest.config.size if manifest.config else 0) + manifest.compressed_size
+    """An image's size as the tree, the details and the tags table all give it: its layers,
+    compressed (the config, a few kB, is shown apart)."""
+    return manifest.compressed_size
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class TagInfo:
 
     @property
     def size(self) -> int | None:
-        """Compressed bytes: an image's (or artifact's) config and layers; for an index the sum over
+        """Compressed bytes: an image's (or artifact's) layers; for an index the sum over
         its platforms (attestations not counted), None until they are fetched or when unknown."""
         if isinstance(self.manifest, ImageManifest):
             return image_size(self.manifest)

@@ -15,7 +15,7 @@ from acrbrowse.oci.walk import ImageNode, fill_nodes
 from acrbrowse.present.describe import IndexTotal, index_total
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import short_digest
-from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.tree.facts import Facts, banner, exact_size, index_size_facts, media_type_text
 from acrbrowse.ui.tree.nodes import TreeItem
 from acrbrowse.ui.typed_app import app_of
@@ -46,9 +46,8 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
                 facts.add("All platforms", Text("adding up…", style="dim"))
         elif isinstance(manifest, ImageManifest):
             facts.add("Layers", f"{len(manifest.layers)}, {exact_size(manifest.compressed_size)}")
-            image_size = Text(exact_size(manifest.compressed_size + (manifest.config.size if manifest.config else 0)))
             facts.add("Artifact size" if manifest.is_artifact else "Image size",
-                      image_size.append("  config and layers, compressed", style="dim"))
+                      Text(exact_size(image_size(manifest))).append("  layers, compressed", style="dim"))
         what = "the index's own JSON" if isinstance(manifest, ImageIndex) else "the manifest's own JSON"
         facts.add("Manifest size", Text(exact_size(manifest.size)).append(f"  {what}", style="dim"))
         parts.append(Text("\nEnter opens its manifest tree.", style="dim"))
