@@ -11,6 +11,8 @@ from rich.text import Text
 from acrbrowse.ui.layout import Need, arrange, cut
 from acrbrowse.ui.screens.browser import BrowserScreen, Pane
 from acrbrowse.ui.screens.help import HelpScreen
+from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.raw import RawScreen
 from tests.ui.conftest import screen_text, wait_for
 
 pytestmark = pytest.mark.ui
@@ -197,3 +199,18 @@ async def test_dialogs_fit_at_80x24(testbed, make_app):
         dialog = help_screen.query_one("#help-dialog")
         assert app.screen.region.contains_region(dialog.region) and dialog.region.width <= 80
         assert "Copy the digest" in screen_text(app)  # the table wraps its text, it is not cut off
+        await pilot.press("escape", "v")  # the raw JSON of the tree's root
+        await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
+        await pilot.pause()
+        raw = app.screen.query_one("#raw-dialog")
+        assert app.screen.region.contains_region(raw.region)
+
+
+async def test_the_sign_in_dialog_fits_at_80x24_buttons_included(testbed, make_app):
+    app = make_app(testbed.token.host)
+    async with app.run_test(size=(80, 24)) as pilot:
+        login = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, what="the sign-in")
+        await pilot.pause()
+        dialog, buttons = login.query_one("#login-dialog"), login.query_one("#login-buttons")
+        assert login.region.contains_region(dialog.region)
+        assert dialog.content_region.contains_region(buttons.region) and buttons.region.height == 3
