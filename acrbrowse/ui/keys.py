@@ -42,7 +42,10 @@ BROWSER_KEYS = (
         "Esc"),
     Key("acrbrowse.step_back", "backspace", "step_back", "Back a pane",
         "Go back one level like Esc, but never leave the registry", "Backspace", show=False),
-    Key("acrbrowse.filter", "slash", "filter", "Filter", "Filter the repositories or tags as you type", "/"),
+    # A priority key (off while an input has focus, where "/" is typed): what is typed right after
+    # it goes to the filter, however fast.
+    Key("acrbrowse.filter", "slash", "filter", "Filter", "Filter the repositories or tags as you type", "/",
+        priority=True),
     Key("acrbrowse.copy_digest", "c", "copy_digest", "Copy digest",
         "Copy the digest of the highlighted tag or tree node", "c"),
     Key("acrbrowse.copy_reference", "C,shift+c", "copy_reference", "Copy ref",

@@ -26,7 +26,7 @@ def footer_line(app) -> str:
 def burst(app, keys: list[str]) -> None:
     """Keys as a terminal delivers a paste or an auto-type: all queued at once, before the app has
     handled the first (Pilot's press waits for each key to be handled)."""
-    named = {"tab": "\t", "enter": "\r"}
+    named = {"tab": "\t", "enter": "\r", "slash": "/"}
     for key in keys:
         app.post_message(events.Key(key, named.get(key, key)))
 
@@ -198,3 +198,14 @@ async def test_raw_search_typed_in_one_burst(testbed, make_app):
         burst(app, ["slash", *"windows", "enter"])
         await wait_for(pilot, lambda: raw.matches, what="the search")
         assert raw.needle == "windows" and raw.body.selected_text == "windows"
+
+
+async def test_a_burst_after_slash_lands_in_the_filter(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tags.complete and screen.tags.table.has_focus, what="the tags")
+        burst(app, ["slash", *"8.0-a"])
+        await wait_for(pilot, lambda: screen.query_one("#tag-filter", Input).value == "8.0-a",
+                       what="the filter text")
+        await wait_for(pilot, lambda: screen.tags.table.keys == ["8.0-amd64"], what="the filtered list")

@@ -33,7 +33,9 @@ class FilteredPane(Vertical):
     def open_filter(self) -> None:
         filter_input = self._filter_input()
         filter_input.display = True
-        filter_input.focus()
+        # set_focus, not focus(): focus() is queued behind keys already waiting, and "/8.0" typed
+        # (or pasted) in one burst would send "8.0" to the list.
+        self.screen.set_focus(filter_input)
 
     def close_filter(self, *, clear: bool) -> None:
         filter_input = self._filter_input()
