@@ -29,7 +29,7 @@ from acrbrowse.ui.layout import Need, arrange, cut
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
-from acrbrowse.ui.tree.nodes import InfoLeaf, TreeItem
+from acrbrowse.ui.tree.nodes import TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
@@ -59,7 +59,6 @@ PALETTE_KEY_FROM = 100  # narrower, the footer leaves the palette key (Ctrl+P st
 BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
 BACK_KEY = next(k.display for k in BROWSER_KEYS if k.action == "back")
 LEAVE_CONFIRM_SECONDS = 3.0  # the second Esc that leaves the registry comes within this, with no key between
-CHOOSE_A_TAG = "choose a tag (Enter in the tags pane)"
 
 
 class BrowserScreen(Screen[None]):
@@ -256,15 +255,9 @@ class BrowserScreen(Screen[None]):
     def _forget_tag(self) -> None:
         """Another repository: the previous one's tree and details go (a late answer for them is
         dropped: the tree's generation moves on)."""
-        tree = self.manifest_tree
-        if tree.repository is None:
-            return
-        tree.generation += 1
-        tree.workers.cancel_group(tree, "tree-node")
-        tree.repository = tree.reference = None
-        tree.reset(Text(CHOOSE_A_TAG, style="dim"), InfoLeaf(CHOOSE_A_TAG, detail="choose a tag"))
-        tree.root.allow_expand = False
-        self.detail.show(Text("Highlight a tag or a tree node to see its details.", style="dim"))
+        if self.manifest_tree.repository is not None:
+            self.manifest_tree.forget()
+            self.detail.clear()
 
     @on(TagsPane.Loaded)
     def _tags_loaded(self, event: TagsPane.Loaded) -> None:

@@ -54,6 +54,8 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
     return Group(*parts)
 
 
+NOTHING_HIGHLIGHTED = "Highlight a tag or a tree node to see its details."
+
 class DetailPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")
@@ -61,10 +63,13 @@ class DetailPane(VerticalScroll):
         self.showing: tuple[str, str, str] | None = None  # the tag shown (registry, repository, tag), if one is
 
     def compose(self):
-        yield Static(Text("Highlight a tag or a tree node to see its details.", style="dim"), id="detail-body")
+        yield Static(Text(NOTHING_HIGHLIGHTED, style="dim"), id="detail-body")
 
     def on_mount(self) -> None:
         self.border_title = "Details"
+
+    def clear(self) -> None:
+        self.show(Text(NOTHING_HIGHLIGHTED, style="dim"))
 
     def show(self, renderable: RenderableType) -> None:
         self.renderable = renderable

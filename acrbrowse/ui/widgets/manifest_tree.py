@@ -44,6 +44,8 @@ def path_of(node: TreeNode[TreeItem]) -> Path:
     return tuple(reversed(parts))
 
 
+CHOOSE_A_TAG = "choose a tag (Enter in the tags pane)"
+
 class ManifestTree(Tree[TreeItem]):
     BINDINGS = bindings(TREE_KEYS)
 
@@ -52,8 +54,7 @@ class ManifestTree(Tree[TreeItem]):
         error: RegistryError
 
     def __init__(self, registry: str, *, id: str | None = None) -> None:
-        super().__init__(Text("choose a tag (Enter in the tags pane)", style="dim"),
-                         InfoLeaf("choose a tag (Enter in the tags pane)", detail="choose a tag"), id=id)
+        super().__init__(Text(CHOOSE_A_TAG, style="dim"), InfoLeaf(CHOOSE_A_TAG, detail="choose a tag"), id=id)
         self.root.allow_expand = False
         self.registry = registry
         self.repository: str | None = None
@@ -69,6 +70,15 @@ class ManifestTree(Tree[TreeItem]):
                 self.add_items(node.add(item.label(), item), item.known_children())
             else:
                 node.add_leaf(item.label(), item)
+
+    def forget(self) -> None:
+        """Nothing at the root (another repository opened); a late answer for the old tag is dropped."""
+        self.generation += 1
+        self.restoring = None
+        self.workers.cancel_group(self, "tree-node")
+        self.repository = self.reference = None
+        self.reset(Text(CHOOSE_A_TAG, style="dim"), InfoLeaf(CHOOSE_A_TAG, detail="choose a tag"))
+        self.root.allow_expand = False
 
     def show(self, repository: str, reference: str, manifest: Manifest | None = None) -> None:
         """Put `repository:reference` at the root and fetch it (unless `manifest` is given)."""
