@@ -214,3 +214,13 @@ async def test_the_sign_in_dialog_fits_at_80x24_buttons_included(testbed, make_a
         dialog, buttons = login.query_one("#login-dialog"), login.query_one("#login-buttons")
         assert login.region.contains_region(dialog.region)
         assert dialog.content_region.contains_region(buttons.region) and buttons.region.height == 3
+
+
+async def test_the_repositories_column_widens_when_a_long_name_arrives(testbed, make_app):
+    testbed.push_scratch_image(LONG_REPOSITORY, LONG_TAG)
+    app = make_app(testbed.anon.host)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await browser(pilot)
+        await wait_for(pilot, lambda: screen.repos.complete and LONG_REPOSITORY in screen.repos.names,
+                       what="the catalog")
+        await wait_for(pilot, lambda: screen.repos.region.width == 44, what="the widest the column takes")

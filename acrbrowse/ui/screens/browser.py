@@ -37,6 +37,7 @@ from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
 from acrbrowse.ui.widgets.tags import TagsPane
+from acrbrowse.ui.widgets.virtual_table import VirtualTable
 
 
 class Pane(Enum):
@@ -71,6 +72,7 @@ class BrowserScreen(Screen[None]):
         self.start = start
         self._login_open = False
         self._widest: dict[str, tuple[tuple[int, int], int]] = {}
+        self._laid_out_for: list[Need] = []
         self._keys_seen = 0
         self._leave_armed: tuple[int, float] | None = None  # (keys seen, when) at the first Esc
 
@@ -161,6 +163,12 @@ class BrowserScreen(Screen[None]):
     def _where_changed(self) -> None:
         self.call_after_refresh(self.relayout)
 
+    @on(VirtualTable.ViewportChanged)
+    def _rows_changed(self) -> None:
+        """Rows arrived or left: a long name may want a wider column."""
+        if self.is_mounted and self._needs(COLUMN_OF[self.focused_pane or Pane.REPOSITORIES]) != self._laid_out_for:
+            self.relayout()
+
     def relayout(self) -> None:
         """Show the columns that fit around the focused pane (all of it, always), and say where we are."""
         if not self.is_mounted:
@@ -169,10 +177,11 @@ class BrowserScreen(Screen[None]):
         pane = self.focused_pane or Pane.REPOSITORIES
         focus = COLUMN_OF[pane]
         columns = [self.query_one(f"#{name}") for name in COLUMNS]
+        self._laid_out_for = self._needs(focus)
         if self.zoomed:
             widths = [width if index == focus else 0 for index in range(len(columns))]
         else:
-            widths = arrange(width, self._needs(focus), focus)
+            widths = arrange(width, self._laid_out_for, focus)
         for column, column_width in zip(columns, widths, strict=True):
             column.display = column_width > 0
             if column_width:
