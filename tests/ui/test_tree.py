@@ -47,6 +47,7 @@ async def test_platform_sizes_while_collapsed_the_index_total_and_expand_all(tes
         # the index's details: the sum over its platforms and the largest
         total = sum(image.layers_size for image in content.aspnetapp_platforms.values())
         largest = max(nodes, key=lambda node: content.manifests[node.data.digest].layers_size)
+        await wait_for(pilot, lambda: "All platforms" in screen.detail.plain_text(), what="the index's details")
         details = screen.detail.plain_text()
         assert f"All platforms  {total:,} bytes" in details
         assert f"Largest        {name(largest)}  " in details
