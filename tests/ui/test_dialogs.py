@@ -10,6 +10,7 @@ from textual.widgets import Footer, Input
 
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.help import HelpScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.messages import MessagesScreen
 from acrbrowse.ui.screens.raw import RawScreen, find_all, pretty_json_unescaped
@@ -55,6 +56,8 @@ async def test_a_burst_of_keys_signs_in(testbed, make_app):
                        or dialog.query_one("#login-error").display, what="the sign-in to finish")
         assert username.value == "admin"
         assert isinstance(app.screen, BrowserScreen)
+        # the dialog closes first; the browser then adopts the signed-in client
+        await wait_for(pilot, lambda: app.session.credential(testbed.token.host) is not None, what="the sign-in kept")
         assert app.session.client(testbed.token.host).credential.username == "admin"
 
 
@@ -153,6 +156,13 @@ async def test_each_dialog_footer_shows_its_own_keys(testbed, make_app):
 
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen))
+        await pilot.pause()
+        footer = footer_line(app)
+        assert "Close" in footer and "Copy digest" not in footer and "Filter" not in footer
+        await pilot.press("escape")
+
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
         footer = footer_line(app)
         assert "Close" in footer and "Copy digest" not in footer and "Filter" not in footer

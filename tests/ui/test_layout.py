@@ -69,8 +69,7 @@ async def settled_tree(pilot) -> BrowserScreen:
     await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
     await pilot.pause()
     # Rows resolve only in view: a hidden tags column asks for nothing.
-    await wait_for(pilot, lambda: not screen.tags.region.width or all(t in screen.tags.info for t in screen.tags.tags),
-                   what="the tags' rows")
+    await wait_for(pilot, lambda: not screen.tags.region.width or screen.tags.settled(), what="the tags' rows")
     await pilot.pause()
     return screen
 
@@ -97,7 +96,7 @@ def test_tags_at_each_size(snap_compare, make_app, testbed, size):
     async def run_before(pilot) -> None:
         screen = await browser(pilot)
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
-        await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags), what="the tags' rows")
+        await wait_for(pilot, lambda: screen.tags.settled(), what="the tags' rows, sizes included")
         await wait_for(pilot, lambda: screen.tags.table.has_focus, what="the tags in focus")
         await pilot.pause()
 

@@ -42,7 +42,7 @@ def test_repositories_and_tags(snap_compare, make_app, testbed):
     async def run_before(pilot) -> None:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
-        await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
+        await wait_for(pilot, lambda: screen.tags.settled(), what="the tags' rows, sizes included")
         await pilot.press("down")
         tag = screen.tags.highlighted()
         await wait_for(pilot, lambda: f":{tag}" in (text := screen.detail.plain_text()) and "resolving" not in text
@@ -63,7 +63,7 @@ def test_expanded_tree(snap_compare, make_app, testbed):
         node = tree.root.children[0]
         await wait_for(pilot, lambda: node.data.config is not None)  # its manifest came with the root's
         await wait_for(pilot, lambda: screen.repos.complete and screen.tags.complete)
-        await wait_for(pilot, lambda: all(t in screen.tags.info for t in screen.tags.tags))
+        await wait_for(pilot, lambda: screen.tags.settled(), what="the tags' rows, sizes included")
         await pilot.press("down", "down")  # config, layer 1: the detail pane shows its history line
         await wait_for(pilot, lambda: "Layer 1" in screen.detail.plain_text(), what="layer 1's details")
         await pilot.pause()

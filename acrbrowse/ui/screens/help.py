@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from acrbrowse.ui.keys import HELP_KEYS, bindings, help_rows
 
@@ -34,6 +34,7 @@ class HelpScreen(ModalScreen[None]):
                 "(OSC 52, works over SSH and in tmux with set-clipboard on) and the system clipboard "
                 "when one is at hand. Every binding has an id (acrbrowse.copy_digest, …) for remapping.",
                 style="dim"))
+        yield Footer()  # the dialog's own keys, not the browser's behind it
 
     def action_close(self) -> None:
         self.dismiss(None)
