@@ -85,15 +85,26 @@ def install_hooks() -> None:
     """Wrap the render and data entry points of the widget classes (this process only)."""
     table_render = VirtualTable.render_lines
     table_set_keys = VirtualTable.set_keys
+    table_splice_keys = VirtualTable.splice_keys
     table_refresh_key = VirtualTable.refresh_key
     table_watch_cursor = VirtualTable.watch_cursor
     tree_render = ManifestTree.render_lines
+
+    def listed(table, keys) -> None:
+        # Listed, painted or not: opened at REPO:TAG the layout gives the tree the screen.
+        if MARKS is not None and table.id == "repo-table" and keys:
+            MARKS.first("repos_listed")
 
     def set_keys(self, keys, **kwargs):
         self._bench_generation = getattr(self, "_bench_generation", 0) + 1
         if MARKS is not None:
             MARKS.handled.append(time.monotonic())
+        listed(self, keys)
         return table_set_keys(self, keys, **kwargs)
+
+    def splice_keys(self, start, tail):
+        listed(self, tail)
+        return table_splice_keys(self, start, tail)
 
     def watch_cursor(self, old, new):
         if MARKS is not None:
@@ -123,7 +134,7 @@ def install_hooks() -> None:
         lines = tree_render(self, crop)
         marks = MARKS
         root = self.root
-        if marks is not None and root.data is not None and root.data.manifest is not None:
+        if marks is not None and getattr(root.data, "manifest", None) is not None:
             entries = [n for n in root.children if isinstance(n.data, EntryItem)]
             if marks.platforms is None or len(entries) >= marks.platforms:
                 marks.first("root_painted")
@@ -133,6 +144,7 @@ def install_hooks() -> None:
         return lines
 
     VirtualTable.set_keys = set_keys
+    VirtualTable.splice_keys = splice_keys
     VirtualTable.refresh_key = refresh_key
     VirtualTable.watch_cursor = watch_cursor
     VirtualTable.render_lines = render_table
@@ -243,7 +255,7 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
         out["t_run"] = time.monotonic()
         screen = await wait_until(lambda: isinstance(app.screen, BrowserScreen) and app.screen, args.timeout,
                                   "the browser screen")
-        await wait_until(lambda: "repos_painted" in marks.t, args.timeout, "the repositories painted")
+        await wait_until(lambda: "repos_listed" in marks.t, args.timeout, "the repositories listed")
         if args.repo_count:
             await wait_until(lambda: "repos_all_painted" in marks.t, args.timeout,
                              f"{args.repo_count} repositories painted")
@@ -257,7 +269,7 @@ async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out:
 
             def entries():
                 root = tree.root
-                if root.data is None or root.data.manifest is None:
+                if getattr(root.data, "manifest", None) is None:
                     return None
                 found = [n for n in root.children if isinstance(n.data, EntryItem)]
                 return found if len(found) >= (marks.platforms or 1) else None
