@@ -61,10 +61,12 @@ def wants_config(manifest: ImageManifest, descriptor: Descriptor) -> bool:
 
 
 async def fill_node(client: Source, repository: str, node: ImageNode, *, with_config: bool = True) -> ImageNode:
-    """Fetch a node's manifest (unless known) and its image config; an error is kept on the node."""
+    """Fetch a node's manifest (unless known) and its image config; an error is kept on the node.
+    By digest through the source's memory: the tags table, the tag's details and the tree all ask
+    for the same platform manifests, and each is fetched once."""
     try:
         if node.manifest is None:
-            node.manifest = await client.get_manifest(repository, validate_digest(node.descriptor.digest))
+            node.manifest = await client.manifest_by_digest(repository, validate_digest(node.descriptor.digest))
         image = node.image
         if with_config and image is not None and image.config is not None and wants_config(image, node.descriptor):
             node.config = await client.get_config(repository, image.config)

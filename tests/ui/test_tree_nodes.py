@@ -80,6 +80,9 @@ class Source:
         raw = self.manifests[reference]
         return parse_manifest(raw, c.sha256(raw))
 
+    async def manifest_by_digest(self, repository: str, digest: str):
+        return await self.get_manifest(repository, digest)
+
     async def get_config(self, repository: str, config: Descriptor) -> ImageConfig:
         if self.config_error is not None:
             raise self.config_error

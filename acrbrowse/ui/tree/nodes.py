@@ -180,7 +180,7 @@ class ManifestItem(TreeItem):
     async def fetch_raw(self, source: Source, repository: str) -> Raw | None:
         """The manifest itself, fetched by digest when it has not come yet (not kept: expanding fetches it)."""
         if self.manifest is None and self.descriptor is not None:
-            manifest = await source.get_manifest(repository, validate_digest(self.descriptor.digest))
+            manifest = await source.manifest_by_digest(repository, validate_digest(self.descriptor.digest))
             return f"manifest {manifest.digest}", manifest.raw
         return self.raw()
 
