@@ -114,11 +114,16 @@ def test_repos_with_a_repository_scoped_credential_says_to_name_one(cli, testbed
                           f"name one: acrbrowse {testbed.token.host}/REPO")
 
 
+def bed_own(repositories: list[str]) -> list[str]:
+    """The catalog without the scratch/ repositories other tests in this worker may have pushed."""
+    return [name for name in repositories if not name.startswith("scratch/")]
+
+
 def test_repos_as_admin_lists_every_repository(cli, testbed):
     result = cli("repos", testbed.token.host, extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     assert len(result.lines) >= 150
-    assert sorted(result.lines) == sorted(testbed.content.repositories)
+    assert sorted(bed_own(result.lines)) == sorted(testbed.content.repositories)
 
 
 def test_tags_as_admin_lists_every_tag(cli, testbed):
@@ -129,7 +134,7 @@ def test_tags_as_admin_lists_every_tag(cli, testbed):
     as_json = json.loads(cli("tags", f"{testbed.anon.host}/aspnetapp", "--json").out)
     assert sorted(as_json["tags"]) == sorted(testbed.content.tags["aspnetapp"])
     repos_json = json.loads(cli("repos", testbed.anon.host, "--json").out)
-    assert sorted(repos_json["repositories"]) == sorted(testbed.content.repositories)
+    assert sorted(bed_own(repos_json["repositories"])) == sorted(testbed.content.repositories)
 
 
 def test_anonymous_pull_of_a_public_repository_in_token_mode(cli, testbed):
