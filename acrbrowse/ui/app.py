@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import assert_never
@@ -156,6 +156,10 @@ class AcrBrowseApp(App[int]):
     def source(self, registry: str) -> Source:
         """Where widgets read a registry's content: one client per registry for the app's life."""
         return self.session.client(registry)
+
+    def repository_pages(self, registry: str) -> AsyncIterator[list[str]]:
+        """The registry's catalog, page by page (the repositories pane reads it here)."""
+        return self.source(registry).repository_pages()
 
     def display_text(self, text: str) -> str:
         for real, shown in self.display_names.items():

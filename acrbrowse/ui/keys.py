@@ -46,12 +46,19 @@ BROWSER_KEYS = (
     # it goes to the filter, however fast.
     Key("acrbrowse.filter", "slash", "filter", "Filter", "Filter the repositories or tags as you type", "/",
         priority=True),
+    # Priority for the same reason: "REG/REPO:TAG" typed right after ":" lands in the box.
+    Key("acrbrowse.goto", "colon", "goto", "Go to", "Go to a reference: REG/REPO, REG/REPO:TAG, REG/REPO@sha256:… "
+        "or REPO:TAG here", ":", priority=True),
+    Key("acrbrowse.copy_menu", "y", "copy_menu", "Copy…",
+        "Copy menu: digest, REG/REPO:TAG, REG/REPO@sha256:…, a docker pull line, the raw JSON", "y"),
     Key("acrbrowse.copy_digest", "c", "copy_digest", "Copy digest",
         "Copy the digest of the highlighted tag or tree node", "c"),
     Key("acrbrowse.copy_reference", "C,shift+c", "copy_reference", "Copy ref",
         "Copy the pullable reference REGISTRY/REPO@sha256:…", "C"),
     Key("acrbrowse.raw", "v", "raw", "Raw JSON", "View the raw JSON of the highlighted manifest or config", "v"),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
+    Key("acrbrowse.sign_in", "u", "sign_in", "Sign in",
+        "Sign in, sign in as another user, or sign out of this registry", "u"),
     Key("acrbrowse.zoom", "z", "zoom", "Zoom", "Zoom the focused pane to the whole width (again: back)", "z"),
 )
 
@@ -61,8 +68,12 @@ TABLE_KEYS = (
     Key("acrbrowse.cursor_down", "down,j", "cursor_down", "Down", "Move the cursor down", "↓ / j", show=False),
     Key("acrbrowse.page_up", "pageup", "page_up", "Page up", "Move up a page", "PgUp", show=False),
     Key("acrbrowse.page_down", "pagedown", "page_down", "Page down", "Move down a page", "PgDn", show=False),
-    Key("acrbrowse.first", "home", "first", "First", "Move to the first row", "Home", show=False),
-    Key("acrbrowse.last", "end", "last", "Last", "Move to the last row", "End", show=False),
+    Key("acrbrowse.half_page_up", "ctrl+u", "half_page_up", "Half page up", "Move up half a page", "Ctrl+U",
+        show=False),
+    Key("acrbrowse.half_page_down", "ctrl+d", "half_page_down", "Half page down", "Move down half a page",
+        "Ctrl+D", show=False),
+    Key("acrbrowse.first", "home,g", "first", "First", "Move to the first row", "Home / g", show=False),
+    Key("acrbrowse.last", "end,G,shift+g", "last", "Last", "Move to the last row", "End / G", show=False),
     Key("acrbrowse.open", "enter", "select", "Open", "Open the repository or tag", "Enter", footer_display=False),
 )
 TREE_KEYS = (
@@ -72,6 +83,12 @@ TREE_KEYS = (
         "Tree: collapse the node, or move to its parent", "←/h"),
     Key("acrbrowse.tree_expand", "right,l", "expand_or_child", "Expand",
         "Tree: expand the node, or move to its first child", "→/l"),
+    Key("acrbrowse.tree_top", "g", "scroll_home", "Top", "Tree: move to the first node", "g", show=False),
+    Key("acrbrowse.tree_bottom", "G,shift+g", "scroll_end", "Bottom", "Tree: move to the last node", "G", show=False),
+    Key("acrbrowse.tree_half_page_up", "ctrl+u", "half_page_up", "Half page up", "Tree: move up half a page",
+        "Ctrl+U", show=False),
+    Key("acrbrowse.tree_half_page_down", "ctrl+d", "half_page_down", "Half page down",
+        "Tree: move down half a page", "Ctrl+D", show=False),
     Key("acrbrowse.tree_expand_all", "e", "expand_platforms", "Expand all",
         "Tree: expand every platform of the index (again: collapse them)", "e"),
 )
@@ -120,7 +137,9 @@ LOGIN_KEYS = (
 # Keys handled by the widgets themselves, listed for the help screen and README.
 WIDGET_KEYS = (
     ("↑ / ↓, j / k", "Move the cursor"),
-    ("PgUp / PgDn, Home / End", "Move by a page, to the first or last row"),
+    ("PgUp / PgDn, Ctrl+U / Ctrl+D", "Move by a page, by half a page (lists and tree)"),
+    ("Home / End, g / G", "Move to the first or last row (lists and tree)"),
+    ("↓ in a filter", "Move from the filter into its list"),
     ("Enter", "Open the repository or tag; expand or collapse a tree node"),
     ("Space", "Expand or collapse a tree node"),
     ("Ctrl+P", "Command palette: every action by name"),

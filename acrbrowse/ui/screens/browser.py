@@ -123,7 +123,8 @@ class BrowserScreen(Screen[None]):
 
     # Keys that type text in an input (a filter, the repository name): hidden from the footer while
     # one has focus, where pressing them types rather than acts.
-    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "reload"})
+    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "reload", "goto", "copy_menu",
+                                "sign_in"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.TYPED_IN_INPUT and isinstance(self.focused, Input))
@@ -318,6 +319,16 @@ class BrowserScreen(Screen[None]):
         self.app.notify(f"Press {BACK_KEY} again to leave {app_of(self).shown(self.registry)} for the start screen",
                         timeout=LEAVE_CONFIRM_SECONDS, markup=False)
 
+    def _cancel_wait(self, pane: Pane | None) -> bool:
+        """Esc on a pane that waits for the registry cancels that request (the pane says so)."""
+        if pane is Pane.REPOSITORIES:
+            return self.repos.cancel_wait()
+        if pane is Pane.TAGS:
+            return self.tags.cancel_wait()
+        if pane in (Pane.TREE, Pane.DETAIL):
+            return self.manifest_tree.cancel_wait()
+        return False
+
     def action_step_back(self) -> None:
         """Backspace: one level back, never out of the registry (a stray one must not lose it)."""
         self._step_back()
@@ -326,9 +337,11 @@ class BrowserScreen(Screen[None]):
         """Go back one level inside the registry; False at the top (the repositories list)."""
         focused = self.focused
         owner = next((a for a in focused.ancestors if isinstance(a, FilteredPane)), None) if focused else None
+        pane = self.focused_pane
+        if self._cancel_wait(pane):
+            return True
         if isinstance(focused, Input) and owner is not None:
             return owner.leave_input(focused)
-        pane = self.focused_pane
         if owner is not None and owner.filter_applied:
             owner.close_filter(clear=True)
             return True

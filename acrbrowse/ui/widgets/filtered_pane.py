@@ -67,6 +67,11 @@ class FilteredPane(Vertical):
             self.table.focus()
         return True
 
+    def cancel_wait(self) -> bool:
+        """Esc while the pane waits for the registry: cancel that request and say so in the pane;
+        False when it is not waiting."""
+        return False
+
     def _apply_filter(self) -> None:
         raise NotImplementedError
 

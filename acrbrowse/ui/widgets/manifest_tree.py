@@ -115,6 +115,10 @@ class ManifestTree(Tree[TreeItem]):
 
     # ---- keys ----------------------------------------------------------------------------
 
+    def cancel_wait(self) -> bool:
+        """Esc while a node waits for the registry: cancel its fetch; False when none waits."""
+        return False
+
     def action_expand_or_child(self) -> None:
         """Expand the node; on an expanded one, move to its first child."""
         node = self.cursor_node

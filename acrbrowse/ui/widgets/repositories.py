@@ -92,8 +92,7 @@ class RepositoriesPane(FilteredPane):
         pending: list[str] = []
         painted = 0.0
         try:
-            client = app_of(self).source(self.registry)
-            async for page in client.repository_pages():
+            async for page in app_of(self).repository_pages(self.registry):
                 if not self.is_attached:
                     return  # the app is closing
                 pending += page
