@@ -11,12 +11,14 @@ expanded again as their children arrive.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -26,6 +28,16 @@ from acrbrowse.present.units import short_digest
 from acrbrowse.ui.keys import TREE_KEYS, bindings
 from acrbrowse.ui.tree.nodes import EntryItem, ErrorLeaf, InfoLeaf, LoadingLeaf, ManifestItem, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
+
+TICK = 0.1  # TEMP until acrbrowse.ui.waiting lands
+
+
+def waiting_text(what: str, started: float, now: float) -> Text:  # TEMP: moves to acrbrowse.ui.waiting
+    elapsed = now - started
+    if elapsed < 0.3:
+        return Text(f"{what}…", style="italic dim")
+    frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    return Text(f"{frames[int(elapsed / TICK) % len(frames)]} {what}… {elapsed:.1f} s · Esc cancels", style="italic")
 
 Path = tuple[tuple[int, str | None], ...]  # a node's place: (position among siblings, its digest) per level
 
@@ -63,6 +75,8 @@ class ManifestTree(Tree[TreeItem]):
         self.restoring: tuple[set[Path], Path | None] | None = None  # after a reload: what to expand again
         self.show_root = True
         self.guide_depth = 3
+        self._waiting: dict[int, tuple[TreeNode[TreeItem], float]] = {}  # node id -> (node, since)
+        self._wait_timer: Timer | None = None
 
     def add_items(self, node: TreeNode[TreeItem], items: list[TreeItem]) -> None:
         for item in items:
@@ -76,6 +90,7 @@ class ManifestTree(Tree[TreeItem]):
         self.generation += 1
         self.restoring = None
         self.workers.cancel_group(self, "tree-node")
+        self._waiting.clear()
         self.repository = self.reference = None
         self.reset(Text(CHOOSE_A_TAG, style="dim"), InfoLeaf(CHOOSE_A_TAG, detail="choose a tag"))
         self.root.allow_expand = False
@@ -85,6 +100,7 @@ class ManifestTree(Tree[TreeItem]):
         self.generation += 1
         self.restoring = None
         self.workers.cancel_group(self, "tree-node")
+        self._waiting.clear()
         self.repository, self.reference = repository, reference
         title = f"{repository}@{short_digest(reference)}" if ":" in reference else f"{repository}:{reference}"
         root = RootItem(reference, title, manifest)
@@ -116,8 +132,57 @@ class ManifestTree(Tree[TreeItem]):
     # ---- keys ----------------------------------------------------------------------------
 
     def cancel_wait(self) -> bool:
-        """Esc while a node waits for the registry: cancel its fetch; False when none waits."""
-        return False
+        """Esc while nodes wait for the registry: cancel their fetches (each says so, and expanding it
+        again, or r for the root, tries again); False when none waits."""
+        if not self._waiting:
+            return False
+        self.workers.cancel_group(self, "tree-node")
+        waiting, self._waiting = list(self._waiting.values()), {}
+        for node, _since in waiting:
+            item = node.data
+            if item is not None:
+                item.fetched = False
+            node.remove_children()
+            retry = "r tries again" if node is self.root else "expand it again to retry"
+            node.add_leaf(*self._info_leaf(f"cancelled · {retry}", "yellow"))
+        if self.cursor_node is not None:
+            self.post_message(Tree.NodeHighlighted(self.cursor_node))
+        return True
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._waiting)
+
+    def _start_waiting(self, node: TreeNode[TreeItem]) -> None:
+        self._waiting[node.id] = (node, time.monotonic())
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(TICK, self._tick)
+        else:
+            self._wait_timer.resume()
+
+    def _stop_waiting(self, node: TreeNode[TreeItem]) -> None:
+        self._waiting.pop(node.id, None)
+
+    def _tick(self) -> None:
+        """Each waiting node's "loading…" line shows how long it has waited."""
+        if not self._waiting and self._wait_timer is not None:
+            self._wait_timer.pause()
+            return
+        now = time.monotonic()
+        for node, since in self._waiting.values():
+            for child in node.children:
+                if isinstance(child.data, LoadingLeaf):
+                    child.set_label(waiting_text("loading", since, now))
+
+    def action_half_page_down(self) -> None:
+        self._move_by(max(1, self.scrollable_content_region.height // 2))
+
+    def action_half_page_up(self) -> None:
+        self._move_by(-max(1, self.scrollable_content_region.height // 2))
+
+    def _move_by(self, lines: int) -> None:
+        self.cursor_line = max(0, min(self.last_line, max(0, self.cursor_line) + lines))
+        self.scroll_to_line(self.cursor_line, animate=False)
 
     def action_expand_or_child(self) -> None:
         """Expand the node; on an expanded one, move to its first child."""
@@ -175,6 +240,7 @@ class ManifestTree(Tree[TreeItem]):
         node.data.fetched = True
         node.remove_children()  # an error from an earlier try
         node.add_leaf(Text("loading…", style="italic dim"), LoadingLeaf())
+        self._start_waiting(node)
         self._load(node, self.generation)
 
     @work(group="tree-node")
@@ -187,6 +253,7 @@ class ManifestTree(Tree[TreeItem]):
         except Exception as exc:  # a registry's error, or a bug: one line under the node, the app goes on
             if generation != self.generation:
                 return
+            self._stop_waiting(node)
             error = app_of(self).as_registry_error(exc)
             item.failed(error)
             node.remove_children()
@@ -195,6 +262,7 @@ class ManifestTree(Tree[TreeItem]):
         else:
             if generation != self.generation:
                 return
+            self._stop_waiting(node)
             node.set_label(item.label())
             node.remove_children()
             self.add_items(node, children)
@@ -207,6 +275,10 @@ class ManifestTree(Tree[TreeItem]):
             self._restore_under(node)
         if self.cursor_node is not None:
             self.post_message(Tree.NodeHighlighted(self.cursor_node))
+
+    def _info_leaf(self, text: str, style: str) -> tuple[Text, InfoLeaf]:
+        leaf = InfoLeaf(text, style)
+        return leaf.label(), leaf
 
     def _error_leaf(self, what: str, error: RegistryError) -> tuple[Text, ErrorLeaf]:
         leaf = ErrorLeaf(what, error, app_of(self).shown(error))
