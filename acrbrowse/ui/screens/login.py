@@ -1,4 +1,6 @@
-"""The login dialog: username, masked password, "remember in keyring"; verifies before it closes."""
+"""The sign-in dialog: username, masked password, "remember in keyring"; verifies before it closes.
+Opened while signed in, it signs in as another user (the stored credential is replaced only once
+the new one is accepted) or signs out."""
 
 from __future__ import annotations
 
@@ -22,24 +24,39 @@ from acrbrowse.ui.typed_app import app_of
 SOURCE_LOGIN_DIALOG = "login dialog"
 
 
-class LoginScreen(ModalScreen["RegistryClient | None"]):
-    """Dismisses with a client whose credential was just verified, or None when cancelled."""
+class SignOut:
+    """What the dialog dismisses with when the user chose to sign out."""
+
+
+SIGN_OUT = SignOut()
+
+
+class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
+    """Dismisses with a client whose credential was just verified, SIGN_OUT, or None when cancelled."""
 
     BINDINGS = bindings(LOGIN_KEYS)
 
     def __init__(self, registry: str, *, reason: str = "", repository: str | None = None,
-                 username: str | None = None) -> None:
+                 username: str | None = None, signed_in_as: str | None = None) -> None:
+        """`signed_in_as`: the user of the credential in use; the dialog then signs in as another
+        user, or out."""
         super().__init__()
         self.registry = registry
         self.reason = reason
         self.repository = repository
+        self.signed_in_as = signed_in_as
         # Shown in an Input: a name from a settings file with a control character in it is not offered.
         self.username = username if username and terminal_safe(username) == username else ""
 
     def compose(self) -> ComposeResult:
         shown = app_of(self).shown
         with Vertical(id="login-dialog"):
-            yield Label(Text.assemble("Sign in to ", (shown(self.registry), "bold")), id="login-title")
+            if self.signed_in_as is None:
+                yield Label(Text.assemble("Sign in to ", (shown(self.registry), "bold")), id="login-title")
+            else:
+                yield Label(Text.assemble("Signed in to ", (shown(self.registry), "bold"), " as ",
+                                          (shown(self.signed_in_as), "bold"),
+                                          ("\nSign in as another user, or sign out.", "dim")), id="login-title")
             if self.reason:
                 yield Static(Text(shown(self.reason), style="dim"), id="login-reason")
             yield Label("Username")
@@ -50,6 +67,8 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
             yield Static("", id="login-error")
             with Horizontal(id="login-buttons"):
                 yield Button("Sign in", variant="primary", id="login-submit")
+                if self.signed_in_as is not None:
+                    yield Button("Sign out", variant="warning", id="login-sign-out")
                 yield Button("Cancel", id="login-cancel")
         yield Footer()  # the dialog's own keys, not the browser's behind it
 
@@ -103,8 +122,13 @@ class LoginScreen(ModalScreen["RegistryClient | None"]):
         self.workers.cancel_group(self, "login")
         self.dismiss(None)
 
+    @on(Button.Pressed, "#login-sign-out")
+    def sign_out(self) -> None:
+        self.workers.cancel_group(self, "login")
+        self.dismiss(SIGN_OUT)
+
     def _busy(self, busy: bool) -> None:
-        for widget in self.query("Input, Checkbox, #login-submit"):
+        for widget in self.query("Input, Checkbox, #login-submit, #login-sign-out"):
             widget.disabled = busy
         self.query_one("#login-submit", Button).label = "Signing in…" if busy else "Sign in"
 
