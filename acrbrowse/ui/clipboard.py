@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 
 from acrbrowse.oci.errors import InvalidReference
-from acrbrowse.oci.name import Reference, normalize_registry, validate_digest, validate_repository
+from acrbrowse.oci.name import Reference, normalize_registry, validate_digest, validate_repository, validate_tag
 
 
 def over_ssh(env: Mapping[str, str] = os.environ) -> bool:
@@ -68,3 +68,25 @@ def copyable_reference(registry: str, repository: object, digest: object) -> str
     if normalize_registry(registry) != registry:
         raise InvalidReference(f"{registry!r} is not a registry name")
     return Reference(registry, validate_repository(repository), digest=copyable_digest(digest)).pullable()
+
+
+def copyable_tag_reference(registry: str, repository: object, tag: object) -> str:
+    """REGISTRY/REPO:TAG with every part checked against the reference grammar; else InvalidReference."""
+    if not isinstance(repository, str):
+        raise InvalidReference("not a repository name")
+    if not isinstance(tag, str):
+        raise InvalidReference("not a tag")
+    if normalize_registry(registry) != registry:
+        raise InvalidReference(f"{registry!r} is not a registry name")
+    return Reference(registry, validate_repository(repository), validate_tag(tag)).pullable()
+
+
+def copyable_pull_command(registry: str, repository: object, digest: object, tag: object = None) -> str:
+    """`docker pull REGISTRY/REPO@DIGEST`, or `docker pull REGISTRY/REPO:TAG@DIGEST` when the tag is
+    known: the digest pins what is pulled (Docker and Podman ignore the tag then), the tag tells a
+    reader what it is. Every part is checked; else InvalidReference."""
+    pinned = copyable_reference(registry, repository, digest)
+    if tag is None:
+        return f"docker pull {pinned}"
+    named = copyable_tag_reference(registry, repository, tag)
+    return f"docker pull {named}@{copyable_digest(digest)}"

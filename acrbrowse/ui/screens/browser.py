@@ -26,10 +26,12 @@ from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.layout import Need, arrange, cut
+from acrbrowse.ui.screens.copy_menu import Copyable, CopyMenuScreen, as_text, copy_choices
+from acrbrowse.ui.screens.goto import Completions, GotoScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
-from acrbrowse.ui.tree.nodes import TreeItem
+from acrbrowse.ui.tree.nodes import ConfigItem, ManifestItem, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
@@ -410,6 +412,128 @@ class BrowserScreen(Screen[None]):
             await app_of(self).copy_text(copyable_reference(self.registry, repository, digest), "reference")
         else:
             await app_of(self).copy_text(copyable_digest(digest), "digest")
+
+    # ---- go to a reference -----------------------------------------------------------------
+
+    async def action_goto(self) -> None:
+        """`:` is a priority key: the box is mounted and focused before the next key is handled, so
+        ":aspnetapp:8.0" typed in one burst lands in it whole."""
+        completions = Completions()
+        completions.add("catalog", self.repos.names)
+        repository = self.tags.repository
+        if repository is not None:
+            completions.add("tags", (f"{repository}:{tag}" for tag in self.tags.tags))
+        dialog = GotoScreen(self.registry, completions)
+        await self.app.push_screen(dialog, self._go_to_chosen)
+        dialog.set_focus(dialog.input)
+
+    def _go_to_chosen(self, reference: Reference | None) -> None:
+        if reference is not None:
+            self.go_to(reference)
+
+    def go_to(self, reference: Reference) -> None:
+        """Show `reference`: here when it is on this registry; else in the browser of its registry
+        already open (the browsers above it close), else in a new one (as the start screen opens one)."""
+        if reference.registry != self.registry:
+            app = app_of(self)
+            stack = app.screen_stack
+            browser = next((screen for screen in reversed(stack)
+                            if isinstance(screen, BrowserScreen) and screen.registry == reference.registry), None)
+            if browser is None:
+                app.open_reference(reference)
+                return
+            while app.screen is not browser:
+                app.pop_screen()
+            browser.go_to(reference)
+            return
+        repository = reference.repository
+        if repository is None:
+            self.focus_pane(Pane.REPOSITORIES)
+            return
+        if repository != self.manifest_tree.repository:
+            self._forget_tag()
+        self.repos.remember(repository)  # listed, while the catalog is denied
+        if repository in self.repos.table.keys:
+            self.repos.table.cursor = self.repos.table.keys.index(repository)
+        self.tags.show_repository(repository, cursor=reference.tag)
+        if reference.manifest_ref is None:
+            self.tags.table.focus()
+            return
+        self.manifest_tree.show(repository, reference.manifest_ref)
+        self.manifest_tree.focus()
+
+    # ---- copy menu -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="copy")
+    async def action_copy_menu(self) -> None:
+        """A worker: a tag the table has not resolved yet is fetched first."""
+        try:
+            await self._open_copy_menu()
+        except Exception as exc:  # a registry's error, or a bug: one line
+            app_of(self).report(exc)
+
+    async def _open_copy_menu(self) -> None:
+        pane = self.focused_pane
+        tag = self.tags.highlighted()
+        repository: str | None
+        if pane is Pane.TAGS and tag is not None and self.tags.repository is not None:
+            repository = self.tags.repository
+            info = await self.tags.info_for(tag)
+            what = "the index's JSON" if info.kind == "index" else "the manifest's JSON"
+            choices = copy_choices(self.registry, repository, digest=info.digest, manifest_digest=info.digest,
+                                   tag=tag, raw=info.manifest.raw, raw_note=what)
+            title = f"{repository}:{tag}"
+        elif pane in (Pane.TREE, Pane.DETAIL) and self._tree_target() is not None \
+                and self.manifest_tree.repository is not None:
+            repository = self.manifest_tree.repository
+            item = self._tree_target()
+            assert item is not None
+            choices = self._tree_choices(repository, item)
+            title = repository
+        else:
+            self.app.notify("Highlight a tag or a tree node to copy from it", severity="warning", markup=False)
+            return
+        if not choices:
+            self.app.notify("Nothing to copy here", severity="warning", markup=False)
+            return
+        self.app.push_screen(CopyMenuScreen(title, choices), self._copy_chosen)
+
+    def _tree_choices(self, repository: str, item: TreeItem) -> list[Copyable]:
+        reference = self.manifest_tree.reference
+        # The root names its tag (when it was opened by one); a platform or a layer is not that tag.
+        tag = reference if isinstance(item, RootItem) and reference is not None and ":" not in reference else None
+        source = app_of(self).source(self.registry)
+
+        async def fetch_raw() -> str | None:
+            raw = await item.fetch_raw(source, repository)
+            return as_text(raw[1]) if raw is not None else None
+
+        note = None
+        if isinstance(item, ManifestItem):
+            note = "the manifest's JSON"
+        elif isinstance(item, ConfigItem):
+            note = "the config's JSON"
+        elif (known := item.raw()) is not None:
+            note = f"the {known[0].split()[0]}'s JSON"
+        return copy_choices(self.registry, repository, digest=item.digest, manifest_digest=item.manifest_digest,
+                            tag=tag, fetch_raw=fetch_raw if note else None, raw_note=note or "")
+
+    def _copy_chosen(self, choice: Copyable | None) -> None:
+        if choice is not None:
+            self._copy_choice(choice)
+
+    @work(exclusive=True, group="copy")
+    async def _copy_choice(self, choice: Copyable) -> None:
+        app = app_of(self)
+        try:
+            text = choice.text if choice.fetch is None else await choice.fetch()
+            if text is None:
+                app.notify("Nothing to copy here", severity="warning", markup=False)
+                return
+            # A pull command has spaces: copied as a block (still no control character), one line.
+            await app.copy_text(text, choice.what, multiline=choice.multiline or " " in text)
+        except Exception as exc:  # a registry's error fetching the JSON, or a bug: one line
+            app.report(exc)
 
     # ---- raw JSON --------------------------------------------------------------------------
 
