@@ -2,7 +2,7 @@
 client per registry out. The only place a client is built.
 
 It owns what every front end needs from outside the registry: the credential chain (flags,
-environment, keyring, Docker's config), the settings file (recent registries, visited
+environment, keyring, Docker's config, Entra ID for Azure Container Registries), the settings file (recent registries, visited
 repositories), the on-disk content cache and the realm memo, with one rule for the memo: a
 remembered realm is kept only when this run confirmed it, and forgotten when it did not (so a
 stale one costs one run, never more).
@@ -27,10 +27,13 @@ from acrbrowse.keychain import (
     resolve,
     save_login,
 )
+from acrbrowse.keychain.acr_exchange import Connection, exchange_entra_token, exchange_url
+from acrbrowse.keychain.entra import EntraError, EntraToken, TokenCredential, check_tenant, entra_token, is_acr_host
 from acrbrowse.keychain.keyring_store import KeyringBackend
 from acrbrowse.locations import cache_dir
 from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import Reference, parse_registry
 from acrbrowse.oci.remote.client import RegistryClient
 
@@ -60,11 +63,14 @@ class Session:
         challenges: ChallengeMemo | None = None,
         client_factory: ClientFactory | None = None,
         on_notice: Callable[[str], None] | None = None,
+        entra_credential: TokenCredential | None = None,
     ) -> None:
         """`cache` and `challenges` replace the ones under the cache folder (tests pass their own);
         `client_factory` builds clients instead of RegistryClient (tests pass a subclass).
         `on_notice` hears a client say, in one line, that it waits (Retry-After); it may be called
-        from any thread and is given outside text: escape it before showing it."""
+        from any thread and is given outside text: escape it before showing it.
+        `entra_credential` (an azure-identity credential) is where Entra ID tokens come from instead
+        of DefaultAzureCredential or the Azure CLI."""
         self.options = options or SessionOptions()
         self.env = env if env is not None else os.environ
         self._settings = settings
@@ -77,6 +83,7 @@ class Session:
             self.challenges = challenges or ChallengeMemo(cache_dir(self.env) / "challenges.json")
         self._factory = client_factory
         self.on_notice = on_notice
+        self.entra_credential = entra_credential
         self._clients: dict[str, RegistryClient] = {}
         self._credentials: dict[str, Credential | None] = {}
 
@@ -163,14 +170,54 @@ class Session:
                 notes: list[str] | None = None, warnings: list[str] | None = None) -> Credential | None:
         """The registry's credential from the chain: given, environment, keyring, Docker's config."""
         return resolve(registry, username=username, password=password, env=self.env, notes=notes, warnings=warnings,
-                       keyring_backend=self.keyring_backend, settings=self.settings)
+                       keyring_backend=self.keyring_backend, settings=self.settings, entra=self._entra_exchange)
+
+    def is_acr_registry(self, registry: str) -> bool:
+        """Whether Entra ID sign-in is worth offering: an ACR host by name, or a registry whose token
+        service is its own /oauth2/token (known from this session's client or the realm memo)."""
+        if is_acr_host(registry):
+            return True
+        client = self._clients.get(registry)
+        challenge = client.challenge if client is not None else None
+        if challenge is None and self.challenges is not None:
+            challenge = self.challenges.get(registry)
+        try:
+            exchange_url(registry, challenge, loopback=parse_registry(registry).is_loopback)
+        except (EntraError, RegistryError, ValueError):
+            return False
+        return True
+
+    def azure_credential(self, registry: str, tenant: str | None = None, *, timeout: float | None = None) -> Credential:
+        """An ACR refresh token for `registry` from Entra ID (azure-identity when installed, else the
+        Azure CLI), exchanged at the registry's /oauth2/exchange: a Credential of kind "entra" whose
+        `expires_at` and `tenant` say when and how to renew it. Keep it with `save_login`.
+
+        Synchronous and thread-safe (it blocks on `az` and the network): the UI runs it in a thread
+        worker. Raises EntraError (a CredentialError: no `az`, not signed in, wrong tenant, no role on
+        the registry) or a RegistryError (unreachable, TLS, timeout); str() is one line, no secret.
+        `timeout` bounds getting the Entra token (default: the session's timeout)."""
+        wait = self.options.timeout if timeout is None else timeout
+        tenant = check_tenant(tenant)
+
+        def token() -> EntraToken:
+            return entra_token(registry, tenant=tenant, env=self.env, timeout=wait, credential=self.entra_credential)
+
+        known = self.challenges.get(registry) if self.challenges is not None else None
+        connection = Connection(plain_http=self.options.plain_http, ca_cert=self.options.ca_cert,
+                                timeout=self.options.timeout)
+        return exchange_entra_token(registry, token, tenant=tenant, connection=connection, known_challenge=known)
+
+    def _entra_exchange(self, registry: str, tenant: str | None, timeout: float) -> Credential:
+        return self.azure_credential(registry, tenant, timeout=min(timeout, self.options.timeout))
 
     def known_registries(self, notes: list[str] | None = None, warnings: list[str] | None = None) -> list[KnownRegistry]:
         return known_registries(self.env, notes=notes, warnings=warnings, settings=self.settings,
                                 include_helper_list=self.include_helper_list)
 
     def save_login(self, registry: str, credential: Credential) -> None:
-        """Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it,
+        """Keep `credential` in the keyring as the registry's login (for one from `azure_credential`:
+        the choice of Entra ID, the ACR refresh token, its expiry and tenant; never the Entra token).
+        Raises KeyringUnavailable (or another CredentialError) when the keyring can't take it,
         ConfigError when config.json can't be read or written."""
         save_login(registry, credential, env=self.env, backend=self.keyring_backend, settings=self.settings)
 

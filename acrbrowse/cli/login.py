@@ -47,6 +47,10 @@ async def verify(session: Session, reference: Reference, credential: Credential)
 def cmd_login(args: argparse.Namespace) -> int:
     if not args.registry:
         raise UsageError("login needs a registry: acrbrowse login REGISTRY [-u USER] [--password-stdin]")
+    if args.azure:
+        return login_with_azure(args)
+    if args.tenant:
+        raise UsageError("--tenant goes with --azure")
     reference = parse_reference(args.registry)
     registry = reference.registry
     credential = read_login_credential(args, registry)
@@ -58,6 +62,26 @@ def cmd_login(args: argparse.Namespace) -> int:
     if not checked:
         say(f"{registry} asks for no credentials; stored them anyway", "note")
     print(terminal_safe(f"Login succeeded: {credential.username} on {registry}{where}; the secret is in the OS keyring."))
+    return EXIT_OK
+
+
+def login_with_azure(args: argparse.Namespace) -> int:
+    """`login REGISTRY --azure`: an Entra ID token exchanged for the registry's refresh token, which
+    is checked, then kept with the choice (later runs exchange again when it expires)."""
+    if args.username or args.password_stdin:
+        raise UsageError("--azure signs in with Entra ID: leave out --username and --password-stdin")
+    reference = parse_reference(args.registry)
+    registry = reference.registry
+    session = session_from(args)
+    credential = session.azure_credential(registry, tenant=args.tenant)
+    if args.verbose:
+        say(f"exchanged a token from {credential.source} for {registry}'s refresh token")
+    asyncio.run(verify(session, reference, credential))
+    session.save_login(registry, credential)
+    session.record_recent(registry)
+    where = f" (checked against {reference.repository})" if reference.repository else ""
+    print(terminal_safe(f"Login succeeded: Entra ID (user or app) on {registry}{where}; the registry's refresh "
+                        "token is in the OS keyring, and a new one is asked for when it expires."))
     return EXIT_OK
 
 

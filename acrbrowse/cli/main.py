@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="check a credential against the registry and keep it in the OS keyring")
     login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
                        help="with /REPO, verify against that repository (for repository-scoped tokens)")
+    login.add_argument("--azure", action="store_true",
+                       help="sign in with Entra ID (`az login`, or any Azure identity when acrbrowse[azure] is "
+                            "installed); keeps the choice and the registry's refresh token, never the Entra token")
+    login.add_argument("--tenant", metavar="ID", help="with --azure: the Entra ID tenant to sign in to")
 
     logout = sub.add_parser("logout", parents=[common], help="remove a registry's credential from the keyring")
     logout.add_argument("registry", metavar="REGISTRY")

@@ -6,6 +6,10 @@ Layout for registry R and user U, as (service, username) -> value:
                            or, for a long secret, {"acrbrowse": 1, "kind": ..., "length": n, "chunks": k}
     acrbrowse:R#1..k U  -> the secret's pieces, in order
 
+A refresh token from Entra ID (kind "entra") also keeps, in the header, when it expires
+("expires", seconds since the epoch) and the tenant it was asked for ("tenant"): never the Entra
+token itself.
+
 Windows Credential Manager caps one blob at 2,560 bytes of UTF-16 (1,280 code units) and ACR refresh
 tokens run past that, so every value written stays under MAX_ENTRY_UNITS. A value that is not our
 header (say one set by hand with `keyring set acrbrowse:R U`) reads as a plain password.
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -40,7 +46,9 @@ MAX_ENTRY_UNITS = 1000
 MAX_CHUNKS = 100
 HEADER_MARK = "acrbrowse"
 FORMAT_VERSION = 1
-KINDS: tuple[CredentialKind, ...] = ("password", "identity_token")
+KINDS: tuple[CredentialKind, ...] = ("password", "identity_token", "entra")
+# A tenant is a GUID or a domain name: anything else in the header is ignored, never used.
+_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,253}")
 SOURCE = "keyring"
 
 if TYPE_CHECKING:
@@ -94,6 +102,8 @@ class Header:
     length: int | None
     chunks: int
     secret: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    tenant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,22 +114,29 @@ class EntryLayout:
     chunks: tuple[str, ...] = field(repr=False)
 
 
-def _encode_header(kind: CredentialKind, length: int, chunks: int, secret: str | None) -> str:
-    data: dict[str, object] = {HEADER_MARK: FORMAT_VERSION, "kind": kind, "length": length, "chunks": chunks}
+def _encode_header(kind: CredentialKind, length: int, chunks: int, secret: str | None,
+                   facts: dict[str, object]) -> str:
+    data: dict[str, object] = {HEADER_MARK: FORMAT_VERSION, "kind": kind, "length": length, "chunks": chunks, **facts}
     if secret is not None:
         data["secret"] = secret
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def layout_entries(secret: str, kind: CredentialKind, max_units: int = MAX_ENTRY_UNITS) -> EntryLayout:
+def layout_entries(secret: str, kind: CredentialKind, max_units: int = MAX_ENTRY_UNITS, *,
+                   expires_at: float | None = None, tenant: str | None = None) -> EntryLayout:
     """Inline the secret in the header when the whole value fits, else split it into pieces."""
     if kind not in KINDS:
         raise ValueError(f"unknown credential kind {kind!r}")
-    inline = _encode_header(kind, len(secret), 0, secret)
+    facts: dict[str, object] = {}
+    if expires_at is not None and math.isfinite(expires_at):
+        facts["expires"] = round(expires_at, 3)
+    if tenant is not None and _TENANT.fullmatch(tenant):
+        facts["tenant"] = tenant
+    inline = _encode_header(kind, len(secret), 0, secret, facts)
     if utf16_units(inline) <= max_units:
         return EntryLayout(inline, ())
     pieces = split_secret(secret, max_units)
-    return EntryLayout(_encode_header(kind, len(secret), len(pieces), None), tuple(pieces))
+    return EntryLayout(_encode_header(kind, len(secret), len(pieces), None, facts), tuple(pieces))
 
 
 def parse_header(value: str) -> Header:
@@ -139,7 +156,22 @@ def parse_header(value: str) -> Header:
         raise ValueError("the header's length is not a number")
     if chunks == 0 and not isinstance(secret, str):
         raise ValueError("the header has neither a secret nor pieces")
-    return Header(kind, length, chunks, secret if chunks == 0 else None)
+    expires, tenant = data.get("expires"), data.get("tenant")
+    expires = _finite(expires)
+    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
+        tenant = None
+    return Header(kind, length, chunks, secret if chunks == 0 else None, expires, tenant)
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float, else None (a bool, nan, or an int of 400 digits)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def join_chunks(header: Header, pieces: Sequence[str]) -> str:
@@ -259,7 +291,7 @@ def store_credential(
     secret = credential.secret.reveal()
     if not secret:
         raise IncompleteCredential("the secret is empty; nothing to store")
-    layout = layout_entries(secret, credential.kind)
+    layout = layout_entries(secret, credential.kind, expires_at=credential.expires_at, tenant=credential.tenant)
     if len(layout.chunks) > MAX_CHUNKS:
         raise CredentialError(f"the secret is too long for the keyring (over {MAX_CHUNKS * MAX_ENTRY_UNITS:,} characters)")
     service = service_name(registry)
@@ -315,7 +347,8 @@ def load_credential(
                 secret = join_chunks(header, pieces)
             except ValueError as exc:
                 raise _damaged(registry, str(exc)) from None
-    return Credential(user, Secret(secret), header.kind, source=SOURCE)
+    return Credential(user, Secret(secret), header.kind, source=SOURCE, expires_at=header.expires_at,
+                      tenant=header.tenant)
 
 
 def _damaged(registry: str, why: str, what: str = "damaged") -> KeyringEntryCorrupt:

@@ -1,15 +1,18 @@
 """The one place that decides which credential a registry gets, and which registries we know.
 
-Order: command line, environment, keyring, Docker's config, else None (anonymous). Only the
-command line is fatal when wrong; every other source that fails is skipped with a note the caller
-can show under --verbose, so a locked keyring or a broken docker helper never blocks browsing.
+Order: command line, environment, keyring (including a stored Entra ID sign-in, exchanged again
+when its refresh token expires), Docker's config, then Entra ID for an Azure Container Registry
+when nothing else was found, else None (anonymous). Only the command line is fatal when wrong;
+every other source that fails is skipped with a note the caller can show under --verbose, so a
+locked keyring or a broken docker helper never blocks browsing.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from acrbrowse.config import Config, ConfigError
 from acrbrowse.keychain.docker_config import (
@@ -18,7 +21,9 @@ from acrbrowse.keychain.docker_config import (
     docker_credential,
     docker_known_registries,
 )
+from acrbrowse.keychain.entra import ENTRA_TIMEOUT, entra_available, is_acr_host
 from acrbrowse.keychain.errors import (
+    CredentialError,
     CredentialHelperError,
     DockerConfigError,
     IncompleteCredential,
@@ -26,9 +31,10 @@ from acrbrowse.keychain.errors import (
     KeyringUnavailable,
 )
 from acrbrowse.keychain.keyring_store import KeyringBackend, load_credential
+from acrbrowse.keychain.logins import save_login
 from acrbrowse.localfile import report_unusable
 from acrbrowse.oci.credential import Credential, Secret
-from acrbrowse.oci.errors import Hint
+from acrbrowse.oci.errors import Hint, RegistryError
 from acrbrowse.oci.name import normalize_registry
 
 ENV_USERNAME = "ACRBROWSE_USERNAME"
@@ -37,6 +43,15 @@ SOURCE_COMMAND_LINE = "command line"
 SOURCE_ENVIRONMENT = "environment"
 SOURCE_KEYRING = "keyring"
 SOURCE_RECENT = "recent"
+SOURCE_ENTRA_LOGIN = "Entra ID (user or app)"  # a stored `login --azure`, as `logins` and the start screen say
+# A stored Entra ID sign-in whose refresh token expires within this is exchanged again first.
+RENEW_MARGIN = 60.0
+# Entra ID tried for an ACR host with nothing else found: a short wait, then anonymous.
+IMPLICIT_ENTRA_TIMEOUT = 10.0
+
+# (registry, tenant, timeout) -> a fresh Credential of kind "entra": the Session's exchange, which
+# knows how to reach the registry (TLS, plain HTTP, deadlines).
+EntraExchange = Callable[[str, "str | None", float], Credential]
 
 
 def resolve(
@@ -50,8 +65,13 @@ def resolve(
     keyring_backend: KeyringBackend | None = None,
     settings: Config | None = None,
     helper_timeout: float = HELPER_TIMEOUT,
+    entra: EntraExchange | None = None,
 ) -> Credential | None:
     """The credential to use for `registry`, labelled with its source in `Credential.source`.
+
+    `entra` gets a new ACR refresh token from Entra ID: for a stored Entra ID sign-in whose token
+    has expired, and for an ACR host with no other credential (only when `az` is on PATH or
+    azure-identity is installed). Without it, neither is tried.
 
     `username` without `password` narrows the search to that user. The keyring is asked only
     about registries that `acrbrowse login` stored (the settings index) or for an explicit
@@ -81,6 +101,7 @@ def resolve(
         _note(notes, f"{ENV_USERNAME} is set without {ENV_PASSWORD}; ignoring it")
 
     settings = settings if settings is not None else Config(env=env)
+    entra_tried = False  # a stored Entra ID sign-in that could not be renewed is not tried twice
     keyring_username = username
     if keyring_username is None:
         try:
@@ -97,9 +118,16 @@ def resolve(
         except KeyringEntryCorrupt as exc:
             _note(notes, f"keyring skipped: {exc}")
         else:
-            if credential is not None:
+            if credential is not None and credential.kind == "entra":
+                entra_tried = credential.expired(time.time(), RENEW_MARGIN)
+                renewed = _stored_entra(registry, credential, entra, env=env, notes=notes, warnings=warnings,
+                                        keyring_backend=keyring_backend, settings=settings)
+                if renewed is not None:
+                    return renewed
+            elif credential is not None:
                 return credential
-            _note(notes, f"the keyring has no credential for {keyring_username} on {registry}")
+            else:
+                _note(notes, f"the keyring has no credential for {keyring_username} on {registry}")
 
     try:
         credential = docker_credential(registry, env=env, timeout=helper_timeout)
@@ -113,8 +141,37 @@ def resolve(
                 return credential
             _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
 
+    if entra is not None and not entra_tried and username is None and is_acr_host(registry) and entra_available(env):
+        try:
+            return entra(registry, None, IMPLICIT_ENTRA_TIMEOUT)
+        except (CredentialError, RegistryError) as exc:
+            _note(notes, f"Entra ID skipped: {exc}")
+
     _note(notes, f"no credential for {registry}; trying anonymous access")
     return None
+
+
+def _stored_entra(registry: str, credential: Credential, entra: EntraExchange | None, *, env: Mapping[str, str],
+                  notes: list[str] | None, warnings: list[str] | None, keyring_backend: KeyringBackend | None,
+                  settings: Config) -> Credential | None:
+    """A stored `login --azure`: its refresh token while it lasts, else a new one from Entra ID,
+    kept in the keyring in its place. None (with a warning: the user chose this) when it can't be had."""
+    if not credential.expired(time.time(), RENEW_MARGIN):
+        return replace(credential, source=f"keyring ({SOURCE_ENTRA_LOGIN})")
+    if entra is None:
+        _note(notes, f"the stored Entra ID sign-in for {registry} has expired")
+        return None
+    try:
+        renewed = entra(registry, credential.tenant, ENTRA_TIMEOUT)
+    except (CredentialError, RegistryError) as exc:
+        report_unusable(f"the Entra ID sign-in for {registry} expired and could not be renewed: {exc}", notes, warnings)
+        return None
+    try:
+        save_login(registry, renewed, env=env, backend=keyring_backend, settings=settings)
+    except (CredentialError, ConfigError) as exc:
+        _note(notes, f"the renewed Entra ID sign-in for {registry} was not kept: {exc}")
+    _note(notes, f"the Entra ID sign-in for {registry} had expired: exchanged a new token")
+    return renewed
 
 
 @dataclass(frozen=True)
@@ -158,13 +215,29 @@ def known_registries(
         recent, logins = [], {}
     for registry in recent:
         add(registry, SOURCE_RECENT, None)
+    entra_logins = _entra_logins(settings)
     for registry in sorted(logins):
-        add(registry, SOURCE_KEYRING, logins[registry].username)
+        if registry in entra_logins:
+            add(registry, SOURCE_ENTRA_LOGIN, None)
+        else:
+            add(registry, SOURCE_KEYRING, logins[registry].username)
     for entry in docker_known_registries(
         env, include_helper_list=include_helper_list, timeout=helper_timeout, notes=notes, warnings=warnings
     ):
         add(entry.registry, entry.source, entry.username)
     return list(found.values())
+
+
+def _entra_logins(settings: Config) -> set[str]:
+    """The stored logins of kind "entra" (read from the index itself: Config's StoredLogin knows
+    only "password" and "identity_token")."""
+    try:
+        section = settings.document().get("stored_logins")
+    except ConfigError:
+        return set()
+    if not isinstance(section, dict):
+        return set()
+    return {registry for registry, entry in section.items() if isinstance(entry, dict) and entry.get("kind") == "entra"}
 
 
 def _note(notes: list[str] | None, text: str) -> None:
@@ -177,6 +250,7 @@ __all__ = [
     "ENV_USERNAME",
     "KnownRegistry",
     "SOURCE_COMMAND_LINE",
+    "SOURCE_ENTRA_LOGIN",
     "SOURCE_ENVIRONMENT",
     "SOURCE_FILE",
     "SOURCE_KEYRING",

@@ -35,7 +35,10 @@ class Secret:
         raise TypeError("Secret cannot be pickled")
 
 
-CredentialKind = Literal["password", "identity_token"]
+# "entra": an ACR refresh token got by exchanging an Entra ID token (`login --azure`); used like an
+# identity token, and exchanged again when it expires.
+CredentialKind = Literal["password", "identity_token", "entra"]
+REFRESH_TOKEN_KINDS: tuple[CredentialKind, ...] = ("identity_token", "entra")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ class Credential:
     kind: CredentialKind = "password"
     # Where it came from, for --verbose and the UI: "command line", "environment", "keyring", ...
     source: str = ""
+    # For kind "entra": when the refresh token expires (seconds since the epoch; None: unknown) and
+    # the Entra ID tenant it was asked for (None: the identity's own).
+    expires_at: float | None = None
+    tenant: str | None = None
+
+    @property
+    def is_refresh_token(self) -> bool:
+        """The secret is an OAuth2 refresh token (sent with grant_type=refresh_token), not a password."""
+        return self.kind in REFRESH_TOKEN_KINDS
+
+    def expired(self, now: float, margin: float = 0.0) -> bool:
+        """Whether the secret's known expiry is within `margin` seconds of `now` (wall clock)."""
+        return self.expires_at is not None and now + margin >= self.expires_at
 
     def __repr__(self) -> str:
         return f"Credential(username={self.username!r}, kind={self.kind!r}, source={self.source!r})"

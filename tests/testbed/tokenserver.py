@@ -11,7 +11,8 @@ Endpoints (all on loopback):
   password grant also returns a ``refresh_token``.
 * ``POST /oauth2/exchange`` form: ``grant_type=access_token``, ``service``,
   ``access_token`` (an "AAD token" minted by :meth:`TokenServer.aad_token_for`)
-  → ``{"refresh_token": ...}``, like ACR.
+  → ``{"refresh_token": ...}``, like ACR; 401 for a user in ``exchange_refused`` (an identity
+  with no role on the registry).
 
 Tokens are JWTs signed with ES256; the header ``kid`` is the libtrust key ID of
 the signing key, whose self-signed certificate is written to ``cert_path`` for
@@ -99,6 +100,7 @@ class TokenServer:
         self.issued: list[dict[str, Any]] = []  # claims of every access token issued
         self._refresh: dict[str, str] = {}  # refresh token → user
         self._aad: dict[str, str] = {}  # aad token → user
+        self.exchange_refused: set[str] = set()  # users whose Entra identity has no role here
         self._lock = threading.Lock()
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.kid = libtrust_key_id(self._key.public_key())
@@ -343,6 +345,9 @@ class _Handler(BaseHTTPRequestHandler):
             user = ts._aad.get(f("access_token"))
             if user is None:
                 return self._unauthorized()
+            if user in ts.exchange_refused:
+                return self._send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"the identity is not '
+                                       b'authorized to access the registry"}]}')
             return self._json(200, {"refresh_token": ts.refresh_token_for(user, f("service"))})
         if url.path != "/oauth2/token":
             return self._send(404, b'{"errors":[{"code":"NOT_FOUND","message":"not found"}]}')

@@ -246,7 +246,7 @@ class RegistryAuth(httpx.Auth):
         extensions: dict[str, object] = {BODY: (TOKEN_ANSWER_BYTES, f"{self.registry}'s token service answer")}
         if self.credential:
             extensions[SENDS_SECRET] = origin(realm)
-        if self.credential and self.credential.kind == "identity_token":
+        if self.credential and self.credential.is_refresh_token:
             form = {"grant_type": "refresh_token", "service": service, "client_id": "acrbrowse",
                     "refresh_token": self.credential.secret.reveal()}
             if scopes:
