@@ -26,7 +26,8 @@ from acrbrowse.ui.keys import Key, bindings
 from acrbrowse.ui.layout import cut
 from acrbrowse.ui.typed_app import app_of
 
-SHOWN_WIDTH = 64  # an option's text, shortened in the middle beyond this
+SHOWN_WIDTH = 88  # an option's text, shortened in the middle beyond this (or the terminal's width)
+OPTION_MARGIN = 26  # the letter, what it is, the dialog's border and padding
 
 # Here until keys.py (the lead's) lists them; each option's own letter is shown in the list.
 COPY_MENU_KEYS = (
@@ -66,13 +67,21 @@ def copy_choices(registry: str, repository: str, *, digest: str | None, manifest
         add("t", "tag reference", lambda: copyable_tag_reference(registry, repository, tag))
     if manifest_digest is not None:
         add("r", "reference", lambda: copyable_reference(registry, repository, manifest_digest))
-        add("p", "pull command", lambda: copyable_pull_command(registry, repository, manifest_digest, tag))
+        add("p", "pull command", lambda: pull_line(registry, repository, manifest_digest, tag))
     text = as_text(raw)
     if text is not None:
         choices.append(Copyable("j", "raw JSON", text, note=raw_note, multiline=True))
     elif fetch_raw is not None:
         choices.append(Copyable("j", "raw JSON", fetch=fetch_raw, note=raw_note, multiline=True))
     return choices
+
+
+def pull_line(registry: str, repository: str, digest: str, tag: str | None) -> str:
+    """With the tag when it passes its check; else pinned by the digest alone."""
+    if tag is not None:
+        with suppress(InvalidReference):
+            return copyable_pull_command(registry, repository, digest, tag)
+    return copyable_pull_command(registry, repository, digest)
 
 
 def as_text(raw: bytes | str | None) -> str | None:
@@ -86,7 +95,7 @@ def as_text(raw: bytes | str | None) -> str | None:
     return raw
 
 
-def option_text(choice: Copyable, display: Callable[[str], str]) -> Text:
+def option_text(choice: Copyable, display: Callable[[str], str], width: int = SHOWN_WIDTH) -> Text:
     """`d  digest  sha256:…`: the letter, what, and the text (shortened in the middle, made showable)."""
     text = Text.assemble((f" {choice.letter} ", "bold reverse"), " ", (f"{choice.what:<14}", "bold"))
     if choice.multiline:
@@ -94,7 +103,7 @@ def option_text(choice: Copyable, display: Callable[[str], str]) -> Text:
         text.append(f"{choice.note}{size}", style="dim")
     else:
         assert choice.text is not None
-        text.append_text(cut(display(choice.text), SHOWN_WIDTH, "middle"))
+        text.append_text(cut(display(choice.text), width, "middle"))
     return text
 
 
@@ -108,10 +117,11 @@ class CopyMenuScreen(ModalScreen[Copyable | None]):
 
     def compose(self) -> ComposeResult:
         app = app_of(self)
+        width = max(24, min(SHOWN_WIDTH, app.size.width - OPTION_MARGIN))
         with Vertical(id="copy-dialog"):
-            title = cut(app.shown(self.title_text), SHOWN_WIDTH, "start")
+            title = cut(app.shown(self.title_text), width, "start")
             yield Label(Text.assemble(("Copy ", "bold"), title, ("  a letter, or Enter", "dim")), id="copy-title")
-            yield OptionList(*(Option(option_text(choice, app.shown), id=choice.letter) for choice in self.choices),
+            yield OptionList(*(Option(option_text(choice, app.shown, width), id=choice.letter) for choice in self.choices),
                              id="copy-options")
         yield Footer()
 
