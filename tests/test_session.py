@@ -3,7 +3,9 @@ one rule for the realm memo (kept when this run confirmed it, forgotten when it 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -146,4 +148,63 @@ async def test_visits_are_remembered_per_signed_in_user(testbed, session_for):
     assert session.visited_repositories(registry) == []  # anonymous is a user of its own
     await session.use_credential(registry, readonly)
     assert session.visited_repositories(registry) == ["aspnetapp"]
+    await session.aclose()
+
+
+# ---- Entra ID (issue 12) --------------------------------------------------------------------
+
+
+class AzureIdentityCredential:
+    """azure-identity's seam (what DefaultAzureCredential implements): get_token(*scopes,
+    tenant_id=...) -> an object with .token and .expires_on. It hands out a token the bed's token
+    server minted as Entra ID would have."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.asked: list[tuple[tuple[str, ...], str | None]] = []
+
+    def get_token(self, *scopes: str, tenant_id: str | None = None, **kwargs):
+        self.asked.append((scopes, tenant_id))
+        return type("AccessToken", (), {"token": self.token, "expires_on": 0})()
+
+
+async def test_an_azure_identity_credential_signs_in_from_a_worker_thread(testbed, token_server, session_for):
+    from acrbrowse.keychain.acr_exchange import ACR_TOKEN_USERNAME
+
+    identity = AzureIdentityCredential(token_server.aad_token_for("readonlypull"))
+    session = session_for(entra_credential=identity)
+    registry = testbed.token.host
+    credential = await asyncio.to_thread(session.azure_credential, registry, "contoso.onmicrosoft.com")
+    assert identity.asked == [(("https://containerregistry.azure.net/.default",), "contoso.onmicrosoft.com")]
+    assert (credential.kind, credential.username, credential.tenant) == ("entra", ACR_TOKEN_USERNAME,
+                                                                         "contoso.onmicrosoft.com")
+    assert credential.source == "Entra ID (azure-identity)"
+    assert credential.expires_at is not None and credential.expires_at > time.time() + 3000
+    assert identity.token not in repr(credential) and credential.secret.reveal() not in repr(credential)
+    exchanged = [path for method, path, _ in token_server.requests if method == "POST"]
+    assert exchanged == ["/oauth2/exchange"]
+
+    await session.use_credential(registry, credential)
+    assert "latest" in [tag async for tag in session.client(registry).tags("aspnetapp")]
+    await session.aclose()
+
+
+async def test_an_identity_the_registry_refuses_is_one_line(testbed, token_server, session_for):
+    from acrbrowse.keychain.acr_exchange import ExchangeRefused
+
+    session = session_for(entra_credential=AzureIdentityCredential("aad.not-minted-by-the-bed"))
+    with pytest.raises(ExchangeRefused) as caught:
+        session.azure_credential(testbed.token.host)
+    assert "refused the Entra ID identity" in str(caught.value) and "aad.not-minted" not in str(caught.value)
+
+
+async def test_sign_in_with_azure_is_offered_for_acr_registries(testbed, session_for):
+    session = session_for()
+    assert session.is_acr_registry("myregistry.azurecr.io")
+    bed = testbed.token.host
+    assert not session.is_acr_registry(bed)  # nothing known about it yet
+    assert "latest" in [tag async for tag in session.client(bed).tags("public/hello")]
+    assert session.is_acr_registry(bed)  # its token service is its own host's /oauth2/token
+    basic = testbed.basic.host
+    assert not session.is_acr_registry(basic)
     await session.aclose()

@@ -1,7 +1,7 @@
 """The one place that decides which credential a registry gets, and which registries we know.
 
 Order: command line, environment, keyring (including a stored Entra ID sign-in, exchanged again
-when its refresh token expires), Docker's config, then Entra ID for an Azure Container Registry
+when its refresh token expires), Docker's config, Podman's auth files, then Entra ID for an Azure Container Registry
 when nothing else was found, else None (anonymous). Only the command line is fatal when wrong;
 every other source that fails is skipped with a note the caller can show under --verbose, so a
 locked keyring or a broken docker helper never blocks browsing.
@@ -32,6 +32,8 @@ from acrbrowse.keychain.errors import (
 )
 from acrbrowse.keychain.keyring_store import KeyringBackend, load_credential
 from acrbrowse.keychain.logins import save_login
+from acrbrowse.keychain.podman import SOURCE as SOURCE_PODMAN
+from acrbrowse.keychain.podman import podman_credential, podman_known_registries
 from acrbrowse.localfile import report_unusable
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import Hint, RegistryError
@@ -141,6 +143,16 @@ def resolve(
                 return credential
             _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
 
+    try:
+        credential = podman_credential(registry, env=env)
+    except DockerConfigError as exc:
+        report_unusable(str(exc), notes, warnings)
+    else:
+        if credential is not None:
+            if username is None or credential.username == username:
+                return credential
+            _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
+
     if entra is not None and not entra_tried and username is None and is_acr_host(registry) and entra_available(env):
         try:
             return entra(registry, None, IMPLICIT_ENTRA_TIMEOUT)
@@ -193,7 +205,7 @@ def known_registries(
     include_helper_list: bool = True,
     helper_timeout: float = HELPER_TIMEOUT,
 ) -> list[KnownRegistry]:
-    """Recent registries first (most recent first), then stored logins, then Docker's.
+    """Recent registries first (most recent first), then stored logins, then Docker's, then Podman's.
 
     Reads the settings index rather than the keyring itself, so it never prompts for an unlock.
     """
@@ -225,6 +237,8 @@ def known_registries(
         env, include_helper_list=include_helper_list, timeout=helper_timeout, notes=notes, warnings=warnings
     ):
         add(entry.registry, entry.source, entry.username)
+    for registry, username in podman_known_registries(env, notes=notes):
+        add(registry, SOURCE_PODMAN, username)
     return list(found.values())
 
 

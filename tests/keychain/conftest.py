@@ -102,6 +102,13 @@ class Sandbox:
         path.write_text(json.dumps(doc))
         return path
 
+    def write_podman_auth(self, doc: dict) -> Path:
+        """~/.config/containers/auth.json (Podman's persistent login file)."""
+        path = self.home / ".config" / "containers" / "auth.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+        return path
+
     def install_helper(self, name: str, credentials: dict[str, tuple[str, str]] | None = None, **options) -> Helper:
         """docker-credential-NAME answering `get` from {server URL: (username, secret)}.
         Options: sleep=seconds, fail="message" (exit 3), garbage="stdout" (exit 0),
@@ -132,7 +139,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("ACRBROWSE_CACHE_DIR", str(box.cache_dir))
     monkeypatch.setenv("DOCKER_CONFIG", str(box.docker_dir))
     monkeypatch.setenv("PATH", f"{box.bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
-    for name in ("ACRBROWSE_USERNAME", "ACRBROWSE_PASSWORD"):
+    for name in ("ACRBROWSE_USERNAME", "ACRBROWSE_PASSWORD", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     return box
 
