@@ -157,3 +157,55 @@ def test_the_canary_leaks_nowhere(secret_service_keyring, bus_without_secret_ser
     assert sandbox.config_file.exists() and any(p.endswith(".keyring") for p in files)
     leaked = [path for path, data in files.items() if canary.encode() in data]
     assert leaked == []
+
+
+def test_the_entra_token_and_the_acr_refresh_token_leak_nowhere(secret_service_keyring, sandbox, caplog):
+    """Issue 12: the Entra ID token is never written anywhere; the ACR refresh token only into the
+    keyring (whose files are encrypted)."""
+    from acrbrowse.keychain.acr_exchange import ACR_TOKEN_USERNAME, _refresh_token
+    from acrbrowse.keychain.entra import EntraToken, _az_failure, entra_token
+
+    caplog.set_level(logging.DEBUG)
+    entra_canary, refresh_canary = f"ENTRA{secrets.token_hex(6)}", f"REFRESH{secrets.token_hex(6)}"
+    witness = Witness()
+    notes: list[str] = []
+
+    class Identity:  # azure-identity's protocol
+        def get_token(self, *scopes, tenant_id=None, **kwargs):
+            return type("AccessToken", (), {"token": entra_canary, "expires_on": 0})()
+
+    token = entra_token(ACR, credential=Identity())
+    assert token.value.reveal() == entra_canary
+    witness.value(token)
+    # az failing with its answer on stderr; a registry echoing the Entra token in its refusal
+    witness.error(_az_failure(json.dumps({"accessToken": entra_canary}), None))
+    witness.error(_az_failure(f"ERROR: accessToken {entra_canary} rejected", None))
+    refusal = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": f"bad token {entra_canary}"}]}).encode()
+    with pytest.raises(CredentialError) as caught:
+        _refresh_token(ACR, 401, refusal, EntraToken(Secret(entra_canary), "test"), None)
+    witness.error(caught.value)
+    answer = json.dumps({"refresh_token": refresh_canary}).encode()
+    credential = _refresh_token(ACR, 200, answer, EntraToken(Secret(entra_canary), "test"), "contoso.com")
+    assert credential.secret.reveal() == refresh_canary and credential.kind == "entra"
+    witness.value(credential)
+
+    # kept, loaded, resolved, renewed, listed, removed
+    save_login(ACR, credential)
+    witness.value(load_credential(ACR, ACR_TOKEN_USERNAME))
+    witness.value(resolve(ACR, notes=notes))
+    expired = Credential(ACR_TOKEN_USERNAME, Secret(refresh_canary), "entra", expires_at=1.0, tenant="contoso.com")
+    save_login(ACR, expired)
+    witness.value(resolve(ACR, notes=notes, entra=lambda registry, tenant, timeout: credential))
+    witness.value(Config().stored_logins())
+    witness.value(known_registries(notes=notes))
+
+    assert len(witness.texts) > 10 and notes
+    seen = "\n".join(witness.texts + notes + [r.getMessage() for r in caplog.records])
+    assert entra_canary not in seen and refresh_canary not in seen
+
+    files = files_text(sandbox.home, sandbox.config_dir, secret_service_keyring.root)
+    if sandbox.cache_dir.exists():
+        files.update(files_text(sandbox.cache_dir))
+    assert sandbox.config_file.exists() and any(p.endswith(".keyring") for p in files)
+    assert [path for path, data in files.items() if entra_canary.encode() in data or refresh_canary.encode() in data] == []
+    remove_login(ACR)
