@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.containers import Vertical
 from textual.widgets import Input
 
@@ -16,6 +16,13 @@ RETRY_KEY = next(k.display for k in BROWSER_KEYS if k.action == "reload")
 def failure_text(line: str) -> Text:
     """A pane's failure: the error's one line (already made showable) and how to try again."""
     text = Text(line, style="red")
+    text.append(f" · {RETRY_KEY} retries", style="bold")
+    return text
+
+
+def cancelled_text() -> Text:
+    """A pane whose wait was cancelled before anything arrived: how to try again."""
+    text = Text("cancelled", style="italic")
     text.append(f" · {RETRY_KEY} retries", style="bold")
     return text
 
@@ -83,3 +90,17 @@ class FilteredPane(Vertical):
     @on(Input.Submitted, ".filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self.close_filter(clear=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """↓ in the filter goes down into its list, the filter kept (as Enter does)."""
+        if event.key == "down" and self._filter_input().has_focus:
+            event.stop()
+            event.prevent_default()
+            self.close_filter(clear=False)
+
+    @on(VirtualTable.AboveFirst)
+    def _above_first(self, event: VirtualTable.AboveFirst) -> None:
+        """↑ on the first row goes back up into the filter, when one is shown."""
+        event.stop()
+        if event.table is self.table and self._filter_input().display:
+            self.open_filter()

@@ -15,9 +15,10 @@ from textual.widgets import Input, Static
 from acrbrowse.oci.errors import CatalogDenied, InvalidReference, RegistryError
 from acrbrowse.oci.name import repository_in
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.ui.filtering import filter_names
+from acrbrowse.ui.filtering import FilteredNames
 from acrbrowse.ui.typed_app import app_of
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
+from acrbrowse.ui.waiting import Wait
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, cancelled_text, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 
@@ -51,14 +52,18 @@ class RepositoriesPane(FilteredPane):
         self.denied: CatalogDenied | None = None
         self.failed = False
         self.complete = False
+        self.stopped = False  # Esc cancelled the listing
         self.filter_text = ""
+        self._matches = FilteredNames([], "")  # the rows of the filter, patched as pages arrive
+        self.wait = Wait(self, self._tick)
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
         self.message = Static("", id="repo-message", classes="pane-message")
         self.name_input = Input(placeholder="repository name ⏎", id="repo-name")
-        self.table = VirtualTable([Column("name", "repository", cut="start")], self._render_cell, id="repo-table",
-                                  empty_text="no repositories", show_header=False)
+        self.table = VirtualTable([Column("name", "repository", cut="start", highlight=True)], self._render_cell,
+                                  id="repo-table", empty_text="no repositories", show_header=False)
+        self.table.busy_cancellable = True
         yield Input(placeholder="filter repositories", id="repo-filter", classes="filter")
         yield self.message
         yield self.name_input
@@ -80,12 +85,36 @@ class RepositoriesPane(FilteredPane):
         self.denied = None
         self.failed = False
         self.complete = False
+        self.stopped = False
         self.message.display = False
         self.name_input.display = False
+        self._matches = FilteredNames([], self.filter_text)
+        self.table.empty_text = "no repositories"
         self.table.set_keys([])
         self.table.busy = True
+        self.wait.start()
         self._update_title()
         self._load()
+
+    def cancel_wait(self) -> bool:
+        """Esc while the catalog is listed: the request is cancelled with its worker; the rows that
+        came stay, and the title says the list stopped short."""
+        if not self.wait.active:
+            return False
+        self.workers.cancel_group(self, "repositories")
+        self.wait.stop()
+        self.table.busy = False
+        self.stopped = True
+        if not self.names:
+            self.table.empty_text = ""
+            self.message.update(cancelled_text())
+            self.message.display = True
+        self._update_title()
+        return True
+
+    def _tick(self) -> None:
+        if self.names and self.wait.shows_progress():
+            self._update_title()  # the spinner after the rows; before them the table shows it
 
     @work(exclusive=True, group="repositories")
     async def _load(self) -> None:
@@ -103,6 +132,7 @@ class RepositoriesPane(FilteredPane):
         except CatalogDenied as exc:
             if not self.is_attached:
                 return
+            self.wait.stop()
             self.table.busy = False
             try:
                 self.show_denied(exc)
@@ -113,6 +143,7 @@ class RepositoriesPane(FilteredPane):
         except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if not self.is_attached:
                 return
+            self.wait.stop()
             self.table.busy = False
             self.show_failure(app_of(self).failure_line(exc))
             if isinstance(exc, RegistryError):
@@ -122,6 +153,7 @@ class RepositoriesPane(FilteredPane):
             return
         self.app.call_after_refresh(app_of(self).settle_memory)
         self.complete = True
+        self.wait.stop()
         self.table.busy = False
         self.table.empty_text = "no repositories"
         self._update_title()
@@ -130,7 +162,7 @@ class RepositoriesPane(FilteredPane):
         """Shown in the registry's order: work in proportion to the new names (filtered alone)."""
         self.names.extend(names)
         self.table.busy = False
-        self.table.splice_keys(len(self.table.keys), filter_names(names, self.filter_text))
+        self.table.splice_keys(*self._matches.patch([], names))
         self._update_title()
 
     def show_message(self, text: str) -> None:
@@ -173,8 +205,9 @@ class RepositoriesPane(FilteredPane):
     # ---- filtering -------------------------------------------------------------------------
 
     def _apply_filter(self) -> None:
-        keys = filter_names(self.names, self.filter_text)
-        self.table.set_keys(keys)
+        self._matches = FilteredNames(self.names, self.filter_text)
+        self.table.highlight_query = self.filter_text
+        self.table.set_keys(self._matches.keys)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -187,11 +220,20 @@ class RepositoriesPane(FilteredPane):
             label = f"{shown} of {total}"
         else:
             label = f"{total}"
-        loading = not self.complete and self.denied is None and not self.message.display
-        if loading:  # more pages to come
+        if self.stopped:
+            label = f"{label} (stopped)" if total else "stopped"
+        elif not self.complete and self.denied is None and not self.message.display:  # more pages to come
             label = f"{label}…" if total else "loading…"
         self.border_title = f"Repositories · {label}"  # no outside text in it
-        self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
+        self.border_subtitle = self._subtitle()
+
+    def _subtitle(self) -> Text:
+        """The filter, and once rows are in while more are awaited, the wait (before them the table says it)."""
+        subtitle = Text(f"/{terminal_safe(self.filter_text)}" if self.filter_text else "", end="")
+        if self.names and self.wait.shows_progress():
+            subtitle.append_text(Text(" · ") if subtitle else Text())
+            subtitle.append_text(self.wait.text("loading"))
+        return subtitle
 
     @on(Input.Submitted, "#repo-name")
     def _name_submitted(self, event: Input.Submitted) -> None:

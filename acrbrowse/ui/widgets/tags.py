@@ -20,11 +20,12 @@ from acrbrowse.oci.manifest import ImageIndex, ImageManifest
 from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
-from acrbrowse.ui.filtering import NaturalOrder, PendingChange, filter_names
+from acrbrowse.ui.filtering import FilteredNames, NaturalOrder, PendingChange
 from acrbrowse.ui.layout import cut
 from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.typed_app import app_of
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
+from acrbrowse.ui.waiting import Wait
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, cancelled_text, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 TAG_INFO_CONCURRENCY = 6
@@ -54,7 +55,7 @@ class TagsPane(FilteredPane):
         tag: str | None
 
     COLUMNS = (
-        Column("tag", "tag", cut="middle"),  # "2024.01…build.1234": a tag's end tells builds apart
+        Column("tag", "tag", cut="middle", highlight=True),  # "2024.01…build.1234": a tag's end tells builds apart
         Column("digest", "digest", 19),
         Column("kind", "kind", 8),
         Column("platforms", "platforms", 9, justify="right"),
@@ -69,17 +70,21 @@ class TagsPane(FilteredPane):
         self.complete = False
         self.filter_text = ""
         self.failed = False
+        self.stopped = False  # Esc cancelled the listing
         self._filters: dict[str, str] = {}  # each repository's filter, as the user left it
         self._wanted_cursor: str | None = None  # the tag to put the cursor on once it arrives
         self.generation = 0
         self._resolve_timer: Timer | None = None
         self._in_flight: set[str] = set()
         self._pending = PendingChange()  # what the table does not show yet
+        self._matches = FilteredNames([], "")  # the rows of the filter, patched as pages arrive
+        self.wait = Wait(self, self._tick)
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
         self.message = Static("", id="tag-message", classes="pane-message")
         self.table = VirtualTable(self.COLUMNS, self._render_cell, id="tag-table", empty_text="open a repository")
+        self.table.busy_cancellable = True
         yield Input(placeholder="filter tags", id="tag-filter", classes="filter")
         yield self.message
         yield self.table
@@ -138,12 +143,14 @@ class TagsPane(FilteredPane):
         self.tags = []
         self.complete = False
         self.failed = False
+        self.stopped = False
         self._in_flight.clear()
         self.workers.cancel_group(self, "tag-info")
         self.message.display = False
         self.table.empty_text = "no tags"
         self.table.set_keys([])
         self.table.busy = True
+        self.wait.start()
         self._update_title()
         self._load(repository, self.generation)
 
@@ -158,6 +165,7 @@ class TagsPane(FilteredPane):
         order = NaturalOrder()
         self.tags = order.names
         self._pending = pending = PendingChange()
+        self._matches = FilteredNames([], self.filter_text)
         painted = 0.0
         try:
             async for page in client.tag_pages(repository):
@@ -177,6 +185,7 @@ class TagsPane(FilteredPane):
             self._failed(repository, exc)
             return
         self.complete = True
+        self.wait.stop()
         self._update_title()
         self.post_message(self.Loaded(repository))
 
@@ -190,8 +199,7 @@ class TagsPane(FilteredPane):
         start, removed = change
         tail = self.tags[start:]
         if self.filter_text:
-            cut = len(self.table.keys) - len(filter_names(removed, self.filter_text))
-            self.table.splice_keys(cut, filter_names(tail, self.filter_text))
+            self.table.splice_keys(*self._matches.patch(removed, tail))
         else:
             self.table.splice_keys(start, tail)
         self._place_cursor()
@@ -204,6 +212,7 @@ class TagsPane(FilteredPane):
             self.table.cursor = self.table.keys.index(wanted)
 
     def _failed(self, repository: str, error: Exception) -> None:
+        self.wait.stop()
         self.table.busy = False
         self.failed = True
         self.message.update(failure_text(app_of(self).failure_line(error)))
@@ -216,8 +225,34 @@ class TagsPane(FilteredPane):
 
     def _apply_filter(self) -> None:
         self._pending.take()  # the table is rebuilt from every tag, changes not yet shown included
-        self.table.set_keys(filter_names(self.tags, self.filter_text))
+        self.table.highlight_query = self.filter_text
+        if self.filter_text:
+            self._matches = FilteredNames(self.tags, self.filter_text)
+            self.table.set_keys(self._matches.keys)
+        else:
+            self.table.set_keys(self.tags)
         self._update_title()
+
+    def cancel_wait(self) -> bool:
+        """Esc while the tags are listed: the request is cancelled with its worker; the tags that
+        came stay, and the title says the list stopped short."""
+        if not self.wait.active:
+            return False
+        self.workers.cancel_group(self, "tags")
+        self.wait.stop()
+        self.table.busy = False
+        self.stopped = True
+        self._changed(self._pending)  # pages taken in but not painted yet
+        if not self.tags:
+            self.table.empty_text = ""
+            self.message.update(cancelled_text())
+            self.message.display = True
+        self._update_title()
+        return True
+
+    def _tick(self) -> None:
+        if self.tags and self.wait.shows_progress():
+            self._update_title()  # the spinner after the rows; before them the table shows it
 
     def on_resize(self) -> None:
         self._update_title()  # the repository name's share of the title follows the width
@@ -228,7 +263,9 @@ class TagsPane(FilteredPane):
             return
         shown, total = len(self.table.keys), len(self.tags)
         count = f"{shown} of {total}" if self.filter_text else f"{total}"
-        if not self.complete and not self.message.display:  # more pages to come
+        if self.stopped:
+            count = f"{count} (stopped)" if total else "stopped"
+        elif not self.complete and not self.message.display:  # more pages to come
             count = f"{count}…" if total else "loading…"
         if self.failed:
             count = "failed"
@@ -236,7 +273,11 @@ class TagsPane(FilteredPane):
         # The count always shows; a long repository name gives up its start, never its end.
         room = max(8, self.size.width - len(f"Tags ·  · {count}") - 6)
         self.border_title = Text("Tags · ") + cut(app_of(self).shown(self.repository), room, "start") + f" · {count}"
-        self.border_subtitle = Text(f"/{terminal_safe(self.filter_text)}") if self.filter_text else ""
+        subtitle = Text(f"/{terminal_safe(self.filter_text)}" if self.filter_text else "", end="")
+        if self.tags and self.wait.shows_progress():  # rows are in, more awaited (before them the table says it)
+            subtitle.append_text(Text(" · ") if subtitle else Text())
+            subtitle.append_text(self.wait.text("loading"))
+        self.border_subtitle = subtitle
 
     # ---- lazy per-row details --------------------------------------------------------------
 

@@ -22,8 +22,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from acrbrowse import crashlog
+from acrbrowse.ui.filtering import match_positions
 from acrbrowse.ui.keys import TABLE_KEYS, bindings
 from acrbrowse.ui.layout import Cut, cut
+from acrbrowse.ui.waiting import Wait
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Column:
     width: int | None = None  # None: take what the other columns leave
     justify: str = "left"
     cut: Cut = "end"  # where a cell too long for the column loses characters
+    highlight: bool = False  # the characters the filter matched are highlighted in this column
 
 
 CellRenderer = Callable[[str, Column], "Text | str"]
@@ -50,6 +53,8 @@ class VirtualTable(ScrollView, can_focus=True):
         "virtual-table--cursor",
         "virtual-table--cursor-blurred",
         "virtual-table--empty",
+        "virtual-table--match",
+        "virtual-table--match-cursor",
     }
 
     DEFAULT_CSS = """
@@ -60,6 +65,9 @@ class VirtualTable(ScrollView, can_focus=True):
         & > .virtual-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
         & > .virtual-table--cursor-blurred { background: $block-cursor-blurred-background; }
         & > .virtual-table--empty { color: $text-muted; text-style: italic; }
+        & > .virtual-table--match { color: $text-accent; text-style: bold underline; }
+        /* on the cursor row the cursor's own colours, so the match reads on any theme */
+        & > .virtual-table--match-cursor { text-style: bold underline; }
     }
     """
 
@@ -86,6 +94,16 @@ class VirtualTable(ScrollView, can_focus=True):
             return self.table
 
     @dataclass
+    class AboveFirst(Message):
+        """Up on the first row: the pane may move to what is above the table (its filter)."""
+
+        table: VirtualTable
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    @dataclass
     class ViewportChanged(Message):
         """The rows in view changed (scroll, resize, new rows, filter)."""
 
@@ -106,6 +124,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.show_header = show_header
         self._last_view: tuple[int, int] | None = None
         self._cell_failed = False
+        self.highlight_query = ""  # the filter's text: its characters are highlighted in `highlight` columns
+        self.busy_cancellable = False  # while busy, the wait says how to cancel it
+        self.wait = Wait(self, self._repaint_wait)
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -192,6 +213,8 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def action_cursor_up(self) -> None:
+        if self.cursor == 0:
+            self.post_message(self.AboveFirst(self))
         self.cursor -= 1
 
     def action_cursor_down(self) -> None:
@@ -202,6 +225,12 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def action_page_down(self) -> None:
         self.cursor += self.page_height
+
+    def action_half_page_up(self) -> None:
+        self.cursor -= max(1, self.page_height // 2)
+
+    def action_half_page_down(self) -> None:
+        self.cursor += max(1, self.page_height // 2)
 
     def action_first(self) -> None:
         self.cursor = 0
@@ -255,9 +284,26 @@ class VirtualTable(ScrollView, can_focus=True):
         share = rest // len(flexible) if flexible else 0
         return [c.width if c.width is not None else share for c in self.columns]
 
-    def _line(self, cells: list[Text | str], width: int, style: Style) -> Strip:
+    def _highlighted(self, cell: Text | str, match: Style) -> Text | str:
+        """The cell with the filter's characters in `match` style, found in the text shown (escapes
+        included), and only for the rows painted."""
+        positions = match_positions(cell.plain if isinstance(cell, Text) else cell, self.highlight_query)
+        if not positions:
+            return cell
+        text = cell.copy() if isinstance(cell, Text) else Text(cell, end="")
+        run_start = previous = positions[0]
+        for position in positions[1:] + [-1]:
+            if position != previous + 1:
+                text.stylize(match, run_start, previous + 1)
+                run_start = position
+            previous = position
+        return text
+
+    def _line(self, cells: list[Text | str], width: int, style: Style, match: Style | None = None) -> Strip:
         line = Text(" ", end="")
         for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width), strict=False)):
+            if match is not None and self.columns[i].highlight:
+                cell = self._highlighted(cell, match)
             text = cut(cell, cell_width, self.columns[i].cut)
             pad = " " * max(0, cell_width - text.cell_len)
             if self.columns[i].justify == "right":
@@ -291,7 +337,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return self._line([c.label for c in self.columns], width, base + header)
         index = round(self.scroll_y) + y - self.header_height
         if not self.keys:
-            text = "loading…" if self.busy else self.empty_text
+            text = self.wait.text("loading", cancellable=self.busy_cancellable).plain if self.busy else self.empty_text
             if y == self.header_height and text:
                 empty = self.get_component_rich_style("virtual-table--empty")
                 return Strip([Segment(" " + text, base + empty)]).crop_extend(0, width, base)
@@ -301,10 +347,27 @@ class VirtualTable(ScrollView, can_focus=True):
         key = self.keys[index]
         cells = [self._cell(key, column) for column in self.columns]
         style = base
+        match_class = "virtual-table--match"
         if index == self.cursor:
             cursor_class = "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
             style = base + self.get_component_rich_style(cursor_class)
-        return self._line(cells, width, style)
+            match_class = "virtual-table--match-cursor"
+        # partial: the match's own colour and text style, not the widget's background over the cursor's
+        match = self.get_component_rich_style(match_class, partial=True) if self.highlight_query.strip() else None
+        return self._line(cells, width, style, match)
+
+    # ---- waiting ---------------------------------------------------------------------------
+
+    def watch_busy(self, busy: bool) -> None:
+        if busy:
+            self.wait.start()
+        else:
+            self.wait.stop()
+        self.refresh()
+
+    def _repaint_wait(self) -> None:
+        if not self.keys:
+            self.refresh_line(self.header_height)
 
     def _on_focus(self, event: events.Focus) -> None:
         self.refresh()
