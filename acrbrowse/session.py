@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from acrbrowse.config import Config, ConfigError
@@ -29,7 +30,9 @@ from acrbrowse.keychain import (
 )
 from acrbrowse.keychain.acr_exchange import Connection, exchange_entra_token, exchange_url
 from acrbrowse.keychain.entra import EntraError, EntraToken, TokenCredential, check_tenant, entra_token, is_acr_host
+from acrbrowse.keychain.errors import CredentialError
 from acrbrowse.keychain.keyring_store import KeyringBackend
+from acrbrowse.keychain.resolver import stored_entra_login
 from acrbrowse.locations import cache_dir
 from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential, Secret
@@ -169,8 +172,12 @@ class Session:
     def resolve(self, registry: str, *, username: str | None = None, password: Secret | None = None,
                 notes: list[str] | None = None, warnings: list[str] | None = None) -> Credential | None:
         """The registry's credential from the chain: given, environment, keyring, Docker's config."""
-        return resolve(registry, username=username, password=password, env=self.env, notes=notes, warnings=warnings,
-                       keyring_backend=self.keyring_backend, settings=self.settings, entra=self._entra_exchange)
+        credential = resolve(registry, username=username, password=password, env=self.env, notes=notes,
+                             warnings=warnings, keyring_backend=self.keyring_backend, settings=self.settings,
+                             entra=self._entra_exchange)
+        if credential is not None and credential.kind == "entra" and credential.renew is None:
+            credential = replace(credential, renew=partial(self._renewed, registry, credential.tenant))
+        return credential
 
     def is_acr_registry(self, registry: str) -> bool:
         """Whether Entra ID sign-in is worth offering: an ACR host by name, or a registry whose token
@@ -205,7 +212,17 @@ class Session:
         known = self.challenges.get(registry) if self.challenges is not None else None
         connection = Connection(plain_http=self.options.plain_http, ca_cert=self.options.ca_cert,
                                 timeout=self.options.timeout)
-        return exchange_entra_token(registry, token, tenant=tenant, connection=connection, known_challenge=known)
+        credential = exchange_entra_token(registry, token, tenant=tenant, connection=connection, known_challenge=known)
+        return replace(credential, renew=partial(self._renewed, registry, tenant))
+
+    def _renewed(self, registry: str, tenant: str | None) -> Credential:
+        """The next Entra ID sign-in, when the last one's refresh token expires during a run; kept in
+        the keyring when `login --azure` put the last one there."""
+        credential = self.azure_credential(registry, tenant)
+        with contextlib.suppress(CredentialError, ConfigError):  # the run goes on; the next one renews again
+            if stored_entra_login(registry, self.settings):
+                self.save_login(registry, credential)
+        return credential
 
     def _entra_exchange(self, registry: str, tenant: str | None, timeout: float) -> Credential:
         return self.azure_credential(registry, tenant, timeout=min(timeout, self.options.timeout))

@@ -4,6 +4,7 @@ one rule for the realm memo (kept when this run confirmed it, forgotten when it 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -207,4 +208,43 @@ async def test_sign_in_with_azure_is_offered_for_acr_registries(testbed, session
     assert session.is_acr_registry(bed)  # its token service is its own host's /oauth2/token
     basic = testbed.basic.host
     assert not session.is_acr_registry(basic)
+    await session.aclose()
+
+
+async def test_a_refresh_token_expiring_during_a_run_is_renewed_by_itself(testbed, token_server, session_for):
+    identity = AzureIdentityCredential(token_server.aad_token_for("readonlypull"))
+    session = session_for(entra_credential=identity)
+    registry = testbed.token.host
+    saved = token_server.refresh_lifetime
+    token_server.refresh_lifetime = 30  # inside the renewal margin: the first token request renews it
+    try:
+        credential = await asyncio.to_thread(session.azure_credential, registry)
+    finally:
+        token_server.refresh_lifetime = saved
+    assert credential.expired(time.time(), 60) and credential.renew is not None
+    await session.use_credential(registry, credential)
+    client = session.client(registry)
+    assert "latest" in [tag async for tag in client.tags("aspnetapp")]
+    assert client.auth.renewals == 1 and len(identity.asked) == 2
+    assert client.auth.credential is not None and not client.auth.credential.expired(time.time(), 60)
+    # the renewed token lasts: no further renewal
+    assert [tag async for tag in client.tags("public/hello")]
+    assert client.auth.renewals == 1
+    await session.aclose()
+
+
+async def test_a_renewal_that_fails_is_one_line_saying_sign_in_again(testbed, token_server, session_for):
+    from acrbrowse.oci.errors import Hint
+
+    identity = AzureIdentityCredential(token_server.aad_token_for("readonlypull"))
+    session = session_for(entra_credential=identity)
+    registry = testbed.token.host
+    credential = await asyncio.to_thread(session.azure_credential, registry)
+    identity.token = "aad.revoked"  # Entra ID no longer vouches for it
+    expiring = dataclasses.replace(credential, expires_at=time.time())
+    await session.use_credential(registry, expiring)
+    with pytest.raises(AuthenticationFailed) as caught:
+        [tag async for tag in session.client(registry).tags("aspnetapp")]
+    assert str(caught.value).startswith(f"the Entra ID sign-in for {registry} expired and could not be renewed: ")
+    assert caught.value.hint is Hint.SIGN_IN_AGAIN and "aad.revoked" not in str(caught.value)
     await session.aclose()

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from dataclasses import replace
 
 from acrbrowse.cli.common import EXIT_OK, UsageError, read_password_stdin, say, session_from
 from acrbrowse.keychain import ENV_PASSWORD, ENV_USERNAME
@@ -76,7 +77,8 @@ def login_with_azure(args: argparse.Namespace) -> int:
     credential = session.azure_credential(registry, tenant=args.tenant)
     if args.verbose:
         say(f"exchanged a token from {credential.source} for {registry}'s refresh token")
-    asyncio.run(verify(session, reference, credential))
+    # checked as it will be stored: a renewal during the check would leave the keyring a stale token
+    asyncio.run(verify(session, reference, replace(credential, renew=None)))
     session.save_login(registry, credential)
     session.record_recent(registry)
     where = f" (checked against {reference.repository})" if reference.repository else ""

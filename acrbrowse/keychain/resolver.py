@@ -35,7 +35,7 @@ from acrbrowse.keychain.logins import save_login
 from acrbrowse.keychain.podman import SOURCE as SOURCE_PODMAN
 from acrbrowse.keychain.podman import podman_credential, podman_known_registries
 from acrbrowse.localfile import report_unusable
-from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.credential import RENEW_MARGIN, Credential, Secret
 from acrbrowse.oci.errors import Hint, RegistryError
 from acrbrowse.oci.name import normalize_registry
 
@@ -46,8 +46,6 @@ SOURCE_ENVIRONMENT = "environment"
 SOURCE_KEYRING = "keyring"
 SOURCE_RECENT = "recent"
 SOURCE_ENTRA_LOGIN = "Entra ID (user or app)"  # a stored `login --azure`, as `logins` and the start screen say
-# A stored Entra ID sign-in whose refresh token expires within this is exchanged again first.
-RENEW_MARGIN = 60.0
 # Entra ID tried for an ACR host with nothing else found: a short wait, then anonymous.
 IMPLICIT_ENTRA_TIMEOUT = 10.0
 
@@ -240,6 +238,11 @@ def known_registries(
     for registry, username in podman_known_registries(env, notes=notes):
         add(registry, SOURCE_PODMAN, username)
     return list(found.values())
+
+
+def stored_entra_login(registry: str, settings: Config) -> bool:
+    """Whether `login --azure` is what the keyring keeps for `registry`."""
+    return normalize_registry(registry) in _entra_logins(settings)
 
 
 def _entra_logins(settings: Config) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +40,8 @@ class Secret:
 # identity token, and exchanged again when it expires.
 CredentialKind = Literal["password", "identity_token", "entra"]
 REFRESH_TOKEN_KINDS: tuple[CredentialKind, ...] = ("identity_token", "entra")
+# A refresh token that expires within this many seconds is renewed before it is used.
+RENEW_MARGIN = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class Credential:
     # the Entra ID tenant it was asked for (None: the identity's own).
     expires_at: float | None = None
     tenant: str | None = None
+    # For kind "entra": gets the next Credential from Entra ID once this one expires. It blocks (a
+    # process, the network): call it from a thread.
+    renew: Callable[[], Credential] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_refresh_token(self) -> bool:

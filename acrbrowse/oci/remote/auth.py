@@ -19,8 +19,10 @@ import httpx
 
 from acrbrowse import boundedjson
 from acrbrowse.limits import TOKEN_ANSWER_BYTES
-from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.credential import RENEW_MARGIN, Credential, Secret
 from acrbrowse.oci.errors import (
+    AuthenticationFailed,
+    Hint,
     InsecureRequest,
     MalformedResponse,
     RateLimited,
@@ -152,7 +154,9 @@ class RegistryAuth(httpx.Auth):
         self._tokens: dict[tuple[str, ...], Token] = {}
         self._route_scopes: dict[str, tuple[str, ...]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self._renewing = asyncio.Lock()
         self.token_requests = 0
+        self.renewals = 0
 
     def __repr__(self) -> str:
         return f"RegistryAuth(registry={self.registry!r}, credential={self.credential!r})"
@@ -193,6 +197,7 @@ class RegistryAuth(httpx.Auth):
             async with self._locks.setdefault(scopes, asyncio.Lock()):
                 token = self._tokens.get(scopes)
                 if token is None or not token.valid(time.monotonic()):
+                    await self._renew_if_expiring()
                     token_response = yield self._token_request(challenge, scopes)
                     token = self._tokens[scopes] = await self._read_token(token_response)
             request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
@@ -229,10 +234,27 @@ class RegistryAuth(httpx.Auth):
             if token is None or not token.valid(time.monotonic()) or sent == f"Bearer {token.value.reveal()}":
                 # A 401 for the token we sent means it expired or lacks the scope: fetch anew, once.
                 self._tokens.pop(scopes, None)
+                await self._renew_if_expiring()
                 token_response = yield self._token_request(challenge, scopes)
                 token = self._tokens[scopes] = await self._read_token(token_response)
         request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
         yield request
+
+    async def _renew_if_expiring(self) -> None:
+        """A refresh token that can be renewed (an Entra ID sign-in) and is about to expire is
+        replaced before it is sent: the renewal runs `az` or azure-identity, so in a thread."""
+        credential = self.credential
+        if credential is None or credential.renew is None or not credential.expired(time.time(), RENEW_MARGIN):
+            return
+        async with self._renewing:
+            if self.credential is not credential:  # another request renewed it meanwhile
+                return
+            try:
+                self.credential = await asyncio.to_thread(credential.renew)
+            except Exception as exc:  # the renewal's own errors are one line with no secret in them
+                raise AuthenticationFailed(f"the Entra ID sign-in for {self.registry} expired and could not be "
+                                           f"renewed: {exc}", hint=Hint.SIGN_IN_AGAIN, registry=self.registry) from None
+            self.renewals += 1
 
     def _token_request(self, challenge: Challenge, scopes: tuple[str, ...]) -> httpx.Request:
         realm = http_url(challenge.realm or "", f"{self.registry}'s token service")
