@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import re
 
+from acrbrowse.present.safe import terminal_safe
+
 _NUMBERS = re.compile(r"(\d+)")
 
 
@@ -57,19 +59,33 @@ def filter_names(names: list[str], query: str) -> list[str]:
     return together + apart if apart else together
 
 
-def match_positions(shown: str, query: str) -> list[int]:
-    """Where the characters of `query` are in `shown` (what a row shows, escapes included), for
-    highlighting: each word where it first appears whole, else its characters at their first chance."""
+def match_positions(name: str, query: str) -> list[int]:
+    """Where the characters of `query` are in `name`, for highlighting: each word where it first
+    appears whole, else its characters at their first chance."""
     positions: set[int] = set()
     for word in query.split():
-        whole = re.search(re.escape(word), shown, re.IGNORECASE)
+        whole = re.search(re.escape(word), name, re.IGNORECASE)
         if whole is not None:
             positions.update(range(whole.start(), whole.end()))
             continue
-        apart = re.search(_in_order(word, groups=True), shown, re.IGNORECASE | re.DOTALL)
+        apart = re.search(_in_order(word, groups=True), name, re.IGNORECASE | re.DOTALL)
         if apart is not None:
             positions.update(apart.start(group) for group in range(1, len(word) + 1))
     return sorted(positions)
+
+
+def shown_match_positions(name: str, query: str) -> list[int]:
+    """match_positions of `name` (what the filter matched), as offsets in terminal_safe(name) (what
+    the row shows): an escape ("\\x1b") is longer than the character it stands for, and a "b" in it
+    is not one the filter matched."""
+    positions = match_positions(name, query)
+    if not positions or terminal_safe(name) == name:
+        return positions
+    shown_at, offset = [], 0
+    for char in name:
+        shown_at.append(offset)
+        offset += len(terminal_safe(char))
+    return [shown_at[position] for position in positions]
 
 
 class FilteredNames:

@@ -22,7 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from acrbrowse import crashlog
-from acrbrowse.ui.filtering import match_positions
+from acrbrowse.present.safe import terminal_safe
+from acrbrowse.ui.filtering import match_positions, shown_match_positions
 from acrbrowse.ui.keys import TABLE_KEYS, bindings
 from acrbrowse.ui.layout import Cut, cut
 from acrbrowse.ui.waiting import Wait
@@ -284,10 +285,14 @@ class VirtualTable(ScrollView, can_focus=True):
         share = rest // len(flexible) if flexible else 0
         return [c.width if c.width is not None else share for c in self.columns]
 
-    def _highlighted(self, cell: Text | str, match: Style) -> Text | str:
-        """The cell with the filter's characters in `match` style, found in the text shown (escapes
-        included), and only for the rows painted."""
-        positions = match_positions(cell.plain if isinstance(cell, Text) else cell, self.highlight_query)
+    def _highlighted(self, key: str, cell: Text | str, match: Style) -> Text | str:
+        """The cell with the filter's characters in `match` style (only for the rows painted): those
+        the filter matched in the key, where the cell shows them (escapes make it longer)."""
+        plain = cell.plain if isinstance(cell, Text) else cell
+        if plain == terminal_safe(key):
+            positions = shown_match_positions(key, self.highlight_query)
+        else:  # a cell that shows something else than its key: matched as it reads
+            positions = match_positions(plain, self.highlight_query)
         if not positions:
             return cell
         text = cell.copy() if isinstance(cell, Text) else Text(cell, end="")
@@ -299,11 +304,12 @@ class VirtualTable(ScrollView, can_focus=True):
             previous = position
         return text
 
-    def _line(self, cells: list[Text | str], width: int, style: Style, match: Style | None = None) -> Strip:
+    def _line(self, cells: list[Text | str], width: int, style: Style, match: Style | None = None,
+              key: str = "") -> Strip:
         line = Text(" ", end="")
         for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width), strict=False)):
             if match is not None and self.columns[i].highlight:
-                cell = self._highlighted(cell, match)
+                cell = self._highlighted(key, cell, match)
             text = cut(cell, cell_width, self.columns[i].cut)
             pad = " " * max(0, cell_width - text.cell_len)
             if self.columns[i].justify == "right":
@@ -354,7 +360,7 @@ class VirtualTable(ScrollView, can_focus=True):
             match_class = "virtual-table--match-cursor"
         # partial: the match's own colour and text style, not the widget's background over the cursor's
         match = self.get_component_rich_style(match_class, partial=True) if self.highlight_query.strip() else None
-        return self._line(cells, width, style, match)
+        return self._line(cells, width, style, match, key)
 
     # ---- waiting ---------------------------------------------------------------------------
 
