@@ -28,16 +28,7 @@ from acrbrowse.present.units import short_digest
 from acrbrowse.ui.keys import TREE_KEYS, bindings
 from acrbrowse.ui.tree.nodes import EntryItem, ErrorLeaf, InfoLeaf, LoadingLeaf, ManifestItem, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
-
-TICK = 0.1  # TEMP until acrbrowse.ui.waiting lands
-
-
-def waiting_text(what: str, started: float, now: float) -> Text:  # TEMP: moves to acrbrowse.ui.waiting
-    elapsed = now - started
-    if elapsed < 0.3:
-        return Text(f"{what}…", style="italic dim")
-    frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-    return Text(f"{frames[int(elapsed / TICK) % len(frames)]} {what}… {elapsed:.1f} s · Esc cancels", style="italic")
+from acrbrowse.ui.waiting import TICK, waiting_text
 
 Path = tuple[tuple[int, str | None], ...]  # a node's place: (position among siblings, its digest) per level
 
@@ -172,7 +163,9 @@ class ManifestTree(Tree[TreeItem]):
         for node, since in self._waiting.values():
             for child in node.children:
                 if isinstance(child.data, LoadingLeaf):
-                    child.set_label(waiting_text("loading", since, now))
+                    label = waiting_text("loading", since, now)
+                    label.stylize("italic dim")
+                    child.set_label(label)
 
     def action_half_page_down(self) -> None:
         self._move_by(max(1, self.scrollable_content_region.height // 2))
