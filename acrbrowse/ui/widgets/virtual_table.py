@@ -344,9 +344,11 @@ class VirtualTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - self.header_height
         if not self.keys:
             text = self.wait.text("loading", cancellable=self.busy_cancellable).plain if self.busy else self.empty_text
-            if y == self.header_height and text:
+            lines = [text] if len(text) < width else text.split(" · ")  # "Esc cancels" on a line of its own
+            row = y - self.header_height
+            if 0 <= row < len(lines) and lines[row]:
                 empty = self.get_component_rich_style("virtual-table--empty")
-                return Strip([Segment(" " + text, base + empty)]).crop_extend(0, width, base)
+                return Strip([Segment(" " + lines[row], base + empty)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= len(self.keys):
             return Strip.blank(width, base)
@@ -373,7 +375,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _repaint_wait(self) -> None:
         if not self.keys:
-            self.refresh_line(self.header_height)
+            self.refresh()
 
     def _on_focus(self, event: events.Focus) -> None:
         self.refresh()
