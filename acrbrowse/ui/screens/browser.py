@@ -274,6 +274,7 @@ class BrowserScreen(Screen[None]):
     @on(TagsPane.Loaded)
     def _tags_loaded(self, event: TagsPane.Loaded) -> None:
         self._remember_visit(event.repository)
+        self.detail.tags_listed(self.registry, event.repository)  # "also tagged as" can look at every tag now
         self.app.call_after_refresh(app_of(self).settle_memory)
 
     @work(group="settings")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from dataclasses import dataclass, field
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -17,8 +19,10 @@ from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import short_digest
 from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.tree.facts import Facts, banner, exact_size, index_size_facts, media_type_text
-from acrbrowse.ui.tree.nodes import TreeItem
+from acrbrowse.ui.tree.nodes import RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
+from acrbrowse.ui.widgets.manifest_tree import ManifestTree
+from acrbrowse.ui.widgets.tags import TagsPane
 
 
 def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exception | None, display,
@@ -56,11 +60,63 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
 
 NOTHING_HIGHLIGHTED = "Highlight a tag or a tree node to see its details."
 
+ALSO_TAGGED_CAP = 300  # up to this many tags, the ones not resolved yet are resolved (a HEAD each) to tell
+ALSO_TAGGED_CONCURRENCY = 6
+ALSO_TAGGED_SHOWN = 12  # names listed; the rest counted
+ALSO_TAGGED_PAINT_EVERY = 25  # checks between repaints while checking
+
+
+@dataclass
+class AlsoTagged:
+    """The other tags of a repository that point at a tag's digest, as far as they are known."""
+
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+    names: list[str] = field(default_factory=list)
+    checking: int = 0  # tags being resolved now
+    unchecked: int = 0  # tags not resolved, the repository being over the cap
+    total: int | None = None  # the repository's tags, when the tags pane listed them all
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.registry, self.repository, self.tag, self.digest
+
+    def text(self, display) -> Text:
+        """One line: the names (made showable), then what is still unknown."""
+        text = Text("Also tagged as ", style="bold")
+        names = sorted(self.names)
+        if names:
+            for index, name in enumerate(names[:ALSO_TAGGED_SHOWN]):
+                text.append(", " if index else "")
+                text.append(display(name), style="bold")
+            if len(names) > ALSO_TAGGED_SHOWN:
+                text.append(f" and {len(names) - ALSO_TAGGED_SHOWN:,} more")
+        elif not self.checking:
+            text.append("no other tag", style="dim")
+        if self.checking:
+            text.append(f"  checking {self.checking:,} more tag{'s' * (self.checking != 1)}…", style="dim")
+        elif self.unchecked and self.total is not None:
+            checked = self.total - self.unchecked
+            text.append(f"  ({checked:,} of {self.total:,} tags checked)", style="dim")
+        return text
+
+
+def same_digest(entries: dict[str, TagInfo | Exception], digest: str, tag: str) -> list[str]:
+    """The tags resolved to `digest`, `tag` left out."""
+    return [name for name, entry in entries.items()
+            if name != tag and isinstance(entry, TagInfo) and entry.digest == digest]
+
 class DetailPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")
         self.renderable: RenderableType | None = None
         self.showing: tuple[str, str, str] | None = None  # the tag shown (registry, repository, tag), if one is
+        self._base: RenderableType | None = None  # what the pane shows, "also tagged as" aside
+        self.also: AlsoTagged | None = None
+        # Tags resolved here with a HEAD, per (registry, repository), for one listing of its tags.
+        self._heads: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
 
     def compose(self):
         yield Static(Text(NOTHING_HIGHLIGHTED, style="dim"), id="detail-body")
@@ -69,15 +125,25 @@ class DetailPane(VerticalScroll):
         self.border_title = "Details"
 
     def clear(self) -> None:
+        self._stop_also()
         self.show(Text(NOTHING_HIGHLIGHTED, style="dim"))
 
     def show(self, renderable: RenderableType) -> None:
+        self._base = renderable
+        self._paint()
+        self.scroll_home(animate=False)
+
+    def _paint(self) -> None:
+        renderable = self._base
+        if renderable is None:
+            return
+        if self.also is not None:
+            renderable = Group(renderable, Text(""), self.also.text(app_of(self).shown))
         self.renderable = renderable
         body = self.query_one_optional("#detail-body", Static)
         if body is None:  # a late answer while the app closes: the pane is already taken down
             return
         body.update(renderable)
-        self.scroll_home(animate=False)
 
     def plain_text(self, width: int = 200) -> str:
         """What the pane says, as plain text (for tests and debugging)."""
@@ -92,9 +158,14 @@ class DetailPane(VerticalScroll):
         if item is None:
             return
         self.showing = None
+        self._also_for_root(item)
         self._show_safely(item.details, app_of(self).shown)
 
     def show_tag(self, registry: str, repository: str, tag: str, info: TagInfo | Exception | None) -> None:
+        if isinstance(info, TagInfo):
+            self._start_also(registry, repository, tag, info.digest)
+        else:
+            self._stop_also()
         self._show_safely(tag_renderable, registry, repository, tag, info, app_of(self).shown)
         self.showing = (registry, repository, tag)
         if isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex):
@@ -122,3 +193,101 @@ class DetailPane(VerticalScroll):
         except Exception as error:
             renderable = Text(app_of(self).failure_line(error), style="red")
         self.show(renderable)
+
+    # ---- also tagged as ----------------------------------------------------------------------
+
+    def _also_for_root(self, item: TreeItem) -> None:
+        """The tree's root opened by a tag shares "also tagged as" with the tag's own details."""
+        tree = next(iter(self.screen.query(ManifestTree)), None) if self.is_attached else None
+        manifest = item.manifest if isinstance(item, RootItem) else None
+        if (tree is None or manifest is None or tree.root.data is not item or tree.repository is None
+                or tree.reference is None or ":" in tree.reference):
+            self._stop_also()
+            return
+        self._start_also(tree.registry, tree.repository, tree.reference, manifest.digest)
+
+    def _listed_tags(self, registry: str, repository: str) -> list[str] | None:
+        """Every tag of the repository, once the tags pane has listed them all; else None."""
+        if not self.is_attached:
+            return None
+        for pane in self.screen.query(TagsPane):
+            if pane.registry == registry and pane.repository == repository and pane.complete:
+                return pane.tags
+        return None
+
+    def tags_listed(self, registry: str, repository: str) -> None:
+        """The tags pane has every tag of `repository` now: what was said from the resolved ones
+        alone is checked against all of them."""
+        also = self.also
+        if also is not None and (also.registry, also.repository) == (registry, repository) and also.total is None:
+            self.also = None
+            self._start_also(*also.key)
+            self._paint()
+
+    def _stop_also(self) -> None:
+        self.also = None
+        self.workers.cancel_group(self, "also-tagged")
+
+    def _start_also(self, registry: str, repository: str, tag: str, digest: str) -> None:
+        """The other tags known to share `digest`; with at most ALSO_TAGGED_CAP tags, the rest are
+        resolved in the background (a HEAD each: cheap, and no pull on Docker Hub's count)."""
+        also = self.also
+        if also is not None and also.key == (registry, repository, tag, digest):
+            if also.unchecked:  # over the cap: the tags pane may have resolved more rows since
+                entries = app_of(self).tag_cache.of(registry, repository)
+                listed = self._listed_tags(registry, repository) or []
+                also.names = same_digest(entries, digest, tag)
+                also.unchecked = sum(1 for name in listed if name not in entries and name != tag)
+            return  # the same tag again (its size came): a check running goes on
+        self._stop_also()
+        entries = app_of(self).tag_cache.of(registry, repository)
+        also = AlsoTagged(registry, repository, tag, digest, same_digest(entries, digest, tag))
+        listed = self._listed_tags(registry, repository)
+        if listed is not None:
+            heads = self._heads_for(registry, repository, listed)
+            also.names += [name for name, known in heads.items()
+                           if known == digest and name != tag and name not in entries]
+            unresolved = [name for name in listed if name not in entries and name not in heads and name != tag]
+            also.total = len(listed)
+            if len(listed) <= ALSO_TAGGED_CAP:
+                also.checking = len(unresolved)
+            else:
+                also.unchecked = len(unresolved)
+            self.also = also
+            if also.checking:
+                self._check(also, unresolved, heads)
+        else:
+            self.also = also
+
+    def _heads_for(self, registry: str, repository: str, listed: list[str]) -> dict[str, str]:
+        """What HEADs told, for this listing of the tags (a reload lists them anew: they are asked again)."""
+        key = (registry, repository)
+        known = self._heads.get(key)
+        if known is None or known[0] != id(listed):
+            known = self._heads[key] = (id(listed), {})
+        return known[1]
+
+    @work(exclusive=True, group="also-tagged")
+    async def _check(self, also: AlsoTagged, tags: list[str], heads: dict[str, str]) -> None:
+        source = app_of(self).source(also.registry)
+        limit = asyncio.Semaphore(ALSO_TAGGED_CONCURRENCY)
+        done = 0
+
+        async def one(tag: str) -> None:
+            nonlocal done
+            async with limit:
+                try:
+                    digest = (await source.head_manifest(also.repository, tag)).digest
+                except Exception:  # a tag that can't be read is not the same image; the tags pane says why
+                    digest = ""
+            heads[tag] = digest
+            also.checking -= 1
+            if digest == also.digest:
+                also.names.append(tag)
+            done += 1
+            if self.also is also and (digest == also.digest or done % ALSO_TAGGED_PAINT_EVERY == 0):
+                self._paint()
+
+        await asyncio.gather(*(one(tag) for tag in tags))
+        if self.also is also:
+            self._paint()
