@@ -4,6 +4,12 @@ report when things were painted, as monotonic timestamps, in one JSON line on st
 Run by bench/run.py in a fresh interpreter, so the imports and the start-up are the real ones
 and ru_maxrss is this UI process alone. "Painted" is when the widget rendered its lines with
 the data in it (the bench wraps `render_lines` of the widget classes, in this process only).
+
+The app is built as `acrbrowse` builds it (cli/browse.py `start_app`): the start reference's first
+requests go out before Textual is imported, and the import runs in a thread meanwhile. So only the
+Textual-free modules are imported up here; the UI's come with the app. `--no-prefetch` builds it
+the way it was built before that (everything imported first, nothing sent before the app runs),
+and so does an acrbrowse that has no `start_app` yet: one probe measures both sides.
 """
 
 from __future__ import annotations
@@ -19,20 +25,23 @@ import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from acrbrowse.keychain.resolver import resolve  # noqa: E402
 from acrbrowse.oci.cache import ContentCache  # noqa: E402
 from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.session import Session, SessionOptions  # noqa: E402
-from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
-from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
-from acrbrowse.ui.tree.nodes import EntryItem  # noqa: E402
-from acrbrowse.ui.widgets.manifest_tree import ManifestTree  # noqa: E402
-from acrbrowse.ui.widgets.repositories import RepositoriesPane  # noqa: E402
-from acrbrowse.ui.widgets.tags import TagsPane  # noqa: E402
-from acrbrowse.ui.widgets.virtual_table import VirtualTable  # noqa: E402
 
-T_IMPORTED = time.monotonic()
+try:
+    from acrbrowse.cli.browse import start_app  # noqa: E402
+except ImportError:  # an acrbrowse from before the prefetch (a "before" measurement)
+    start_app = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from acrbrowse.ui.app import AcrBrowseApp
+    from acrbrowse.ui.widgets.virtual_table import VirtualTable
+
+T_LIGHT = time.monotonic()  # the Textual-free modules: what runs before the first request
 SIZE = (160, 45)
 POLL = 0.002  # seconds between checks of a condition inside the app's loop
 
@@ -83,6 +92,12 @@ def _gc_callback(phase: str, info: dict) -> None:
 
 def install_hooks() -> None:
     """Wrap the render and data entry points of the widget classes (this process only)."""
+    from acrbrowse.ui.tree.nodes import EntryItem
+    from acrbrowse.ui.widgets.manifest_tree import ManifestTree
+    from acrbrowse.ui.widgets.repositories import RepositoriesPane
+    from acrbrowse.ui.widgets.tags import TagsPane
+    from acrbrowse.ui.widgets.virtual_table import VirtualTable
+
     table_render = VirtualTable.render_lines
     table_set_keys = VirtualTable.set_keys
     table_splice_keys = VirtualTable.splice_keys
@@ -242,20 +257,46 @@ async def timed_keys(pilot, table: VirtualTable, marks: Marks, keys: list[str], 
     return strokes
 
 
-async def drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
+async def build_app(args: argparse.Namespace, out: dict) -> AcrBrowseApp:
+    """The app as `acrbrowse` builds it (or, with --no-prefetch, as it did before the prefetch)."""
+    start = parse_reference(args.target)
+    credential = resolve(start.registry)  # from ACRBROWSE_USERNAME/PASSWORD, as `acrbrowse` would
+    session = Session(SessionOptions(use_cache=False), env=dict(os.environ),
+                      include_helper_list=False, cache=ContentCache(args.cache_dir / "content"))
+    out["t_app"] = time.monotonic()
+    if start_app is not None and not args.no_prefetch:
+        app = await start_app(start, credential, session, system_clipboard=False)
+    else:
+        from acrbrowse.ui.app import AcrBrowseApp
+
+        app = AcrBrowseApp(start, credential, session=session, system_clipboard=False)
+    out["t_imported"] = time.monotonic()
+    out["rss_imported_kib"] = rss_kib()
+    return app
+
+
+async def drive(args: argparse.Namespace, marks: Marks, out: dict) -> None:
     beat = asyncio.create_task(heartbeat())
     try:
+        app = await build_app(args, out)
+        install_hooks()
+        out["t_built"] = time.monotonic()
         await _drive(app, args, marks, out)
     finally:
         beat.cancel()
 
 
 async def _drive(app: AcrBrowseApp, args: argparse.Namespace, marks: Marks, out: dict) -> None:
+    from acrbrowse.ui.screens.browser import BrowserScreen
+    from acrbrowse.ui.tree.nodes import EntryItem
+
     async with app.run_test(size=SIZE) as pilot:
         out["t_run"] = time.monotonic()
         screen = await wait_until(lambda: isinstance(app.screen, BrowserScreen) and app.screen, args.timeout,
                                   "the browser screen")
         await wait_until(lambda: "repos_listed" in marks.t, args.timeout, "the repositories listed")
+        if not args.repo:  # opened at the registry: the repositories have the screen
+            await wait_until(lambda: "repos_painted" in marks.t, args.timeout, "the repositories painted")
         if args.repo_count:
             await wait_until(lambda: "repos_all_painted" in marks.t, args.timeout,
                              f"{args.repo_count} repositories painted")
@@ -334,22 +375,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--gc-freeze", action="store_true",
                     help="gc.freeze() once the repositories are painted (what-if for a proposed fix)")
+    ap.add_argument("--no-prefetch", action="store_true",
+                    help="build the app as before the prefetch: import everything, then run it")
     args = ap.parse_args(argv)
+    args.target = args.host + (f"/{args.repo}" if args.repo else "") + (
+        f":{args.tag}" if args.repo and args.tag else "")
 
-    out: dict = {"t_main": T_MAIN, "t_imported": T_IMPORTED, "rss_imported_kib": rss_kib()}
-    install_hooks()
+    out: dict = {"t_main": T_MAIN, "t_light": T_LIGHT}
     import gc
 
     gc.callbacks.append(_gc_callback)
     MARKS = marks = Marks(args.platforms, args.tag_count, args.repo_count)
-    target = args.host + (f"/{args.repo}" if args.repo else "") + (f":{args.tag}" if args.repo and args.tag else "")
-    start = parse_reference(target)
-    out["t_app"] = time.monotonic()
-    credential = resolve(start.registry)  # from ACRBROWSE_USERNAME/PASSWORD, as `acrbrowse` would
-    session = Session(SessionOptions(use_cache=False), env=dict(os.environ),
-                      include_helper_list=False, cache=ContentCache(args.cache_dir / "content"))
-    app = AcrBrowseApp(start, credential, session=session, system_clipboard=False)
-    asyncio.run(drive(app, args, marks, out))
+    asyncio.run(drive(args, marks, out))
     out["marks"] = marks.t
     out["gc_pauses"] = GC_PAUSES
     out["stalls"] = STALLS

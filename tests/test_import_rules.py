@@ -96,5 +96,27 @@ def test_the_core_and_the_script_commands_do_not_load_textual():
     assert loaded_textual([]) == ""
 
 
+def test_what_runs_before_textual_is_imported_does_not_load_it():
+    """The browser's first requests go out (ui/prefetch.py, from cli/browse.py) while Textual is
+    imported in a thread: importing Textual first would put its ~100-200 ms before them again."""
+    assert loaded_textual(["acrbrowse.cli.browse", "acrbrowse.ui.prefetch"]) == ""
+
+
+LAZY_SCRIPT = """
+import sys
+import acrbrowse.ui.app
+print("LOADED:" + ",".join(m for m in LAZY if m in sys.modules))
+"""
+
+
+def test_the_first_screen_leaves_what_it_does_not_show_for_later():
+    """Screens the first paint never shows are imported when first opened, not with the app."""
+    lazy = ["acrbrowse.ui.screens.help"]
+    script = f"LAZY = {lazy!r}\n" + LAZY_SCRIPT
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("LOADED:")[1].strip() == ""
+
+
 def test_the_runtime_check_can_fail():
     assert "textual" in loaded_textual(["textual.app"])

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 import platformdirs
 from rich.segment import Segment, Segments
@@ -25,6 +25,7 @@ from acrbrowse.keychain import CredentialError
 from acrbrowse.locations import cache_dir
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
+from acrbrowse.oci.manifest import Manifest
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe, terminal_safe_block
@@ -32,10 +33,12 @@ from acrbrowse.session import Session
 from acrbrowse.ui.clipboard import copy_to_system_clipboard, system_clipboard_command
 from acrbrowse.ui.keys import APP_KEYS, BROWSER_KEYS, bindings, check_keymap
 from acrbrowse.ui.screens.browser import BrowserScreen
-from acrbrowse.ui.screens.help import HelpScreen
-from acrbrowse.ui.screens.messages import MessageLog, MessagesScreen
+from acrbrowse.ui.screens.messages import MessageLog
 from acrbrowse.ui.screens.start import StartScreen
 from acrbrowse.ui.taginfo import TagCache
+
+if TYPE_CHECKING:
+    from acrbrowse.ui.prefetch import Prefetch
 
 ERROR_TIMEOUT = 8.0
 def screenshot_folder() -> Path:
@@ -100,13 +103,16 @@ class AcrBrowseApp(App[int]):
         display_names: Mapping[str, str] | None = None,
         system_clipboard: bool = True,
         keymap: Mapping[str, str] | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         """`credential` is the start registry's, already resolved (the command line read it before
         the app took the terminal). `display_names` maps a registry to the name shown for it (tests
         and screenshots pin the test registry's random port this way); copied text always carries
-        the real name."""
+        the real name. `prefetch` holds the start reference's first requests, already sent with
+        `credential` in use (cli/browse.py sends them before Textual is imported)."""
         super().__init__()
         self.start = start
+        self.prefetch = prefetch
         self.session = session or Session()
         self.session.on_notice = self.show_notice
         self._start_credential = credential
@@ -126,11 +132,18 @@ class AcrBrowseApp(App[int]):
                                    f"{'; '.join(self.keymap_problems)}"),
                         title="Settings", severity="warning", timeout=ERROR_TIMEOUT, markup=False)
         if self.start is not None:
-            await self.session.use_credential(self.start.registry, self._start_credential)
+            if self.prefetch is None:  # else the credential is in use already, and its client busy
+                await self.session.use_credential(self.start.registry, self._start_credential)
             self.push_screen(BrowserScreen(self.start.registry, self.start))
             self.run_worker(self._record_recent(self.start.registry), group="settings")
         # Only a freeze now: a full collection here (~40 ms) would hold up the first requests.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._freeze_memory)
+
+    def _freeze_memory(self) -> None:
+        """gc.freeze, from a Python function: Textual reads a callback's signature, and for a
+        built-in such as gc.freeze that first compiles the tokenizer's regular expressions (~35 ms
+        on the way to the first paint)."""
+        gc.freeze()
 
     async def _record_recent(self, registry: str) -> None:
         """A registry opened from the command line is recent too, as one opened on the start screen."""
@@ -149,6 +162,8 @@ class AcrBrowseApp(App[int]):
         gc.freeze()
 
     async def on_unmount(self) -> None:
+        if self.prefetch is not None:
+            await self.prefetch.aclose()
         await self.session.aclose()
 
     # ---- shared helpers --------------------------------------------------------------------
@@ -158,8 +173,16 @@ class AcrBrowseApp(App[int]):
         return self.session.client(registry)
 
     def repository_pages(self, registry: str) -> AsyncIterator[list[str]]:
-        """The registry's catalog, page by page (the repositories pane reads it here)."""
-        return self.source(registry).repository_pages()
+        """The registry's catalog, page by page (the repositories pane reads it here). The first
+        time for the start registry, its first page was asked for before the app was built."""
+        prefetched = self.prefetch.repository_pages(registry) if self.prefetch is not None else None
+        return prefetched if prefetched is not None else self.source(registry).repository_pages()
+
+    def prefetched_manifest(self, registry: str, repository: str, reference: str) -> Manifest | None:
+        """The start manifest when it came before the tree asked (once; None otherwise): opened at
+        REPO:TAG the tree shows it without asking the registry again. Its platforms' manifests are
+        in the client's memory already."""
+        return self.prefetch.manifest(registry, repository, reference) if self.prefetch is not None else None
 
     def display_text(self, text: str) -> str:
         for real, shown in self.display_names.items():
@@ -294,10 +317,14 @@ class AcrBrowseApp(App[int]):
             return True
 
     def action_help(self) -> None:
+        from acrbrowse.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_messages(self) -> None:
+        from acrbrowse.ui.screens.messages import MessagesScreen
+
         if not isinstance(self.screen, MessagesScreen):
             self.push_screen(MessagesScreen(list(self.messages.notices)))
 
