@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
+from collections.abc import Callable
 
 from acrbrowse.present.safe import terminal_safe
 
@@ -28,29 +30,54 @@ def _in_order(word: str, *, groups: bool = False) -> str:
                                                                                            strict=True))
 
 
-def _all_of(patterns: list[str]) -> re.Pattern[str]:
+def _all_of(patterns: list[str]) -> Search:
     if len(patterns) == 1:
-        return re.compile(patterns[0], re.IGNORECASE | re.DOTALL)
+        return re.compile(patterns[0], re.IGNORECASE | re.DOTALL).search
     # \A: tried once per name; without it, search() would try every lookahead again from each position.
-    return re.compile(r"\A" + "".join(f"(?=.*?{pattern})" for pattern in patterns), re.IGNORECASE | re.DOTALL)
+    return re.compile(r"\A" + "".join(f"(?=.*?{pattern})" for pattern in patterns), re.IGNORECASE | re.DOTALL).search
+
+
+Search = Callable[[str], "re.Match[str] | None"]
+
+
+@functools.lru_cache(maxsize=32)
+def _searches(query: str) -> tuple[Search, Search | None]:
+    """A query's two tests: its words' characters in order, and its words whole (None when that is the
+    same test: every word one character). One compiled pattern each: the work per name is the C regex
+    engine's, 20,000 names in a few ms."""
+    words = query.split()
+    scattered = _all_of([_in_order(word) for word in words])
+    if all(len(word) == 1 for word in words):
+        return scattered, None
+    return scattered, _all_of([re.escape(word) for word in words])
+
+
+def _matched(names: list[str], query: str) -> list[str]:
+    """The names `query` matches, in the list's order (every name for a blank query)."""
+    if not query.split():
+        return list(names)
+    scattered, _ = _searches(query)
+    return [name for name in names if scattered(name)]
+
+
+def _grouped(matched: list[str], query: str) -> tuple[list[str], list[str]]:
+    """`matched` (names the query matches) as (whole, apart), each in the list's order."""
+    if not query.split():
+        return list(matched), []
+    _, contiguous = _searches(query)
+    if contiguous is None:
+        return list(matched), []
+    together = [name for name in matched if contiguous(name)]
+    if len(together) == len(matched):
+        return together, []
+    return together, [name for name in matched if not contiguous(name)]
 
 
 def split_matches(names: list[str], query: str) -> tuple[list[str], list[str]]:
     """The names `query` matches, in two groups, each in the list's own order: those holding every
     word of it as it is typed, then those holding each word's characters in order, apart.
-
-    Case-insensitive; the query is text, never a pattern. One compiled pattern per group, so the
-    work per name is the C regex engine's (20,000 names in a few ms)."""
-    words = query.split()
-    if not words:
-        return list(names), []
-    scattered = _all_of([_in_order(word) for word in words]).search
-    contiguous = _all_of([re.escape(word) for word in words]).search
-    matched = [name for name in names if scattered(name)]
-    together = [name for name in matched if contiguous(name)]
-    if len(together) == len(matched):
-        return together, []
-    return together, [name for name in matched if not contiguous(name)]
+    Case-insensitive; the query is text, never a pattern."""
+    return _grouped(_matched(names, query), query)
 
 
 def filter_names(names: list[str], query: str) -> list[str]:
@@ -64,14 +91,21 @@ def match_positions(name: str, query: str) -> list[int]:
     appears whole, else its characters at their first chance."""
     positions: set[int] = set()
     for word in query.split():
-        whole = re.search(re.escape(word), name, re.IGNORECASE)
-        if whole is not None:
-            positions.update(range(whole.start(), whole.end()))
+        whole, apart = _highlights(word)
+        found = whole(name)
+        if found is not None:
+            positions.update(range(found.start(), found.end()))
             continue
-        apart = re.search(_in_order(word, groups=True), name, re.IGNORECASE | re.DOTALL)
-        if apart is not None:
-            positions.update(apart.start(group) for group in range(1, len(word) + 1))
+        found = apart(name)
+        if found is not None:
+            positions.update(found.start(group) for group in range(1, len(word) + 1))
     return sorted(positions)
+
+
+@functools.lru_cache(maxsize=64)
+def _highlights(word: str) -> tuple[Search, Search]:
+    flags = re.IGNORECASE | re.DOTALL
+    return re.compile(re.escape(word), flags).search, re.compile(_in_order(word, groups=True), flags).search
 
 
 def shown_match_positions(name: str, query: str) -> list[int]:
@@ -89,12 +123,21 @@ def shown_match_positions(name: str, query: str) -> list[int]:
 
 
 class FilteredNames:
-    """A filter's rows while the names under it change at their end (pages arriving): the two groups
-    of split_matches kept apart, so a change is filtered alone, not every name again."""
+    """A filter's rows while the names under it change at their end (pages arriving) or the query
+    grows (typed): the names it matches kept in the list's order and in split_matches' two groups, so
+    a change is filtered alone, and a longer query looks only at what the shorter one matched."""
 
-    def __init__(self, names: list[str], query: str) -> None:
+    def __init__(self, names: list[str], query: str, *, matched: list[str] | None = None) -> None:
         self.query = query
-        self.together, self.apart = split_matches(names, query)
+        self.matched = _matched(names, query) if matched is None else matched
+        self.together, self.apart = _grouped(self.matched, query)
+
+    def narrowed(self, query: str) -> FilteredNames | None:
+        """The rows of `query` typed after this one (this query and more): from this one's matches
+        alone, as a longer query matches no name a shorter one did not. None for another query."""
+        if not self.query.split() or not query.startswith(self.query):
+            return None
+        return FilteredNames([], query, matched=_matched(self.matched, query))
 
     @property
     def keys(self) -> list[str]:
@@ -103,8 +146,12 @@ class FilteredNames:
     def patch(self, removed: list[str], tail: list[str]) -> tuple[int, list[str]]:
         """The names from some point on were `removed` and are now `tail`: returns (start, rows) to
         splice into the table (its rows from `start` on become `rows`)."""
-        gone_together, gone_apart = split_matches(removed, self.query)
-        new_together, new_apart = split_matches(tail, self.query)
+        gone = _matched(removed, self.query)
+        new = _matched(tail, self.query)
+        del self.matched[len(self.matched) - len(gone):]
+        self.matched.extend(new)
+        gone_together, gone_apart = _grouped(gone, self.query)
+        new_together, new_apart = _grouped(new, self.query)
         start = len(self.together) - len(gone_together)
         del self.together[start:]
         self.together.extend(new_together)

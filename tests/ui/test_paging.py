@@ -16,27 +16,48 @@ from tests.ui.conftest import SIZE, wait_for
 names = st.text(alphabet="ab.-019", min_size=1, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.lists(names, max_size=30), st.sampled_from(["patch", "wait", "refilter"])),
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.lists(names, max_size=30), st.sampled_from(["patch", "wait", "refilter", "type"])),
                 max_size=12),
-       st.sampled_from(["", "1", "a 9", "b.", "a0", "9 b1"]))
+       st.sampled_from(["", "1", "a 9", "b.", "a0", "9 b1", "1.0 a"]))
 def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
     """After each page the table is patched (as the tags pane does), or the change waits for a later
-    patch, or the filter is typed and the table rebuilt from every name; it always ends as sorting
-    and filtering everything would."""
+    patch, or the filter is rebuilt from every name, or one more character of the query is typed
+    (the rows narrowed from the last query's, as the panes do); it always ends as sorting and
+    filtering everything would."""
     order = NaturalOrder()
     pending = PendingChange()
-    matches = FilteredNames([], query)
+    typed = query  # what the filter holds: all of the query, or after "type" steps a prefix growing to it
+    if any(then == "type" for _, then in pages):
+        typed = ""
+    matches: FilteredNames | None = FilteredNames([], typed) if typed else None
     shown: list[str] = []
 
     def patch() -> None:
-        nonlocal matches
         change = pending.take()
         if change is not None:
             start, removed = change
-            at, rows = matches.patch(removed, order.names[start:])
-            shown[at:] = rows
-        assert shown == filter_names(order.names, query)
+            if matches is None:
+                shown[start:] = order.names[start:]
+            else:
+                at, rows = matches.patch(removed, order.names[start:])
+                shown[at:] = rows
+        assert shown == filter_names(order.names, typed)
+
+    def apply_filter(*, narrow: bool) -> None:  # TagsPane._apply_filter
+        nonlocal matches
+        change = pending.take()
+        if narrow and matches is not None and change is not None:
+            start, removed = change
+            matches.patch(removed, order.names[start:])
+        if typed:
+            narrowed = matches.narrowed(typed) if narrow and matches is not None else None
+            matches = narrowed or FilteredNames(order.names, typed)
+            shown[:] = matches.keys
+        else:
+            matches = None
+            shown[:] = order.names
+        assert shown == filter_names(order.names, typed)
 
     for page, then in pages:
         before = list(order.names)
@@ -46,13 +67,31 @@ def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
         if then == "patch":
             patch()
         elif then == "refilter":
-            pending.take()
-            matches = FilteredNames(order.names, query)
-            shown[:] = matches.keys
+            apply_filter(narrow=False)
+        elif then == "type" and len(typed) < len(query):
+            typed = query[:len(typed) + 1]
+            apply_filter(narrow=True)
     pending.add(*order.finish())
     patch()
+    if len(typed) < len(query):  # the rest of the query typed at once (a paste)
+        typed = query
+        apply_filter(narrow=True)
+    assert shown == filter_names(order.names, query)
     expected = sorted(dict.fromkeys(n for page, _ in pages for n in page), key=natural_key)
     assert order.names == expected
+
+
+def test_a_longer_query_narrows_the_rows_of_the_shorter_one():
+    names = ["a-b-c", "abc", "x", "ab", "ba"]
+    matches = FilteredNames(names, "a")
+    assert matches.keys == ["a-b-c", "abc", "ab", "ba"]
+    longer = matches.narrowed("ab")
+    assert longer is not None and longer.keys == ["abc", "ab", "a-b-c"]
+    assert longer.keys == filter_names(names, "ab")
+    assert longer.narrowed("abc") is not None and longer.narrowed("abc").keys == ["abc", "a-b-c"]
+    assert longer.narrowed("a") is None  # shorter: every name again
+    assert longer.narrowed("xb") is None  # another query
+    assert FilteredNames(names, "").narrowed("a") is None  # no filter: no rows to narrow from
 
 
 def test_pages_in_order_are_merged_at_the_end_not_resorted():

@@ -29,7 +29,8 @@ def cancelled_text() -> Text:
 
 class FilteredPane(Vertical):
     """Subclasses compose one `Input` with class "filter", have a `table`, and `_apply_filter()`
-    showing the rows that match `self.filter_text`."""
+    showing the rows that match `self.filter_text` (`typed`: the change is a keystroke in the filter,
+    where a longer query may narrow the rows the shorter one had)."""
 
     table: VirtualTable  # made by the subclass's compose()
     filter_text = ""
@@ -79,13 +80,13 @@ class FilteredPane(Vertical):
         False when it is not waiting."""
         return False
 
-    def _apply_filter(self) -> None:
+    def _apply_filter(self, *, typed: bool = False) -> None:
         raise NotImplementedError
 
     @on(Input.Changed, ".filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
-        self._apply_filter()
+        self._apply_filter(typed=True)
 
     @on(Input.Submitted, ".filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -77,7 +77,8 @@ class TagsPane(FilteredPane):
         self._resolve_timer: Timer | None = None
         self._in_flight: set[str] = set()
         self._pending = PendingChange()  # what the table does not show yet
-        self._matches = FilteredNames([], "")  # the rows of the filter, patched as pages arrive
+        # The filter's rows, patched as pages arrive (None while there is no filter).
+        self._matches: FilteredNames | None = None
         self.wait = Wait(self, self._tick)
 
     def compose(self) -> ComposeResult:
@@ -141,6 +142,7 @@ class TagsPane(FilteredPane):
             app_of(self).tag_cache.clear(self.registry, repository)
         self._sync_pushed_column()
         self.tags = []
+        self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
         self.complete = False
         self.failed = False
         self.stopped = False
@@ -165,7 +167,7 @@ class TagsPane(FilteredPane):
         order = NaturalOrder()
         self.tags = order.names
         self._pending = pending = PendingChange()
-        self._matches = FilteredNames([], self.filter_text)
+        self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
         painted = 0.0
         try:
             async for page in client.tag_pages(repository):
@@ -198,7 +200,7 @@ class TagsPane(FilteredPane):
             return
         start, removed = change
         tail = self.tags[start:]
-        if self.filter_text:
+        if self._matches is not None:
             self.table.splice_keys(*self._matches.patch(removed, tail))
         else:
             self.table.splice_keys(start, tail)
@@ -223,13 +225,21 @@ class TagsPane(FilteredPane):
         if isinstance(error, RegistryError):
             self.post_message(self.Failed(repository, error))
 
-    def _apply_filter(self) -> None:
-        self._pending.take()  # the table is rebuilt from every tag, changes not yet shown included
+    def _apply_filter(self, *, typed: bool = False) -> None:
+        """The rows for the filter from every tag, changes not yet shown included; a query typed on
+        from the last one, from that one's rows."""
+        change = self._pending.take()
+        previous = self._matches
+        if typed and previous is not None and change is not None:
+            start, removed = change
+            previous.patch(removed, self.tags[start:])  # in step with every tag again
         self.table.highlight_query = self.filter_text
         if self.filter_text:
-            self._matches = FilteredNames(self.tags, self.filter_text)
+            narrowed = previous.narrowed(self.filter_text) if typed and previous is not None else None
+            self._matches = narrowed or FilteredNames(self.tags, self.filter_text)
             self.table.set_keys(self._matches.keys)
         else:
+            self._matches = None
             self.table.set_keys(self.tags)
         self._update_title()
 

@@ -128,6 +128,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.highlight_query = ""  # the filter's text: its characters are highlighted in `highlight` columns
         self.busy_cancellable = False  # while busy, the wait says how to cancel it
         self.wait = Wait(self, self._repaint_wait)
+        self._paint_style: Style | None = None
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -335,9 +336,17 @@ class VirtualTable(ScrollView, can_focus=True):
                 crashlog.record(error)
             return Text("?", style="red")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style once per paint, not once per line: it walks every ancestor's styles.
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._paint_style or self.rich_style
         if self.show_header and y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             return self._line([c.label for c in self.columns], width, base + header)
