@@ -125,6 +125,11 @@ async def test_y_copies_from_the_tree(testbed, make_app):
         assert screen.focused_pane is Pane.TREE
 
         # the root is the tag
+        await pilot.press("y")
+        menu = await wait_for(pilot, lambda: isinstance(app.screen, CopyMenuScreen) and app.screen)
+        assert menu.title_text == "aspnetapp:latest"
+        assert "the index's JSON" in screen_text(app)
+        await pilot.press("escape")
         await choose(pilot, "t")
         assert app.clipboard == f"{host}/aspnetapp:latest"
         await choose(pilot, "p")

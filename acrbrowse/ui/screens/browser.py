@@ -21,8 +21,10 @@ from acrbrowse.oci.errors import (
     CatalogDenied,
     RegistryError,
 )
+from acrbrowse.oci.manifest import ImageIndex
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.present.units import short_digest
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.layout import Need, arrange, cut
@@ -490,7 +492,7 @@ class BrowserScreen(Screen[None]):
             item = self._tree_target()
             assert item is not None
             choices = self._tree_choices(repository, item)
-            title = repository
+            title = self._tree_title(repository, item)
         else:
             self.app.notify("Highlight a tag or a tree node to copy from it", severity="warning", markup=False)
             return
@@ -498,6 +500,14 @@ class BrowserScreen(Screen[None]):
             self.app.notify("Nothing to copy here", severity="warning", markup=False)
             return
         self.app.push_screen(CopyMenuScreen(title, choices), self._copy_chosen)
+
+    def _tree_title(self, repository: str, item: TreeItem) -> str:
+        """What the copy menu copies from: REPO:TAG for the root opened by a tag, else REPO@digest."""
+        reference = self.manifest_tree.reference
+        if isinstance(item, RootItem) and reference is not None and ":" not in reference:
+            return f"{repository}:{reference}"
+        digest = item.digest or item.manifest_digest
+        return f"{repository}@{short_digest(digest)}" if digest else repository
 
     def _tree_choices(self, repository: str, item: TreeItem) -> list[Copyable]:
         reference = self.manifest_tree.reference
@@ -511,7 +521,7 @@ class BrowserScreen(Screen[None]):
 
         note = None
         if isinstance(item, ManifestItem):
-            note = "the manifest's JSON"
+            note = "the index's JSON" if isinstance(item.manifest, ImageIndex) else "the manifest's JSON"
         elif isinstance(item, ConfigItem):
             note = "the config's JSON"
         elif (known := item.raw()) is not None:

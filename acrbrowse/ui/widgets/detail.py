@@ -234,10 +234,10 @@ class DetailPane(VerticalScroll):
         also = self.also
         if also is not None and also.key == (registry, repository, tag, digest):
             if also.unchecked:  # over the cap: the tags pane may have resolved more rows since
-                entries = app_of(self).tag_cache.of(registry, repository)
-                listed = self._listed_tags(registry, repository) or []
-                also.names = same_digest(entries, digest, tag)
-                also.unchecked = sum(1 for name in listed if name not in entries and name != tag)
+                known = app_of(self).tag_cache.of(registry, repository)
+                every = self._listed_tags(registry, repository) or []
+                also.names = same_digest(known, digest, tag)
+                also.unchecked = sum(1 for name in every if name not in known and name != tag)
             return  # the same tag again (its size came): a check running goes on
         self._stop_also()
         entries = app_of(self).tag_cache.of(registry, repository)
