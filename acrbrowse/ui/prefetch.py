@@ -71,6 +71,15 @@ async def warm_manifests(client: Source, repository: str, reference: str) -> Man
     return manifest
 
 
+async def warm_token(client: Source, repository: str) -> Manifest | None:
+    """The repository's pull token, earned by the cheapest request that needs it (a HEAD for the
+    manifest tagged latest, which may well be missing): the tags pane's listing then starts with
+    it. Nothing is kept of the answer (a tag's digest is never kept)."""
+    with contextlib.suppress(RegistryError):
+        await client.head_manifest(repository, "latest")
+    return None
+
+
 class Prefetch:
     """The first requests for `start`, under way in the running event loop."""
 
@@ -84,6 +93,8 @@ class Prefetch:
         self._warm: asyncio.Task[Manifest | None] | None = None
         if start.repository and start.manifest_ref:
             self._warm = asyncio.create_task(warm_manifests(client, start.repository, start.manifest_ref))
+        elif start.repository:
+            self._warm = asyncio.create_task(warm_token(client, start.repository))
 
     @classmethod
     async def begin(cls, session: Session, start: Reference, credential: Credential | None) -> Prefetch:

@@ -158,6 +158,24 @@ async def test_the_start_manifest_is_handed_over_once_with_its_platforms_in_memo
         await own.aclose()
 
 
+async def test_opened_at_a_repository_its_pull_token_comes_before_the_tags_are_listed(testbed, session,
+                                                                                 token_server):
+    start = parse_reference(f"{testbed.token.host}/aspnetapp")
+    prefetch = await Prefetch.begin(session, start, user(testbed, "admin"))
+    try:
+        def pull_tokens() -> list[str]:
+            return [path for _, path, _ in token_server.requests if "aspnetapp" in path]
+
+        await eventually(pull_tokens, "the repository's token, asked for by the prefetch")
+        client = session.client(testbed.token.host)
+        tags = [tag async for page in client.tag_pages("aspnetapp") for tag in page]
+        assert sorted(tags) == sorted(testbed.content.tags["aspnetapp"])
+        assert len(pull_tokens()) == 1  # the listing used the token the prefetch earned
+    finally:
+        await prefetch.aclose()
+        await session.aclose()
+
+
 async def test_another_reference_gets_nothing_prefetched(testbed, session):
     start = parse_reference(f"{testbed.token.host}/aspnetapp:latest")
     prefetch = await Prefetch.begin(session, start, user(testbed, "admin"))
