@@ -9,7 +9,9 @@ stays the session's.
 
 The first catalog page is handed to the repositories pane once (`repository_pages`); a reload asks
 the registry again. An error reaches the pane as the request's own error, exactly as if the pane
-had asked. The manifests are only a warm-up: the tree asks again, and shows any error itself.
+had asked. At REPO:TAG the start manifest can be handed over once too (`manifest`), and its
+platforms' manifests wait in the client's memory; at REPO alone the repository's pull token is
+earned. Those are a warm-up: whoever asks again gets the registry's answer, errors included.
 
 No Textual here: this module is imported before it.
 """
