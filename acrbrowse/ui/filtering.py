@@ -124,20 +124,27 @@ def shown_match_positions(name: str, query: str) -> list[int]:
 
 class FilteredNames:
     """A filter's rows while the names under it change at their end (pages arriving) or the query
-    grows (typed): the names it matches kept in the list's order and in split_matches' two groups, so
-    a change is filtered alone, and a longer query looks only at what the shorter one matched."""
+    is typed: the names it matches kept in the list's order and in split_matches' two groups, so a
+    change is filtered alone, a longer query looks only at what the shorter one matched, and
+    Backspace finds the shorter one's rows again."""
 
     def __init__(self, names: list[str], query: str, *, matched: list[str] | None = None) -> None:
         self.query = query
         self.matched = _matched(names, query) if matched is None else matched
         self.together, self.apart = _grouped(self.matched, query)
+        self.shorter: FilteredNames | None = None  # the rows this one was narrowed from, while still true
 
-    def narrowed(self, query: str) -> FilteredNames | None:
-        """The rows of `query` typed after this one (this query and more): from this one's matches
-        alone, as a longer query matches no name a shorter one did not. None for another query."""
+    def typed(self, query: str) -> FilteredNames | None:
+        """The rows for `query` typed from this one, without looking at every name: one more
+        character (from this one's matches alone, as a longer query matches no name a shorter one
+        did not) or one less (the rows it had). None for any other query."""
+        if self.shorter is not None and query == self.shorter.query:
+            return self.shorter
         if not self.query.split() or not query.startswith(self.query):
             return None
-        return FilteredNames([], query, matched=_matched(self.matched, query))
+        longer = FilteredNames([], query, matched=_matched(self.matched, query))
+        longer.shorter = self
+        return longer
 
     @property
     def keys(self) -> list[str]:
@@ -146,6 +153,7 @@ class FilteredNames:
     def patch(self, removed: list[str], tail: list[str]) -> tuple[int, list[str]]:
         """The names from some point on were `removed` and are now `tail`: returns (start, rows) to
         splice into the table (its rows from `start` on become `rows`)."""
+        self.shorter = None  # its rows are of the names as they were
         gone = _matched(removed, self.query)
         new = _matched(tail, self.query)
         del self.matched[len(self.matched) - len(gone):]

@@ -17,14 +17,14 @@ names = st.text(alphabet="ab.-019", min_size=1, max_size=6)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.lists(names, max_size=30), st.sampled_from(["patch", "wait", "refilter", "type"])),
+@given(st.lists(st.tuples(st.lists(names, max_size=30), st.sampled_from(["patch", "wait", "refilter", "type", "type", "erase"])),
                 max_size=12),
        st.sampled_from(["", "1", "a 9", "b.", "a0", "9 b1", "1.0 a"]))
 def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
     """After each page the table is patched (as the tags pane does), or the change waits for a later
-    patch, or the filter is rebuilt from every name, or one more character of the query is typed
-    (the rows narrowed from the last query's, as the panes do); it always ends as sorting and
-    filtering everything would."""
+    patch, or the filter is rebuilt from every name, or one more character of the query is typed or
+    the last one erased (the rows taken from the last query's, as the panes do); it always ends as
+    sorting and filtering everything would."""
     order = NaturalOrder()
     pending = PendingChange()
     typed = query  # what the filter holds: all of the query, or after "type" steps a prefix growing to it
@@ -51,8 +51,8 @@ def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
             start, removed = change
             matches.patch(removed, order.names[start:])
         if typed:
-            narrowed = matches.narrowed(typed) if narrow and matches is not None else None
-            matches = narrowed or FilteredNames(order.names, typed)
+            known = matches.typed(typed) if narrow and matches is not None else None
+            matches = known or FilteredNames(order.names, typed)
             shown[:] = matches.keys
         else:
             matches = None
@@ -71,6 +71,9 @@ def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
         elif then == "type" and len(typed) < len(query):
             typed = query[:len(typed) + 1]
             apply_filter(narrow=True)
+        elif then == "erase" and typed:
+            typed = typed[:-1]
+            apply_filter(narrow=True)
     pending.add(*order.finish())
     patch()
     if len(typed) < len(query):  # the rest of the query typed at once (a paste)
@@ -81,17 +84,19 @@ def test_natural_order_patches_reproduce_the_sorted_list(pages, query):
     assert order.names == expected
 
 
-def test_a_longer_query_narrows_the_rows_of_the_shorter_one():
+def test_a_query_typed_on_narrows_the_rows_of_the_last_one_and_backspace_finds_them_again():
     names = ["a-b-c", "abc", "x", "ab", "ba"]
     matches = FilteredNames(names, "a")
     assert matches.keys == ["a-b-c", "abc", "ab", "ba"]
-    longer = matches.narrowed("ab")
-    assert longer is not None and longer.keys == ["abc", "ab", "a-b-c"]
-    assert longer.keys == filter_names(names, "ab")
-    assert longer.narrowed("abc") is not None and longer.narrowed("abc").keys == ["abc", "a-b-c"]
-    assert longer.narrowed("a") is None  # shorter: every name again
-    assert longer.narrowed("xb") is None  # another query
-    assert FilteredNames(names, "").narrowed("a") is None  # no filter: no rows to narrow from
+    longer = matches.typed("ab")
+    assert longer is not None and longer.keys == ["abc", "ab", "a-b-c"] == filter_names(names, "ab")
+    longest = longer.typed("abc")
+    assert longest is not None and longest.keys == ["abc", "a-b-c"]
+    assert longest.typed("ab") is longer and longer.typed("a") is matches  # Backspace: the rows it had
+    assert matches.typed("") is None and longer.typed("xb") is None  # anything else: every name again
+    assert FilteredNames(names, "").typed("a") is None  # no filter: no rows to narrow from
+    longer.patch([], ["zab"])  # a page came: the shorter query's rows are out of date
+    assert longer.typed("a") is None and longer.keys == ["abc", "ab", "zab", "a-b-c"]
 
 
 def test_pages_in_order_are_merged_at_the_end_not_resorted():

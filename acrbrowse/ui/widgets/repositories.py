@@ -205,8 +205,8 @@ class RepositoriesPane(FilteredPane):
     # ---- filtering -------------------------------------------------------------------------
 
     def _apply_filter(self, *, typed: bool = False) -> None:
-        narrowed = self._matches.narrowed(self.filter_text) if typed else None
-        self._matches = narrowed or FilteredNames(self.names, self.filter_text)
+        known = self._matches.typed(self.filter_text) if typed else None
+        self._matches = known or FilteredNames(self.names, self.filter_text)
         self.table.highlight_query = self.filter_text
         self.table.set_keys(self._matches.keys)
         self._update_title()

@@ -226,8 +226,8 @@ class TagsPane(FilteredPane):
             self.post_message(self.Failed(repository, error))
 
     def _apply_filter(self, *, typed: bool = False) -> None:
-        """The rows for the filter from every tag, changes not yet shown included; a query typed on
-        from the last one, from that one's rows."""
+        """The rows for the filter from every tag, changes not yet shown included; a keystroke in the
+        filter, from the last query's rows (FilteredNames.typed)."""
         change = self._pending.take()
         previous = self._matches
         if typed and previous is not None and change is not None:
@@ -235,8 +235,8 @@ class TagsPane(FilteredPane):
             previous.patch(removed, self.tags[start:])  # in step with every tag again
         self.table.highlight_query = self.filter_text
         if self.filter_text:
-            narrowed = previous.narrowed(self.filter_text) if typed and previous is not None else None
-            self._matches = narrowed or FilteredNames(self.tags, self.filter_text)
+            known = previous.typed(self.filter_text) if typed and previous is not None else None
+            self._matches = known or FilteredNames(self.tags, self.filter_text)
             self.table.set_keys(self._matches.keys)
         else:
             self._matches = None
