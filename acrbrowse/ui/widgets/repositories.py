@@ -97,9 +97,10 @@ class RepositoriesPane(FilteredPane):
         self._load()
 
     def cancel_wait(self) -> bool:
-        """Esc while the catalog is listed: the request is cancelled with its worker; the rows that
-        came stay, and the title says the list stopped short."""
-        if not self.wait.active:
+        """Esc while the catalog is listed and the pane says so ("Esc cancels", past SHOW_AFTER): the
+        request is cancelled with its worker; the rows that came stay, and the title says the list
+        stopped short. Sooner, Esc goes back as it always did (Enter then Esc at once is a move)."""
+        if not self.wait.shows_progress():
             return False
         self.workers.cancel_group(self, "repositories")
         self.wait.stop()

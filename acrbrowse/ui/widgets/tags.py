@@ -244,9 +244,10 @@ class TagsPane(FilteredPane):
         self._update_title()
 
     def cancel_wait(self) -> bool:
-        """Esc while the tags are listed: the request is cancelled with its worker; the tags that
-        came stay, and the title says the list stopped short."""
-        if not self.wait.active:
+        """Esc while the tags are listed and the pane says so ("Esc cancels", past SHOW_AFTER): the
+        request is cancelled with its worker; the tags that came stay, and the title says the list
+        stopped short. Sooner, Esc goes back as it always did (Enter then Esc at once is a move)."""
+        if not self.wait.shows_progress():
             return False
         self.workers.cancel_group(self, "tags")
         self.wait.stop()
