@@ -25,7 +25,6 @@ from acrbrowse.keychain import CredentialError
 from acrbrowse.locations import cache_dir
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
-from acrbrowse.oci.manifest import Manifest
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import safe_text, terminal_safe, terminal_safe_block
@@ -177,12 +176,6 @@ class AcrBrowseApp(App[int]):
         time for the start registry, its first page was asked for before the app was built."""
         prefetched = self.prefetch.repository_pages(registry) if self.prefetch is not None else None
         return prefetched if prefetched is not None else self.source(registry).repository_pages()
-
-    def prefetched_manifest(self, registry: str, repository: str, reference: str) -> Manifest | None:
-        """The start manifest when it came before the tree asked (once; None otherwise): opened at
-        REPO:TAG the tree shows it without asking the registry again. Its platforms' manifests are
-        in the client's memory already."""
-        return self.prefetch.manifest(registry, repository, reference) if self.prefetch is not None else None
 
     def display_text(self, text: str) -> str:
         for real, shown in self.display_names.items():

@@ -9,9 +9,9 @@ stays the session's.
 
 The first catalog page is handed to the repositories pane once (`repository_pages`); a reload asks
 the registry again. An error reaches the pane as the request's own error, exactly as if the pane
-had asked. At REPO:TAG the start manifest can be handed over once too (`manifest`), and its
-platforms' manifests wait in the client's memory; at REPO alone the repository's pull token is
-earned. Those are a warm-up: whoever asks again gets the registry's answer, errors included.
+had asked. At REPO:TAG the start manifest is read and its platforms' manifests wait in the
+client's memory for the tree; at REPO alone the repository's pull token is earned. Those are a
+warm-up: the tree asks for the manifest again, and shows any error itself.
 
 No Textual here: this module is imported before it.
 """
@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import RegistryError
-from acrbrowse.oci.manifest import ImageIndex, Manifest
+from acrbrowse.oci.manifest import ImageIndex
 from acrbrowse.oci.name import Reference
 from acrbrowse.oci.source import Source
 from acrbrowse.oci.walk import ImageNode, fill_nodes
@@ -57,9 +57,9 @@ async def _pages_from(first: asyncio.Task[Page | None], rest: AsyncIterator[Page
             await close()
 
 
-async def warm_manifests(client: Source, repository: str, reference: str) -> Manifest | None:
+async def warm_manifests(client: Source, repository: str, reference: str) -> None:
     """The start manifest and, for an index, its images' manifests by digest (into the client's
-    memory, where the tree and the tags table find them). None when it could not be read."""
+    memory, where the tree and the tags table find them)."""
     try:
         if ":" in reference:
             manifest = await client.manifest_by_digest(repository, reference)
@@ -69,17 +69,15 @@ async def warm_manifests(client: Source, repository: str, reference: str) -> Man
             nodes = [ImageNode(entry) for entry in manifest.platforms if not mt.is_index(entry.media_type)]
             await fill_nodes(client, repository, nodes, with_configs=False)
     except RegistryError:
-        return None  # the tree asks again and says what went wrong
-    return manifest
+        return  # the tree asks again and says what went wrong
 
 
-async def warm_token(client: Source, repository: str) -> Manifest | None:
+async def warm_token(client: Source, repository: str) -> None:
     """The repository's pull token, earned by the cheapest request that needs it (a HEAD for the
     manifest tagged latest, which may well be missing): the tags pane's listing then starts with
     it. Nothing is kept of the answer (a tag's digest is never kept)."""
     with contextlib.suppress(RegistryError):
         await client.head_manifest(repository, "latest")
-    return None
 
 
 class Prefetch:
@@ -88,11 +86,10 @@ class Prefetch:
     def __init__(self, session: Session, start: Reference) -> None:
         """Call in the running event loop, with the start registry's credential in use (`begin`)."""
         self.registry = start.registry
-        self.start = start
         client = session.client(start.registry)
         self._rest: AsyncIterator[Page] | None = client.repository_pages()
         self._first: asyncio.Task[Page | None] | None = asyncio.create_task(_first_page(self._rest))
-        self._warm: asyncio.Task[Manifest | None] | None = None
+        self._warm: asyncio.Task[None] | None = None
         if start.repository and start.manifest_ref:
             self._warm = asyncio.create_task(warm_manifests(client, start.repository, start.manifest_ref))
         elif start.repository:
@@ -112,16 +109,6 @@ class Prefetch:
         first, rest = self._first, self._rest
         self._first = self._rest = None
         return _pages_from(first, rest)
-
-    def manifest(self, registry: str, repository: str, reference: str) -> Manifest | None:
-        """The start manifest, once, if it came already with its platforms' manifests; None for
-        anything else (the caller fetches it, as without a prefetch)."""
-        warm, start = self._warm, self.start
-        if (warm is None or not warm.done() or warm.cancelled() or warm.exception() is not None
-                or (registry, repository, reference) != (start.registry, start.repository, start.manifest_ref)):
-            return None
-        self._warm = None
-        return warm.result()
 
     async def aclose(self) -> None:
         """Stop what nobody took (the app is closing)."""
