@@ -78,7 +78,7 @@ class Config:
         logins: dict[str, StoredLogin] = {}
         for registry, entry in _section(self.document(), _LOGINS, dict).items():
             if isinstance(entry, dict) and isinstance(entry.get("username"), str) and entry["username"]:
-                kind: CredentialKind = "identity_token" if entry.get("kind") == "identity_token" else "password"
+                kind: CredentialKind = entry["kind"] if entry.get("kind") in ("identity_token", "entra") else "password"
                 logins[registry] = StoredLogin(registry, entry["username"], kind)
         return logins
 
