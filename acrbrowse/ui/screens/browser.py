@@ -30,7 +30,7 @@ from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.layout import Need, arrange, cut
 from acrbrowse.ui.screens.copy_menu import Copyable, CopyMenuScreen, as_text, copy_choices
 from acrbrowse.ui.screens.goto import Completions, GotoScreen
-from acrbrowse.ui.screens.login import LoginScreen
+from acrbrowse.ui.screens.login import LoginScreen, SignOut
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagInfo
 from acrbrowse.ui.tree.nodes import ConfigItem, ManifestItem, RootItem, TreeItem
@@ -75,6 +75,7 @@ class BrowserScreen(Screen[None]):
         self.registry = registry
         self.start = start
         self._login_open = False
+        self._signed_out = False  # signed out on purpose: a refusal no longer opens the dialog by itself
         self._widest: dict[str, tuple[tuple[int, int], int]] = {}
         self._laid_out_for: list[Need] = []
         self._keys_seen = 0
@@ -226,8 +227,18 @@ class BrowserScreen(Screen[None]):
                 where.append(" › ").append(app.shown(tree.reference), style="bold")
         title = Text("acrbrowse ", style="bold")
         zoom = Text("  zoomed: z restores" if self.zoomed else "", style="dim")
-        room = max(8, width - title.cell_len - zoom.cell_len - 2)
-        self.query_one("#breadcrumb", Static).update(Text(" ") + title + cut(where, room, "start") + zoom)
+        who = self._who()
+        room = max(8, width - title.cell_len - zoom.cell_len - who.cell_len - 3)
+        line = Text(" ") + title + cut(where, room, "start") + zoom
+        gap = max(2, width - line.cell_len - who.cell_len - 1)
+        self.query_one("#breadcrumb", Static).update(line + Text(" " * gap) + who)
+
+    def _who(self) -> Text:
+        """The user the registry is browsed as, or "anonymous", for the header's right end."""
+        credential = app_of(self).session.credential(self.registry)
+        if credential is None:
+            return Text("anonymous", style="dim")
+        return Text("as ", style="dim") + cut(app_of(self).shown_text(credential.username, "bold"), 32, "middle")
 
     def action_zoom(self) -> None:
         self.zoomed = not self.zoomed
@@ -362,6 +373,7 @@ class BrowserScreen(Screen[None]):
             self.tags.open_filter()
 
     def action_reload(self) -> None:
+        self._signed_out = False  # "r reloads and signs in": a refusal now opens the dialog again
         pane = self.focused_pane
         if pane is Pane.REPOSITORIES:
             self.repos.load()
@@ -583,6 +595,8 @@ class BrowserScreen(Screen[None]):
     # ---- errors and signing in -------------------------------------------------------------
 
     def _wants_login(self, error: RegistryError) -> bool:
+        if self._signed_out:
+            return False
         if isinstance(error, (AuthenticationRequired, AuthenticationFailed)):
             return True
         return isinstance(error, AccessDenied) and app_of(self).session.credential(self.registry) is None
@@ -610,24 +624,67 @@ class BrowserScreen(Screen[None]):
             app_of(self).report(event.error)
 
     def request_login(self, error: RegistryError) -> None:
+        """The registry refused: the sign-in dialog says why, with the user tried filled in."""
+        self._open_login(reason=error.reason, switching=False)
+
+    def action_sign_in(self) -> None:
+        """u: sign in; when signed in, as another user or out."""
+        self._open_login(reason="", switching=True)
+
+    def _open_login(self, *, reason: str, switching: bool) -> None:
         if self._login_open:
             return
         self._login_open = True
         credential = app_of(self).session.credential(self.registry)
         repository = self.tags.repository or (self.start.repository if self.start else None)
+        signed_in_as = credential.username if switching and credential is not None else None
         self.app.push_screen(
-            LoginScreen(self.registry, reason=error.reason, repository=repository,
-                        username=credential.username if credential else None),
+            LoginScreen(self.registry, reason=reason, repository=repository, signed_in_as=signed_in_as,
+                        username=credential.username if credential and not signed_in_as else None),
             self._signed_in,
         )
 
-    async def _signed_in(self, client: RegistryClient | None) -> None:
+    async def _signed_in(self, result: RegistryClient | SignOut | None) -> None:
         self._login_open = False
-        if client is None:
+        if result is None:
             return
-        await app_of(self).session.adopt(self.registry, client)
+        if isinstance(result, SignOut):
+            self._sign_out()
+            return
+        self._signed_out = False
+        await app_of(self).session.adopt(self.registry, result)
+        self._credential_changed()
+
+    @work(exclusive=True, group="sign-out")
+    async def _sign_out(self) -> None:
+        """Forget the stored login (keyring and index) and browse anonymously; a credential that comes
+        from elsewhere (Docker's config, the environment) is only set aside for this run, and said so."""
+        app = app_of(self)
+        credential = app.session.credential(self.registry)
+        removed = False
+        try:
+            removed = await asyncio.to_thread(app.session.remove_login, self.registry)
+        except Exception as exc:  # a locked keyring, a broken config: signed out for this run all the same
+            app.report(exc)
+        await app.session.use_credential(self.registry, None)
+        self._signed_out = True
+        registry = app.shown(self.registry)
+        if credential is None:
+            app.notify(f"Not signed in to {registry}", markup=False)
+        elif removed:
+            app.notify(f"Signed out of {registry}: {app.shown(credential.username)}'s credential is no longer "
+                       "in the keyring", markup=False)
+        else:
+            source = app.shown(credential.source or "elsewhere")
+            app.notify(f"Signed out of {registry} for this run; the credential still comes from {source}",
+                       markup=False)
+        self._credential_changed()
+
+    def _credential_changed(self) -> None:
+        """Another user (or none): what the registry shows may change, so every pane asks again."""
         self.repos.load()
         if self.tags.repository is not None:
             self.tags.reload()
         if self.manifest_tree.repository is not None:
             self.manifest_tree.reload()
+        self.relayout()
