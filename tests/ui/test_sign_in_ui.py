@@ -6,6 +6,7 @@ import pytest
 
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.login import LoginScreen
+from tests.testbed.fake_az import FakeAz
 from tests.ui.conftest import SIZE, screen_text, user, wait_for
 
 pytestmark = pytest.mark.ui
@@ -97,3 +98,40 @@ async def test_anonymous_u_offers_a_plain_sign_in(testbed, make_app):
         assert "Sign in to" in str(dialog.query_one("#login-title").render())
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
+
+
+async def test_sign_in_with_azure_through_the_azure_cli(testbed, make_app, session, token_server, tmp_path):
+    az = FakeAz(tmp_path / "az", token=token_server.aad_token_for("admin"))
+    session.env["PATH"] = str(az.directory)  # the stand-in az, and never a real one
+    app = make_app(testbed.token.host)  # nobody: the catalog's refusal opens the dialog
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login-azure")
+                                and app.screen, what="the sign-in dialog")
+        button = dialog.query_one("#login-azure")
+        await wait_for(pilot, lambda: button.display, what="the Azure button (the token service is ACR's)")
+        await wait_for(pilot, lambda: dialog.focused is not None and dialog.focused.id == "login-username")
+        await pilot.press("tab", "tab", "tab")  # password, remember, then the Azure button
+        assert dialog.focused is button
+        error = dialog.query_one("#login-error")
+        await pilot.press("enter")
+
+        screen = await wait_for(pilot, lambda: (isinstance(app.screen, BrowserScreen) and app.screen) or (
+            error.display and pytest.fail(str(error.render()))), what="the dialog to close")
+        await wait_for(pilot, lambda: screen.repos.complete, what="the catalog as the Entra ID identity")
+        assert set(testbed.content.repositories) <= set(screen.repos.names)
+        assert "as Entra ID" in breadcrumb(screen)
+        assert az.calls and az.calls[0][:2] == ["account", "get-access-token"]
+        stored = session.resolve(testbed.token.host)
+        assert stored is not None and stored.kind == "entra"  # the refresh token, kept for the next run
+        assert "eyJ" not in screen_text(app)  # no token (a JWT) on screen or in a toast
+
+
+async def test_azure_is_not_offered_for_a_registry_that_is_not_acr(testbed, make_app):
+    app = make_app(testbed.basic.host)
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login-azure")
+                                and app.screen, what="the sign-in dialog")
+        await pilot.pause(0.2)
+        workers = [w for w in dialog.workers if w.group == "azure-offer"]
+        await wait_for(pilot, lambda: all(w.is_finished for w in workers), what="the check to finish")
+        assert not dialog.query_one("#login-azure").display

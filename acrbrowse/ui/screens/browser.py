@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static, Tree
 
+from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -64,6 +65,12 @@ PALETTE_KEY_FROM = 100  # narrower, the footer leaves the palette key (Ctrl+P st
 BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
 BACK_KEY = next(k.display for k in BROWSER_KEYS if k.action == "back")
 LEAVE_CONFIRM_SECONDS = 3.0  # the second Esc that leaves the registry comes within this, with no key between
+
+
+def user_label(credential: Credential) -> str:
+    """Who a credential signs in as, for the header and the sign-in dialog (an ACR refresh token's
+    user is a fixed all-zero GUID: Entra ID names it better)."""
+    return "Entra ID" if credential.kind == "entra" else credential.username
 
 
 class BrowserScreen(Screen[None]):
@@ -238,7 +245,7 @@ class BrowserScreen(Screen[None]):
         credential = app_of(self).session.credential(self.registry)
         if credential is None:
             return Text("anonymous", style="dim")
-        return Text("as ", style="dim") + cut(app_of(self).shown_text(credential.username, "bold"), 32, "middle")
+        return Text("as ", style="dim") + cut(app_of(self).shown_text(user_label(credential), "bold"), 32, "middle")
 
     def action_zoom(self) -> None:
         self.zoomed = not self.zoomed
@@ -637,10 +644,11 @@ class BrowserScreen(Screen[None]):
         self._login_open = True
         credential = app_of(self).session.credential(self.registry)
         repository = self.tags.repository or (self.start.repository if self.start else None)
-        signed_in_as = credential.username if switching and credential is not None else None
+        signed_in_as = user_label(credential) if switching and credential is not None else None
         self.app.push_screen(
             LoginScreen(self.registry, reason=reason, repository=repository, signed_in_as=signed_in_as,
-                        username=credential.username if credential and not signed_in_as else None),
+                        username=credential.username if credential and credential.kind != "entra" and not signed_in_as
+                        else None),
             self._signed_in,
         )
 

@@ -5,6 +5,7 @@ the new one is accepted) or signs out."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -66,6 +67,8 @@ class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
             yield Checkbox("Remember in the keyring", True, id="login-remember")
             yield Static("", id="login-error")
             with Horizontal(id="login-buttons"):
+                # Shown once the registry is known to take Entra ID (an ACR host, or ACR's token service).
+                yield Button("Sign in with Azure", id="login-azure")
                 yield Button("Sign in", variant="primary", id="login-submit")
                 if self.signed_in_as is not None:
                     yield Button("Sign out", variant="warning", id="login-sign-out")
@@ -74,7 +77,23 @@ class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
 
     def on_mount(self) -> None:
         self.query_one("#login-error").display = False
+        self.query_one("#login-azure").display = False
         self.query_one("#login-password" if self.username else "#login-username", Input).focus()
+        self._offer_azure()
+
+    @work(thread=True, group="azure-offer")
+    def _offer_azure(self) -> None:
+        """The Azure button, for a registry that takes Entra ID (reads the realm memo: a thread)."""
+        try:
+            offered = app_of(self).session.is_acr_registry(self.registry)
+        except Exception:  # not offering a button is the safe answer to anything odd
+            offered = False
+        if offered:
+            self.app.call_from_thread(self._show_azure)
+
+    def _show_azure(self) -> None:
+        if self.is_attached:
+            self.query_one("#login-azure").display = True
 
     def show_error(self, text: str) -> None:
         error = self.query_one("#login-error", Static)
@@ -127,18 +146,42 @@ class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
         self.workers.cancel_group(self, "login")
         self.dismiss(SIGN_OUT)
 
+    @on(Button.Pressed, "#login-azure")
+    def sign_in_with_azure(self) -> None:
+        self._verify_azure(self.query_one("#login-remember", Checkbox).value)
+
     def _busy(self, busy: bool) -> None:
-        for widget in self.query("Input, Checkbox, #login-submit, #login-sign-out"):
+        for widget in self.query("Input, Checkbox, #login-submit, #login-sign-out, #login-azure"):
             widget.disabled = busy
         self.query_one("#login-submit", Button).label = "Signing in…" if busy else "Sign in"
 
     @work(exclusive=True, group="login")
+    async def _verify_azure(self, remember: bool) -> None:
+        """Entra ID (azure-identity, or the Azure CLI) exchanged for the registry's refresh token, in a
+        thread (az may take a second); then checked and kept like a password."""
+        self._busy(True)
+        self.query_one("#login-error").display = False
+        self.query_one("#login-submit", Button).label = "Asking Azure…"
+        try:
+            credential = await asyncio.to_thread(app_of(self).session.azure_credential, self.registry)
+        except Exception as exc:  # no az, not signed in, no role: one line in the dialog
+            self._busy(False)
+            self.show_error(exc.reason if isinstance(exc, RegistryError) else app_of(self).failure_line(exc))
+            return
+        await self._check_and_keep(credential, remember)
+
+    @work(exclusive=True, group="login")
     async def _verify(self, credential: Credential, remember: bool) -> None:
+        await self._check_and_keep(credential, remember)
+
+    async def _check_and_keep(self, credential: Credential, remember: bool) -> None:
         self._busy(True)
         self.query_one("#login-error").display = False
         client = None
         try:
-            client = app_of(self).session.new_client(parse_registry(self.registry), credential)
+            # Checked as it will be stored: a renewal during the check would leave the keyring a stale token.
+            checked = replace(credential, renew=None) if credential.renew is not None else credential
+            client = app_of(self).session.new_client(parse_registry(self.registry), checked)
             await client.verify_credentials(self.repository)
         except Exception as exc:  # refused, unreachable, or a bug: one line in the dialog
             if client is not None:
@@ -153,7 +196,10 @@ class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
             if client is not None:
                 await app_of(self).session.release(client)
             raise
-        name = app_of(self).shown(credential.username)
+        if credential.renew is not None:  # the client kept for the run renews its token itself
+            await app_of(self).session.release(client)
+            client = app_of(self).session.new_client(parse_registry(self.registry), credential)
+        name = "Entra ID" if credential.kind == "entra" else app_of(self).shown(credential.username)
         if remember:
             try:
                 await asyncio.to_thread(app_of(self).session.save_login, self.registry, credential)
