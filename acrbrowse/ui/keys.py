@@ -121,6 +121,15 @@ RAW_KEYS = (
     Key("acrbrowse.raw_previous", "N,shift+n", "previous_match", "Previous", "Go to the previous match", "N"),
     Key("acrbrowse.raw_copy", "y,c", "copy", "Copy", "Copy the whole JSON", "y / c"),
 )
+GOTO_KEYS = (
+    Key("acrbrowse.goto_cancel", "escape", "cancel", "Cancel", "Close the go-to box", "Esc", footer_display=False),
+    # Priority: the input would otherwise take Tab as "next field".
+    Key("acrbrowse.goto_complete", "tab", "complete", "Complete", "Take the suggestion", "Tab / →", priority=True),
+    Key("acrbrowse.goto_down", "down", "suggestions", "Suggestions", "Move into the suggestions", "↓", show=False),
+)
+COPY_MENU_KEYS = (
+    Key("acrbrowse.copy_menu_close", "escape", "close", "Close", "Close the copy menu", "Esc", footer_display=False),
+)
 LOGIN_KEYS = (
     Key("acrbrowse.login_cancel", "escape", "cancel", "Cancel", "Close the sign-in dialog", "Esc",
         footer_display=False),

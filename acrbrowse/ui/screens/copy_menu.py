@@ -22,7 +22,7 @@ from acrbrowse.ui.clipboard import (
     copyable_reference,
     copyable_tag_reference,
 )
-from acrbrowse.ui.keys import Key, bindings
+from acrbrowse.ui.keys import COPY_MENU_KEYS, bindings
 from acrbrowse.ui.layout import cut
 from acrbrowse.ui.typed_app import app_of
 
@@ -30,9 +30,6 @@ SHOWN_WIDTH = 88  # an option's text, shortened in the middle beyond this (or th
 OPTION_MARGIN = 26  # the letter, what it is, the dialog's border and padding
 
 # Here until keys.py (the lead's) lists them; each option's own letter is shown in the list.
-COPY_MENU_KEYS = (
-    Key("acrbrowse.copy_menu_close", "escape", "close", "Close", "Close the copy menu", "Esc", footer_display=False),
-)
 
 
 @dataclass(frozen=True)

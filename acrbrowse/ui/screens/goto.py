@@ -18,19 +18,13 @@ from textual.widgets.option_list import Option
 
 from acrbrowse.oci.errors import InvalidReference
 from acrbrowse.oci.name import Reference, normalize_registry, parse_reference
-from acrbrowse.ui.keys import Key, bindings
+from acrbrowse.ui.keys import GOTO_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 
 LISTED = 8  # suggestions under the input
 NAME_LIMIT = 300  # longer than any valid REG/REPO:TAG: not offered
 
 # Here until keys.py (the lead's) lists them: one place for a dialog's keys.
-GOTO_KEYS = (
-    Key("acrbrowse.goto_cancel", "escape", "cancel", "Cancel", "Close the go-to box", "Esc", footer_display=False),
-    # Priority: the input would otherwise take Tab as "next field".
-    Key("acrbrowse.goto_complete", "tab", "complete", "Complete", "Take the suggestion", "Tab / →", priority=True),
-    Key("acrbrowse.goto_down", "down", "suggestions", "Suggestions", "Move into the suggestions", "↓", show=False),
-)
 
 EMPTY_MESSAGE = "type a reference: REPO[:TAG], REGISTRY/REPO[:TAG] or REGISTRY/REPO@sha256:…"
 
