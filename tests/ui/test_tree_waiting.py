@@ -42,3 +42,18 @@ async def test_a_config_that_never_comes_shows_elapsed_time_and_esc_cancels_it(f
                        what="the config after the retry")
         await pilot.press("escape")  # nothing waits now: Esc goes back to the tags
         await wait_for(pilot, lambda: app.focused is screen.tags.table, what="Esc back to the tags")
+
+
+async def test_a_tag_that_waits_shows_its_elapsed_time_in_the_details(fault_proxy, make_app):
+    proxy = fault_proxy("anon")
+    proxy.delay("GET", r"/manifests/sha256:", seconds=600)  # manifests by digest never come
+    app = make_app(f"{proxy.host}/aspnetapp:8.0", timeout=900.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.tags.highlighted() == "8.0", what="the tag under the cursor")
+        screen.tags.table.focus()
+        await pilot.pause()
+        await pilot.press("j", "k")  # highlighted again, now in the tags pane: the details show the tag
+        await wait_for(pilot, lambda: re.search(r"(resolving|adding up)… \d+\.\d s", screen.detail.plain_text()),
+                       timeout=20, what="the tag's wait, with its time, in the details")
+        assert "Esc cancels" not in screen.detail.plain_text()  # the details have no request of their own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Group, RenderableType
@@ -21,19 +22,26 @@ from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.tree.facts import Facts, banner, exact_size, index_size_facts, media_type_text
 from acrbrowse.ui.tree.nodes import RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
+from acrbrowse.ui.waiting import Wait
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.tags import TagsPane
 
 
 def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exception | None, display,
-                   total: IndexTotal | None = None) -> RenderableType:
+                   total: IndexTotal | None = None, waiting: Callable[[str], Text] | None = None) -> RenderableType:
     """`display` makes outside text showable (the app's `shown`); `total`, an index's platforms added
-    up, once their manifests came."""
+    up, once their manifests came; `waiting(what)`, how a wait reads now (with its elapsed time)."""
+
+    def pending(what: str) -> Text:
+        text = waiting(what) if waiting is not None else Text(f"{what}…")
+        text.stylize("dim")
+        return text
+
     facts = Facts()
     parts: list[RenderableType] = [banner("Tag"), facts.table]
     facts.add("Reference", display(f"{registry}/{repository}:{tag}"))
     if info is None:
-        facts.add("Digest", Text("resolving…", style="dim"))
+        facts.add("Digest", pending("resolving"))
     elif isinstance(info, Exception):
         parts.append(Text(display(str(info)), style="red"))
     else:
@@ -47,7 +55,7 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
             if total is not None:
                 index_size_facts(facts, total)
             else:
-                facts.add("All platforms", Text("adding up…", style="dim"))
+                facts.add("All platforms", pending("adding up"))
         elif isinstance(manifest, ImageManifest):
             facts.add("Layers", f"{len(manifest.layers)}, {exact_size(manifest.compressed_size)}")
             facts.add("Artifact size" if manifest.is_artifact else "Image size",
@@ -117,6 +125,9 @@ class DetailPane(VerticalScroll):
         self.also: AlsoTagged | None = None
         # Tags resolved here with a HEAD, per (registry, repository), for one listing of its tags.
         self._heads: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+        # A tag's digest or an index's sum on its way: the lines say how long they have waited.
+        self._wait = Wait(self, self._repaint_wait)
+        self._waiting_tag: tuple | None = None  # tag_renderable's arguments while it waits
 
     def compose(self):
         yield Static(Text(NOTHING_HIGHLIGHTED, style="dim"), id="detail-body")
@@ -125,6 +136,7 @@ class DetailPane(VerticalScroll):
         self.border_title = "Details"
 
     def clear(self) -> None:
+        self._stop_wait()
         self._stop_also()
         self.show(Text(NOTHING_HIGHLIGHTED, style="dim"))
 
@@ -157,6 +169,7 @@ class DetailPane(VerticalScroll):
     def show_node(self, item: TreeItem | None) -> None:
         if item is None:
             return
+        self._stop_wait()
         self.showing = None
         self._also_for_root(item)
         self._show_safely(item.details, app_of(self).shown)
@@ -166,10 +179,46 @@ class DetailPane(VerticalScroll):
             self._start_also(registry, repository, tag, info.digest)
         else:
             self._stop_also()
-        self._show_safely(tag_renderable, registry, repository, tag, info, app_of(self).shown)
         self.showing = (registry, repository, tag)
+        if info is None or (isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex)):
+            self._start_wait((registry, repository, tag, info, app_of(self).shown, None))
+        else:
+            self._stop_wait()
+        self._show_tag(registry, repository, tag, info)
         if isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex):
             self._add_up(registry, repository, info)
+
+    def _show_tag(self, *args) -> None:
+        if self._wait.active:
+            self._show_safely(tag_renderable, *args, app_of(self).shown, None, self._waiting_line)
+        else:
+            self._show_safely(tag_renderable, *args, app_of(self).shown)
+
+    def _waiting_line(self, what: str) -> Text:
+        return self._wait.text(what, cancellable=False)  # the pane's request is the list's or the tree's
+
+    def _start_wait(self, arguments: tuple) -> None:
+        same = self._waiting_tag is not None and self._waiting_tag[:3] == arguments[:3] and self._wait.active
+        self._waiting_tag = arguments
+        if not same:  # the same tag again (its digest came, its sum is on its way): the clock runs on
+            self._wait.stop()
+            self._wait.start()
+
+    def _stop_wait(self) -> None:
+        self._waiting_tag = None
+        self._wait.stop()
+
+    def _repaint_wait(self) -> None:
+        """Every tick of a wait: the waiting line again (only once past SHOW_AFTER does it change)."""
+        arguments = self._waiting_tag
+        if arguments is None or self.showing != arguments[:3]:
+            self._stop_wait()
+            return
+        if self._wait.shows_progress():
+            registry, repository, tag, info = arguments[:4]
+            scroll = self.scroll_y
+            self._show_tag(registry, repository, tag, info)
+            self.scroll_to(y=scroll, animate=False)
 
     @work(exclusive=True, group="tag-size")
     async def _add_up(self, registry: str, repository: str, info: TagInfo) -> None:
@@ -184,6 +233,7 @@ class DetailPane(VerticalScroll):
         total = index_total([(terminal_safe(node.descriptor.platform.label if node.descriptor.platform else
                                             short_digest(node.descriptor.digest)), node.image) for node in nodes])
         if self.showing == (registry, repository, info.tag):
+            self._stop_wait()
             self._show_safely(tag_renderable, registry, repository, info.tag, info, app_of(self).shown, total)
 
     def _show_safely(self, build, *args) -> None:
