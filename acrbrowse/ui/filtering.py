@@ -20,9 +20,13 @@ def natural_key(name: str) -> str:
     return _NUMBERS.sub(lambda m: m[0].rjust(20, "0"), name.lower()) + "\0" + name
 
 
+Search = Callable[[str], "re.Match[str] | None"]
+
+
 def _in_order(word: str, *, groups: bool = False) -> str:
     """A pattern for the characters of `word` in order, anything between: "a[^b]*b[^c]*c". The
-    negated classes make it linear, and the match leftmost with each character at its first chance."""
+    negated classes leave the engine nothing to backtrack over, and put each character at its first
+    chance after the one before."""
     chars = [re.escape(char) for char in word]
     if groups:
         chars = [f"({char})" for char in chars]
@@ -35,9 +39,6 @@ def _all_of(patterns: list[str]) -> Search:
         return re.compile(patterns[0], re.IGNORECASE | re.DOTALL).search
     # \A: tried once per name; without it, search() would try every lookahead again from each position.
     return re.compile(r"\A" + "".join(f"(?=.*?{pattern})" for pattern in patterns), re.IGNORECASE | re.DOTALL).search
-
-
-Search = Callable[[str], "re.Match[str] | None"]
 
 
 @functools.lru_cache(maxsize=32)
