@@ -9,7 +9,7 @@ import pytest
 
 from acrbrowse.cli.browse import launch
 from acrbrowse.oci.remote.client import RegistryClient
-from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.browser import BrowserScreen, Pane
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.start import StartScreen
 from tests.ui.conftest import SIZE, screen_text, user, wait_for, write_docker_config
@@ -204,7 +204,8 @@ async def test_paints_before_the_network_answers_and_drops_stale_answers(testbed
         keys = screen.repos.table.keys
         screen.repos.table.cursor = keys.index("aspnetapp")
         await pilot.press("enter")  # aspnetapp (slow)
-        await pilot.press("escape")
+        screen.focus_pane(Pane.REPOSITORIES)  # back, not Esc: past 300 ms Esc would cancel the listing
+        await pilot.pause()
         screen.repos.table.cursor = keys.index("buildkit/app")
         await pilot.press("enter")  # then buildkit/app
         await wait_for(pilot, lambda: screen.tags.complete and screen.tags.repository == "buildkit/app")

@@ -77,6 +77,8 @@ async def test_hostile_repository_names_are_escaped_and_never_markup(make_app, f
         screen = await browser(pilot)
         await wait_for(pilot, lambda: screen.repos.complete, what="the catalog")
         assert screen.repos.table.keys == names  # kept exact; only the display is escaped
+        # the column widens for the longest name once the rows are in: wait for the names whole
+        await wait_for(pilot, lambda: "osc\\x1b]52;c;" in assert_screen_safe(app), what="the names painted whole")
         text = assert_screen_safe(app)
         assert "osc\\x1b]52;c;" in text
         assert "gnp.\\u202eexe" in text and "c1\\x9b2J" in text and MARKUP in text

@@ -360,11 +360,11 @@ class BrowserScreen(Screen[None]):
         """Go back one level inside the registry; False at the top (the repositories list)."""
         focused = self.focused
         owner = next((a for a in focused.ancestors if isinstance(a, FilteredPane)), None) if focused else None
+        if isinstance(focused, Input) and owner is not None:  # the filter (or the name) first
+            return owner.leave_input(focused)
         pane = self.focused_pane
         if self._cancel_wait(pane):
             return True
-        if isinstance(focused, Input) and owner is not None:
-            return owner.leave_input(focused)
         if owner is not None and owner.filter_applied:
             owner.close_filter(clear=True)
             return True
