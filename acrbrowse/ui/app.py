@@ -236,13 +236,16 @@ class AcrBrowseApp(App[int]):
         self._exit_renderables.append(Segments([Segment(f"acrbrowse: {line}"), Segment.line()]))
         self._close_messages_no_wait()
 
-    async def copy_text(self, text: str, what: str, *, multiline: bool = False) -> None:
+    async def copy_text(self, text: str, what: str, *, multiline: bool = False, words: bool = False) -> None:
         """OSC 52 always; the system clipboard too when there is a local one. Callers validate what
         they copy; this refuses anything that could still carry a control character or a newline.
         `multiline` (a whole JSON document) lets newlines, tabs and spaces through, still no other
-        control, bidi or invisible character."""
+        control, bidi or invisible character; `words` (a command line) lets single spaces through."""
         if multiline:
             refused = not text.strip() or terminal_safe_block(text) != text
+        elif words:
+            refused = (not text.strip() or terminal_safe(text) != text or text != text.strip()
+                       or any(c.isspace() and c != " " for c in text) or "  " in text)
         else:
             refused = not text or terminal_safe(text) != text or any(c.isspace() for c in text)
         if refused and multiline:

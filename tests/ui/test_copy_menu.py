@@ -103,6 +103,8 @@ async def test_y_copies_each_form_of_a_tag(testbed, make_app):
         assert app.clipboard == f"{host}/aspnetapp@{digest}"
         await choose(pilot, "p")
         assert app.clipboard == f"docker pull {host}/aspnetapp:8.0@{digest}"
+        last = app.messages.notices[-1]
+        assert "docker pull registry.test:5000/aspnetapp:8.0@" in last.text  # the toast says what, not "1 lines"
         await choose(pilot, "j")
         assert app.clipboard == testbed.content.aspnetapp.raw.decode()
 

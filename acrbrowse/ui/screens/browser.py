@@ -560,8 +560,8 @@ class BrowserScreen(Screen[None]):
             if text is None:
                 app.notify("Nothing to copy here", severity="warning", markup=False)
                 return
-            # A pull command has spaces: copied as a block (still no control character), one line.
-            await app.copy_text(text, choice.what, multiline=choice.multiline or " " in text)
+            # A pull command has spaces: one line of words (still no control character).
+            await app.copy_text(text, choice.what, multiline=choice.multiline, words=not choice.multiline and " " in text)
         except Exception as exc:  # a registry's error fetching the JSON, or a bug: one line
             app.report(exc)
 
