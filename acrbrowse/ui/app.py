@@ -336,5 +336,10 @@ class AcrBrowseApp(App[int]):
                 if key.palette:
                     yield SystemCommand(key.description, f"{key.help} ({key.display})",
                                         partial(screen.run_action, key.action))
+            if self.session.credential(screen.registry) is not None:
+                yield SystemCommand("Sign in as another user", "Replace this registry's sign-in, once the new one "
+                                    "is accepted (u)", partial(screen.run_action, "sign_in"))
+                yield SystemCommand("Sign out", "Forget this registry's stored sign-in and browse anonymously",
+                                    partial(screen.run_action, "sign_out"))
             yield SystemCommand("Next pane", "Move to the next pane (Tab)", self.action_focus_next)
             yield SystemCommand("Previous pane", "Move to the previous pane (Shift+Tab)", self.action_focus_previous)

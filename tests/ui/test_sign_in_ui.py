@@ -135,3 +135,21 @@ async def test_azure_is_not_offered_for_a_registry_that_is_not_acr(testbed, make
         workers = [w for w in dialog.workers if w.group == "azure-offer"]
         await wait_for(pilot, lambda: all(w.is_finished for w in workers), what="the check to finish")
         assert not dialog.query_one("#login-azure").display
+
+
+async def test_the_command_palette_signs_out(testbed, make_app, session):
+    admin = user(testbed, "admin")
+    session.save_login(testbed.token.host, admin)
+    app = make_app(testbed.token.host, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.repos.complete, what="the catalog as admin")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen is not screen, what="the command palette")
+        await pilot.press(*"Sign out")
+        await wait_for(pilot, lambda: "Forget this registry's stored sign-in" in screen_text(app),
+                       what="the palette to offer it")  # its search runs in a worker
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.credential(testbed.token.host) is None, what="the sign-out")
+        assert session.resolve(testbed.token.host) is None
+        await wait_for(pilot, lambda: "anonymous" in breadcrumb(screen))

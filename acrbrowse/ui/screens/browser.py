@@ -663,6 +663,10 @@ class BrowserScreen(Screen[None]):
         await app_of(self).session.adopt(self.registry, result)
         self._credential_changed()
 
+    def action_sign_out(self) -> None:
+        """The command palette's Sign out (the dialog has its button)."""
+        self._sign_out()
+
     @work(exclusive=True, group="sign-out")
     async def _sign_out(self) -> None:
         """Forget the stored login (keyring and index) and browse anonymously; a credential that comes
