@@ -13,6 +13,8 @@ Values stay exact, never escaped: --json prints them as they came; whatever show
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -225,6 +227,9 @@ class _ManifestBase:
     media_type: str
     digest: str
     raw: bytes = field(repr=False)
+    # Fetched by tag, the digest the registry announced when the body received hashes to another
+    # (`digest` is then the body's): a warning to show, never a digest to fetch by.
+    announced_digest: str | None = field(default=None, compare=False)
 
     @property
     def size(self) -> int:
@@ -395,9 +400,9 @@ def _parse_index(data: dict, media_type: str, digest: str, raw: bytes, where: st
 
 
 def _parse_image(data: dict, media_type: str, digest: str, raw: bytes, where: str) -> ImageManifest:
-    layers = _list(data, "layers", where)
-    if layers is None:
+    if "layers" not in data:
         raise MalformedResponse(f"{where}: an image manifest without a layers list")
+    layers = _list(data, "layers", where) or []  # "layers": null, as some writers say none
     config = data.get("config")
     if config is None:
         raise MalformedResponse(f"{where}: an image manifest without a config")
@@ -423,6 +428,73 @@ def _parse_schema1(data: dict, media_type: str, digest: str, raw: bytes, where: 
         architecture=_text(data, "architecture", where) or "",
         blob_sums=tuple(blob_sums),
     )
+
+
+MAX_SCHEMA1_TAIL = 1024  # a formatTail is the few bytes that close the JSON ("\n}")
+
+
+def schema1_payload(raw: bytes) -> bytes | None:
+    """A signed schema 1 manifest's canonical payload, the bytes its digest is of: the document
+    without its JWS `signatures`, as libtrust cut it (each signature's protected header says where:
+    the first `formatLength` bytes, then the base64url `formatTail`). None when `raw` is not a signed
+    schema 1 manifest, its signatures disagree, or the payload is not the document minus its signatures."""
+    try:
+        data = boundedjson.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    signatures = data.get("signatures") if isinstance(data, dict) else None
+    if not isinstance(signatures, list) or not signatures:
+        return None
+    cuts = {_schema1_cut(signature) for signature in signatures}
+    if len(cuts) != 1 or None in cuts:
+        return None
+    [cut] = cuts
+    assert cut is not None
+    length, tail = cut
+    if length > len(raw):
+        return None
+    payload = raw[:length] + tail
+    try:
+        unsigned = boundedjson.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    # What is shown is `raw`: it must say nothing the digest does not cover.
+    if unsigned != {key: value for key, value in data.items() if key != "signatures"}:
+        return None
+    return payload
+
+
+def _schema1_cut(signature: Any) -> tuple[int, bytes] | None:
+    protected = signature.get("protected") if isinstance(signature, dict) else None
+    header = _base64url_json(protected)
+    if not isinstance(header, dict):
+        return None
+    length, tail = header.get("formatLength"), header.get("formatTail")
+    if not isinstance(length, int) or isinstance(length, bool) or length <= 0 or not isinstance(tail, str):
+        return None
+    tail_bytes = _base64url(tail)
+    if tail_bytes is None or len(tail_bytes) > MAX_SCHEMA1_TAIL:
+        return None
+    return length, tail_bytes
+
+
+def _base64url(text: Any) -> bytes | None:
+    if not isinstance(text, str) or len(text) > 64 * 1024 or not text.isascii():
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _base64url_json(text: Any) -> Any:
+    decoded = _base64url(text)
+    if decoded is None:
+        return None
+    try:
+        return boundedjson.loads(decoded)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _artifact_fields(data: dict, where: str) -> dict[str, Any]:

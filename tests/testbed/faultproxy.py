@@ -8,6 +8,7 @@ Usage::
         proxy.paginate_tags()                                             # n/last + Link on tags/list
         proxy.redirect_blobs()                                            # 307 to proxy.blob_server
         proxy.latency = 0.025                                             # each way
+        quota = proxy.docker_hub(limit=10)                                # answer as Docker Hub does
         httpx.get(proxy.url + "/v2/")
         proxy.log          # [LogEntry(method, path, headers, status, action)]
 
@@ -240,6 +241,37 @@ class _BlobHandler(BaseHTTPRequestHandler):
 
 
 # --------------------------------------------------------------------------------------
+# Docker Hub's pull quota
+
+HUB_PULL_RE = r"^/v2/.+/manifests/[^/]+$"
+# What Docker Hub answers once the quota is spent (its body, verbatim but for the link).
+HUB_429_BODY = (b'{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your unauthenticated pull rate '
+                b'limit. https://www.docker.com/increase-rate-limit"}]}')
+
+
+@dataclass
+class HubQuota:
+    """Docker Hub's pull quota as the proxy plays it: every manifest GET is a pull (HEAD is free),
+    every answer carries ``ratelimit-limit`` / ``ratelimit-remaining`` (``N;w=SECONDS``), and a GET
+    past the limit is answered 429 with Hub's body. ``pulls`` counts the manifest GETs that were
+    served (2xx), ``refused`` those answered 429."""
+
+    limit: int
+    window: int = 21600
+    pulls: int = 0
+    refused: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.pulls)
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [("ratelimit-limit", f"{self.limit};w={self.window}"),
+                ("ratelimit-remaining", f"{self.remaining};w={self.window}"),
+                ("docker-ratelimit-source", "127.0.0.1")]
+
+
+# --------------------------------------------------------------------------------------
 # The proxy
 
 
@@ -257,6 +289,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.log: list[LogEntry] = []
         self.blob_server = BlobServer()
+        self.hub: HubQuota | None = None
         self._lock = threading.Lock()
         self._bind = (listen_host, port)
         self._httpd: _Server | None = None
@@ -370,6 +403,31 @@ class FaultProxy:
         return self.add(Rule(None, BLOB_RE, "redirect_blob", times, status=status,
                              redirect_methods=tuple(m.upper() for m in methods)))
 
+    def docker_hub(self, limit: int = 100, window: int = 21600) -> HubQuota:
+        """Answer as Docker Hub does: a pull quota of ``limit`` manifest GETs per ``window`` seconds
+        (see :class:`HubQuota`), its headers on every answer."""
+        with self._lock:
+            self.hub = HubQuota(limit, window)
+        return self.hub
+
+    def _hub_pull(self, method: str, path: str) -> HubQuota | None:
+        """The Hub quota when this request is a pull on it (a manifest GET), else None."""
+        with self._lock:
+            if self.hub is None or method.upper() != "GET" or re.search(HUB_PULL_RE, path) is None:
+                return None
+            return self.hub
+
+    def _refuse_pull(self, hub: HubQuota) -> bool:
+        with self._lock:
+            if hub.remaining == 0:
+                hub.refused += 1
+                return True
+            return False
+
+    def _count_pull(self, hub: HubQuota) -> None:
+        with self._lock:
+            hub.pulls += 1
+
     def strip_expired_bearer(self, times: int | None = None) -> Rule:
         """Distribution accepts JWTs up to 60 s past ``exp``. This rule drops an expired Bearer
         ``Authorization`` before forwarding, so the registry answers its real 401 challenge
@@ -471,6 +529,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if fp.latency:
             time.sleep(fp.latency)
         self.send_response_only(status, reason)
+        if fp.hub is not None:
+            headers = [*headers, *fp.hub.headers()]
         for k, v in headers:
             lk = k.lower()
             if lk in HOP_BY_HOP or (lk == "content-length" and not keep_length):
@@ -520,6 +580,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.action == "reset":
             self._kill(rule.rst)
             return
+        hub = fp._hub_pull(method, path)
+        if hub is not None and fp._refuse_pull(hub):
+            entry.status = 429
+            self._send(429, None, [("Content-Type", "application/json")], HUB_429_BODY)
+            return
         if rule is not None and rule.action == "respond":
             if fp.latency:
                 time.sleep(fp.latency)
@@ -543,6 +608,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             entry.status = 502
             self._send(502, None, [("Content-Type", "text/plain")], f"fault proxy: upstream error {e}\n".encode())
             return
+        if hub is not None and 200 <= status < 300:
+            fp._count_pull(hub)  # as Hub: a pull is a manifest served, not a 401 asking for a token
 
         if rule is not None and rule.action == "replace_body" and method != "HEAD":
             new = rule.body(data) if callable(rule.body) else rule.body

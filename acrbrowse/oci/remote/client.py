@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import httpx
 
@@ -34,9 +38,19 @@ from acrbrowse.oci.errors import (
     ManifestNotFound,
     RegistryError,
 )
-from acrbrowse.oci.manifest import MAX_SIZE, Descriptor, ImageConfig, ImageIndex, Manifest, parse_config, parse_manifest
+from acrbrowse.oci.manifest import (
+    MAX_SIZE,
+    Descriptor,
+    ImageConfig,
+    ImageIndex,
+    Manifest,
+    parse_config,
+    parse_manifest,
+    schema1_payload,
+)
 from acrbrowse.oci.name import (
     CATALOG_SCOPE,
+    DOCKER_HUB,
     Reference,
     is_loopback_host,
     parse_registry,
@@ -47,11 +61,13 @@ from acrbrowse.oci.name import (
 )
 from acrbrowse.oci.remote.auth import RegistryAuth, http_url, origin
 from acrbrowse.oci.remote.challenge import Challenge
-from acrbrowse.oci.remote.transport import Transport, digest_of
+from acrbrowse.oci.remote.transport import PullQuota, Transport, digest_of
+from acrbrowse.oci.source import TagMetadata
 
 PAGE_SIZE = 1000
 MANIFEST_MEMORY = 1024  # manifests kept in memory per client, oldest dropped first
 REFERRERS_UNSUPPORTED = frozenset({400, 404, 405})  # answers to /referrers/ that mean "no such API here"
+TAG_METADATA_REPOSITORIES = 8  # repositories whose tags/list metadata a client keeps, oldest dropped first
 
 
 class RegistryClient:
@@ -71,7 +87,10 @@ class RegistryClient:
         cache: ContentCache | None = None,
         known_challenge: Challenge | None = None,
         on_notice: Callable[[str], None] | None = None,
+        counts_pulls: bool | None = None,
     ) -> None:
+        """`counts_pulls`: whether every manifest GET spends a pull quota, as on Docker Hub (None:
+        Docker Hub, known by its name; a test or a mirror that passes Hub's quota on says True)."""
         self.reference = registry if isinstance(registry, Reference) else parse_registry(registry)
         self.registry = self.reference.registry
         loopback = is_loopback_host(self.registry)
@@ -84,11 +103,25 @@ class RegistryClient:
         self._manifests: dict[tuple[str, str], Manifest] = {}
         self._manifest_bytes = 0  # the raw size of what _manifests holds
         self._fetching: dict[tuple[str, str], asyncio.Future[Manifest]] = {}
+        # What tags/list said of each tag beyond its name (Google's `manifest` map), per repository.
+        self._tag_metadata: dict[str, dict[str, TagMetadata]] = {}
         self.auth = RegistryAuth(self.registry, credential, loopback=loopback, known_challenge=known_challenge)
         self.transport = Transport(
             self.reference, self.auth, credential=credential, plain_http=self.plain_http, ca_cert=ca_cert,
             timeout=timeout, retries=retries, backoff=backoff, transport=transport, on_notice=on_notice,
+            counts_pulls=self.registry == DOCKER_HUB if counts_pulls is None else counts_pulls,
         )
+
+    @property
+    def counts_pulls(self) -> bool:
+        """Every manifest GET spends a pull of a quota (Docker Hub): resolve rows with HEAD
+        (`head_manifest`, `known_manifest`) and GET only the manifest a person opens."""
+        return self.transport.counts_pulls
+
+    @property
+    def pull_quota(self) -> PullQuota | None:
+        """The pull quota as the registry's last answer told it (Docker Hub's ratelimit headers)."""
+        return self.transport.pull_quota
 
     @property
     def challenge(self) -> Challenge | None:
@@ -143,7 +176,9 @@ class RegistryClient:
             response = await self.transport.send("GET", url, route=route, scope=needs, body=body_cap)
             if not response.is_success:
                 raise self.transport.fail(response, what=what, repository=repository, catalog=catalog)
-            items = self._page_items(response.content, key, path)
+            items, body = self._page_items(response.content, key, path)
+            if key == "tags" and repository is not None:
+                self._keep_tag_metadata(repository, body, first_page=not seen)
             if items:
                 yield items
             seen.add(str(url))
@@ -155,7 +190,7 @@ class RegistryClient:
                                         "stopped there")
             url = next_url
 
-    def _page_items(self, raw: bytes, key: str, path: str) -> list[str]:
+    def _page_items(self, raw: bytes, key: str, path: str) -> tuple[list[str], Any]:
         try:
             body = boundedjson.loads(raw)
         except ValueError:
@@ -165,7 +200,33 @@ class RegistryClient:
             items = []  # distribution says "tags": null for a repository without tags
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise MalformedResponse(f"{self.registry} answered {path} without a list of {key}")
-        return items
+        return items, body
+
+    def _keep_tag_metadata(self, repository: str, body: Any, *, first_page: bool) -> None:
+        """Keep what a tags/list page says of its tags beyond their names: Google's registries
+        (GCR, Artifact Registry) add a `manifest` map of digest → sizes, times and tags."""
+        if first_page:
+            self._tag_metadata.pop(repository, None)
+        listed = body.get("manifest") if isinstance(body, dict) else None
+        if listed is None:
+            return
+        found = gcr_tag_metadata(listed)
+        if found is None:
+            if first_page:
+                self.transport.notice(f"{self.registry}'s tag list of {repository} carries a manifest map that "
+                                      "cannot be read; its tags are shown without times or sizes")
+            return
+        kept = self._tag_metadata.pop(repository, {})
+        kept.update(found)
+        self._tag_metadata[repository] = kept  # now the newest
+        while len(self._tag_metadata) > TAG_METADATA_REPOSITORIES:
+            del self._tag_metadata[next(iter(self._tag_metadata))]
+
+    def tag_list_metadata(self, repository: str) -> Mapping[str, TagMetadata]:
+        """Tag → what the registry's tag list said of it beyond its name (digest, upload and creation
+        times, size: Google's registries), for the pages listed so far; empty where the list says
+        nothing more. Read it after (or while) `tag_pages` lists the repository."""
+        return MappingProxyType(self._tag_metadata.get(repository, {}))
 
     def _next_page(self, response: httpx.Response, key: str) -> httpx.URL | None:
         """The Link rel="next" URL: on the same origin as the page, or refused."""
@@ -238,11 +299,29 @@ class RegistryClient:
         return Descriptor(mt.bare(response.headers.get("content-type")), digest, size)
 
     async def manifest_for_tag(self, repository: str, tag: str) -> Manifest:
-        """What a tag points at, for a list of tags: a HEAD for the digest (cheap, and not a pull
-        on Docker Hub's rate limit), then the manifest by digest, from memory or the disk cache when
-        seen before, and fetched once however many tags share it."""
+        """What a tag points at, for a list of tags: a HEAD for the digest, then the manifest by
+        digest, from memory or the disk cache when seen before, and fetched once however many tags
+        share it. (On Docker Hub that GET is a pull: see `counts_pulls`.) A registry whose announced
+        digest is of another serialization than it serves is read by tag instead, with a warning."""
         descriptor = await self.head_manifest(repository, tag)
-        return await self.manifest_by_digest(repository, descriptor.digest)
+        try:
+            return await self.manifest_by_digest(repository, descriptor.digest)
+        except IntegrityError:
+            manifest = await self.get_manifest(repository, tag)
+            if manifest.digest == descriptor.digest:
+                raise  # by tag the same digest, and it held: the by-digest answer was altered
+            return manifest
+
+    def known_manifest(self, repository: str, digest: str) -> Manifest | None:
+        """A manifest read before, from memory or the disk cache, without asking the registry."""
+        validate_repository(repository)
+        validate_digest(digest)
+        known = self._manifests.get((repository, digest))
+        if known is None and self.cache is not None:
+            cached = self.cache.get(digest, max_bytes=MANIFEST_BYTES)
+            if cached is not None:
+                known = parse_manifest(cached[1], digest, cached[0])
+        return known
 
     async def manifest_by_digest(self, repository: str, digest: str) -> Manifest:
         key = (repository, digest)
@@ -272,9 +351,13 @@ class RegistryClient:
         self._manifest_bytes += manifest.size
 
     async def get_manifest(self, repository: str, reference: str) -> Manifest:
-        """A manifest by tag or digest. By digest, the bytes must hash to it; by tag, to Docker-Content-Digest."""
+        """A manifest by tag or digest. By digest, the bytes must hash to it (a signed schema 1
+        manifest's canonical payload must). By tag, Docker-Content-Digest is checked the same way;
+        a body that hashes to another digest is kept under the digest of what was received, with
+        `announced_digest` set and a notice (a registry that announces another serialization's)."""
         label = self._manifest_label(repository, reference)
-        if ":" in reference and self.cache is not None:
+        by_digest = ":" in reference
+        if by_digest and self.cache is not None:
             cached = self.cache.get(reference, max_bytes=MANIFEST_BYTES)
             if cached is not None:
                 return parse_manifest(cached[1], reference, cached[0])
@@ -283,27 +366,59 @@ class RegistryClient:
                                            body=(MANIFEST_BYTES, f"manifest {label}"))
         raw = response.content
         announced = response.headers.get("docker-content-digest")
-        expected = reference if ":" in reference else announced
-        digest = self._verified_digest(raw, expected, f"manifest {label}")
+        other: str | None = None
+        if by_digest:
+            digest = self._verified_digest(raw, reference, f"manifest {label}", manifest=True)
+        else:
+            digest, other = self._tag_digest(raw, announced, f"manifest {label}")
         manifest = parse_manifest(raw, digest, response.headers.get("content-type"))
-        if self.cache is not None:
+        if other is not None:
+            manifest = dataclasses.replace(manifest, announced_digest=other)
+        if self.cache is not None and digest == digest_of(raw, digest.split(":", 1)[0]):
+            # (a signed schema 1 manifest's digest is of its payload: the cache would refuse the bytes)
             self.cache.put(digest, manifest.media_type, raw)
         return manifest
 
-    def _verified_digest(self, data: bytes, expected: str | None, what: str) -> str:
+    def _tag_digest(self, raw: bytes, announced: str | None, what: str) -> tuple[str, str | None]:
+        """(digest, announced digest of another serialization or None) for a manifest read by tag."""
+        if announced is None:
+            payload = schema1_payload(raw)
+            return digest_of(raw if payload is None else payload), None
+        self._usable(announced, what)
+        if self._hashes_to(raw, announced, manifest=True):
+            return announced, None
+        actual = digest_of(raw)
+        self.transport.notice(f"{what}: {self.registry} announced digest {announced[:19]}… but sent content "
+                              f"that hashes to {actual[:19]}…; shown under the digest of what was received")
+        return actual, announced
+
+    def _verified_digest(self, data: bytes, expected: str | None, what: str, *, manifest: bool = False) -> str:
+        """`expected`, once `data` is shown to hash to it (a `manifest`: or its signed schema 1 payload)."""
         if expected is None:
             return digest_of(data)
-        try:
-            validate_digest(expected)  # sha256 or sha512 only: shake_128 has no fixed length, md5 is broken
-        except RegistryError as exc:
-            raise IntegrityError(f"{what}: the registry announced an unusable digest: {exc}") from None
-        actual = digest_of(data, expected.split(":", 1)[0])
-        if actual != expected:
+        self._usable(expected, what)
+        if not self._hashes_to(data, expected, manifest=manifest):
+            actual = digest_of(data, expected.split(":", 1)[0])
             raise IntegrityError(
                 f"{what} does not match its digest (expected {expected[:19]}…, got {actual[:19]}…); "
                 "not showing it: the registry or something in between altered it"
             )
         return expected
+
+    @staticmethod
+    def _usable(digest: str, what: str) -> None:
+        try:
+            validate_digest(digest)  # sha256 or sha512 only: shake_128 has no fixed length, md5 is broken
+        except RegistryError as exc:
+            raise IntegrityError(f"{what}: the registry announced an unusable digest: {exc}") from None
+
+    @staticmethod
+    def _hashes_to(data: bytes, digest: str, *, manifest: bool) -> bool:
+        algorithm = digest.split(":", 1)[0]
+        if digest_of(data, algorithm) == digest:
+            return True
+        payload = schema1_payload(data) if manifest else None
+        return payload is not None and digest_of(payload, algorithm) == digest
 
     async def get_blob(self, repository: str, digest: str, *, max_bytes: int = CONFIG_BYTES) -> bytes:
         """A (small) blob, verified against its digest. Redirects are followed without credentials."""
@@ -463,6 +578,54 @@ class RegistryClient:
             raise MalformedResponse(f"{self.registry} lists more than {MAX_REFERRERS:,} referrers of "
                                     f"{repository}@{digest[:19]}…; stopped there")
         return found
+
+
+MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def gcr_tag_metadata(listed: Any) -> dict[str, TagMetadata] | None:
+    """Tag → TagMetadata from the `manifest` map of a Google tags/list answer (digest → {imageSizeBytes,
+    timeUploadedMs, timeCreatedMs, tag: [...], mediaType}; numbers as strings of digits, or numbers),
+    or None when the map is not that shape: every field is type-checked, none is taken on trust."""
+    if not isinstance(listed, dict):
+        return None
+    found: dict[str, TagMetadata] = {}
+    for digest, entry in listed.items():
+        try:
+            validate_digest(digest)
+        except RegistryError:
+            return None
+        if not isinstance(entry, dict):
+            return None
+        tags = entry.get("tag") or []
+        size = _whole_number(entry.get("imageSizeBytes"), MAX_SIZE - 1)
+        uploaded = _whole_number(entry.get("timeUploadedMs"), MAX_EPOCH_MS)
+        created = _whole_number(entry.get("timeCreatedMs"), MAX_EPOCH_MS)
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags) or False in (size, uploaded, created):
+            return None
+        for tag in tags:
+            found[tag] = TagMetadata(tag, digest=digest, created=_epoch_ms(created), updated=_epoch_ms(uploaded),
+                                     size=size if isinstance(size, int) else None)
+    return found
+
+
+def _whole_number(value: Any, most: int) -> int | None | bool:
+    """An int, or a string of digits as Google writes them, from 0 to `most`; None when absent,
+    False when anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most:
+        return value
+    return False
+
+
+def _epoch_ms(value: int | None | bool) -> datetime | None:
+    """Milliseconds since 1970 as a UTC time; 0 (Google's "not known") as None."""
+    if not isinstance(value, int) or isinstance(value, bool) or value == 0:
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 _CONTENT_RANGE = re.compile(r"bytes (?P<first>[0-9]{1,19})-(?P<last>[0-9]{1,19})/(?:[0-9]{1,19}|\*)", re.ASCII)

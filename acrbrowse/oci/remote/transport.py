@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import ssl
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -96,6 +99,44 @@ async def cap_body(response: httpx.Response) -> None:
     response.stream = CappedBody(response.stream, cap, too_large)
 
 
+@dataclass(frozen=True)
+class PullQuota:
+    """Docker Hub's pull allowance as its last answer told it (`ratelimit-limit: 100;w=21600`)."""
+
+    limit: int  # pulls allowed per window
+    remaining: int  # pulls left in the current window
+    window: int | None  # the window in seconds (None: not said)
+    read_at: float  # time.time() of the answer that said so
+
+
+_QUOTA = re.compile(r"\s*([0-9]{1,12})\s*(?:;\s*w\s*=\s*([0-9]{1,12}))?\s*(?:;.*)?", re.ASCII)
+
+
+def pull_quota(headers: httpx.Headers, *, previous: PullQuota | None = None) -> PullQuota | None:
+    """The allowance in an answer's ratelimit-limit / ratelimit-remaining headers; None when it
+    carries none that can be read (a limit or window it omits is kept from `previous`)."""
+    remaining = _QUOTA.fullmatch(headers.get("ratelimit-remaining", ""))
+    limit = _QUOTA.fullmatch(headers.get("ratelimit-limit", ""))
+    if remaining is None or (limit is None and previous is None):
+        return None
+    window = (limit[2] if limit else None) or remaining[2]
+    return PullQuota(
+        limit=int(limit[1]) if limit else previous.limit if previous else 0,
+        remaining=int(remaining[1]),
+        window=int(window) if window else previous.window if previous else None,
+        read_at=time.time(),
+    )
+
+
+def describe_window(seconds: int) -> str:
+    """21600 → '6 h', 3600 → '1 h', 90 → '90 s'."""
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
@@ -129,8 +170,13 @@ class Transport:
         backoff: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
         on_notice: Callable[[str], None] | None = None,
+        counts_pulls: bool = False,
     ) -> None:
         self.reference = reference
+        # Docker Hub: every manifest GET is a pull on a quota; a 429 means it is spent (waiting
+        # seconds does not bring it back), so it is reported at once, not retried.
+        self.counts_pulls = counts_pulls
+        self.pull_quota: PullQuota | None = None
         self.registry = reference.registry
         self.credential = credential
         self.auth = auth
@@ -215,6 +261,9 @@ class Transport:
             except (ValueError, OverflowError) as exc:  # e.g. a redirect to port 99999, from below httpx
                 raise MalformedResponse(f"{self.registry} led to a request that cannot be made ({reason(exc)})") from None
             else:
+                self._read_quota(response)
+                if response.status_code == 429 and self.counts_pulls and self._from_registry(response):
+                    return response  # the quota is spent: `fail` says so
                 if response.status_code == 429:
                     delay = retry_after_seconds(response)
                     failure = RateLimited(f"{self.registry} is throttling requests (429)", delay)
@@ -233,7 +282,7 @@ class Transport:
                 raise failure
             if throttled:
                 asked = f"waiting {wait:.0f} s as it asks" if delay is not None else f"waiting {wait:.1f} s"
-                self._notice(f"{failure}; {asked}")
+                self.notice(f"{failure}; {asked}")
             attempt += 1
             await asyncio.sleep(wait)
 
@@ -286,9 +335,30 @@ class Transport:
             text += f", longer than the {self.timeout:g} s timeout allows"
         return text
 
-    def _notice(self, text: str) -> None:
+    def notice(self, text: str) -> None:
+        """Tell the person something worth knowing that is not a failure (through `on_notice`)."""
         if self.on_notice is not None:
             self.on_notice(text)
+
+    def _from_registry(self, response: httpx.Response) -> bool:
+        return origin(response.url) == origin(self.http.base_url)
+
+    def _read_quota(self, response: httpx.Response) -> None:
+        if self._from_registry(response):
+            quota = pull_quota(response.headers, previous=self.pull_quota)
+            if quota is not None:
+                self.pull_quota = quota
+
+    def pull_limit_spent(self, response: httpx.Response) -> RateLimited:
+        """Docker Hub's 429: the pull quota is spent for the rest of its window."""
+        quota = self.pull_quota
+        text = "Docker Hub's pull limit is spent"
+        if quota is not None and quota.limit:
+            text += f": {quota.limit:,} pulls per {describe_window(quota.window)}" if quota.window else \
+                f": {quota.limit:,} pulls"
+        if self.credential is None:
+            text += " for anonymous users; signing in raises it"
+        return RateLimited(text, retry_after_seconds(response), registry=self.registry)
 
     def connect_error(self, exc: httpx.ConnectError) -> RegistryError:
         cause = exc.__cause__ or exc.__context__
@@ -346,6 +416,8 @@ class Transport:
             if "MANIFEST_UNKNOWN" in codes or what.startswith("read manifest"):
                 return ManifestNotFound(f"{what.removeprefix('read manifest ')} not found on {self.registry}")
             return NotFound(f"{what}: not found on {self.registry}" + (f" ({detail})" if detail else ""))
+        if status == 429 and self.counts_pulls:
+            return self.pull_limit_spent(response)
         if status == 429:
             return RateLimited(f"{self.registry} is throttling requests (429)", retry_after_seconds(response))
         if status >= 500:
