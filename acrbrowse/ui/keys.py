@@ -146,8 +146,9 @@ LOGIN_KEYS = (
 # Keys handled by the widgets themselves, listed for the help screen and README.
 WIDGET_KEYS = (
     ("↑ / ↓, j / k", "Move the cursor"),
-    ("PgUp / PgDn, Ctrl+U / Ctrl+D", "Move by a page, by half a page (lists and tree)"),
-    ("Home / End, g / G", "Move to the first or last row (lists and tree)"),
+    ("PgUp / PgDn", "Move by a page"),
+    ("Ctrl+U / Ctrl+D", "Move up or down half a page"),
+    ("Home / End, g / G", "Move to the first or last row or node"),
     ("↓ in a filter", "Move from the filter into its list"),
     ("Enter", "Open the repository or tag; expand or collapse a tree node"),
     ("Space", "Expand or collapse a tree node"),
