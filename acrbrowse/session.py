@@ -38,6 +38,8 @@ from acrbrowse.oci.cache import ChallengeMemo, ContentCache
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.name import Reference, parse_registry
+from acrbrowse.oci.remote.acr import AcrMetadata
+from acrbrowse.oci.remote.challenge import Challenge
 from acrbrowse.oci.remote.client import RegistryClient
 
 ClientFactory = Callable[[Reference, "Credential | None"], RegistryClient]
@@ -89,6 +91,8 @@ class Session:
         self.entra_credential = entra_credential
         self._clients: dict[str, RegistryClient] = {}
         self._credentials: dict[str, Credential | None] = {}
+        self._metadata: dict[int, AcrMetadata] = {}  # by id() of the client it serves
+        self._not_acr: set[str] = set()  # registries that proved they have no /acr/v1: never asked again
 
     def __repr__(self) -> str:
         return f"Session(registries={sorted(self._clients)!r})"
@@ -143,8 +147,24 @@ class Session:
         finally:
             await self.release(client)
 
+    def metadata(self, client: RegistryClient) -> AcrMetadata:
+        """ACR's metadata API (tag times, sizes, untagged manifests) for `client`: one per client, so
+        what the credential may read is learnt once per client; a registry that proved it is not ACR
+        is not asked again for the session's life. On any other registry it lists tags by name and
+        its `note` says why there are no times."""
+        meta = self._metadata.get(id(client))
+        if meta is None or meta.client is not client:
+            meta = self._metadata[id(client)] = AcrMetadata(
+                client, is_acr=self._client_is_acr, not_acr=client.registry in self._not_acr,
+                on_not_acr=self._not_acr.add)
+        return meta
+
+    def _client_is_acr(self, client: RegistryClient) -> bool:
+        return _acr_shaped(client.registry, client.challenge)
+
     async def release(self, client: RegistryClient) -> None:
         """Close a client, and keep its realm for the next run only if this run confirmed it."""
+        self._metadata.pop(id(client), None)
         try:
             if self.challenges is not None:
                 if client.challenge_confirmed:
@@ -188,11 +208,7 @@ class Session:
         challenge = client.challenge if client is not None else None
         if challenge is None and self.challenges is not None:
             challenge = self.challenges.get(registry)
-        try:
-            exchange_url(registry, challenge, loopback=parse_registry(registry).is_loopback)
-        except (EntraError, RegistryError, ValueError):
-            return False
-        return True
+        return _acr_shaped(registry, challenge)
 
     def azure_credential(self, registry: str, tenant: str | None = None, *, timeout: float | None = None) -> Credential:
         """An ACR refresh token for `registry` from Entra ID (azure-identity when installed, else the
@@ -262,3 +278,15 @@ class Session:
     def record_recent(self, registry: str) -> None:
         with contextlib.suppress(ConfigError):
             self.settings.record_recent_registry(registry)
+
+
+def _acr_shaped(registry: str, challenge: Challenge | None) -> bool:
+    """An ACR host by name (*.azurecr.io, .cn, .us), or a registry whose bearer realm is its own
+    /oauth2/token."""
+    if is_acr_host(registry):
+        return True
+    try:
+        exchange_url(registry, challenge, loopback=parse_registry(registry).is_loopback)
+    except (EntraError, RegistryError, ValueError):
+        return False
+    return True

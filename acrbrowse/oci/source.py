@@ -69,14 +69,85 @@ class Source(Protocol):
 
 
 @dataclass(frozen=True)
+class ChangeableAttributes:
+    """What a registry lets anyone do with a tag, manifest or repository (ACR's
+    changeableAttributes). None: the registry did not say."""
+
+    delete_enabled: bool | None = None
+    write_enabled: bool | None = None
+    read_enabled: bool | None = None
+    list_enabled: bool | None = None
+
+    @property
+    def locked(self) -> bool:
+        """Write or delete disabled: the tag (or manifest) cannot be moved or removed."""
+        return self.write_enabled is False or self.delete_enabled is False
+
+
+@dataclass(frozen=True)
 class TagMetadata:
-    """One tag as a source that keeps tag metadata lists it. Only the name is certain."""
+    """One tag as a source that keeps tag metadata lists it. Only the name is certain.
+
+    `updated` is when the tag last moved ("pushed"); `created` when it was first made. `signed` is
+    Docker Content Trust (ACR's `signed`), not a cosign or Notation signature."""
 
     name: str
     digest: str | None = None
     created: datetime | None = None
     updated: datetime | None = None
     size: int | None = None  # bytes, as the source counts them
+    signed: bool | None = None
+    changeable: ChangeableAttributes | None = None
+
+    @property
+    def pushed(self) -> datetime | None:
+        return self.updated
+
+    @property
+    def locked(self) -> bool:
+        return self.changeable is not None and self.changeable.locked
+
+
+@dataclass(frozen=True)
+class PlatformRef:
+    """A manifest an index lists, as the metadata tells it (no fetch)."""
+
+    digest: str
+    architecture: str | None = None
+    os: str | None = None
+
+
+@dataclass(frozen=True)
+class ManifestMetadata:
+    """One manifest of a repository, tagged or not, as ACR's /_manifests lists it."""
+
+    digest: str
+    size: int | None = None  # ACR's imageSize: config and layers of an image
+    created: datetime | None = None
+    updated: datetime | None = None
+    media_type: str | None = None
+    architecture: str | None = None
+    os: str | None = None
+    tags: tuple[str, ...] = ()
+    references: tuple[PlatformRef, ...] = ()  # an index's platform manifests
+    quarantine_state: str | None = None
+    changeable: ChangeableAttributes | None = None
+
+    @property
+    def tagged(self) -> bool:
+        return bool(self.tags)
+
+
+@dataclass(frozen=True)
+class RepositoryDetails:
+    """A repository's counts and times (ACR's /acr/v1/<repository>)."""
+
+    name: str
+    tag_count: int | None = None
+    manifest_count: int | None = None
+    created: datetime | None = None
+    updated: datetime | None = None  # the last push to the repository
+    changeable: ChangeableAttributes | None = None
 
 
 @runtime_checkable
@@ -86,4 +157,16 @@ class TagMetadataSource(Protocol):
 
     def tag_metadata_pages(self, repository: str) -> AsyncIterator[list[TagMetadata]]:
         """A repository's tags with what the source knows of each, a page at a time."""
+        ...
+
+
+@runtime_checkable
+class ManifestMetadataSource(Protocol):
+    """An optional capability: every manifest of a repository, tagged or not, with sizes and times
+    (ACR's /acr/v1/<repository>/_manifests), and a repository's counts. Check with isinstance."""
+
+    def manifest_metadata_pages(self, repository: str) -> AsyncIterator[list[ManifestMetadata]]:
+        ...
+
+    async def repository_details(self, repository: str) -> RepositoryDetails:
         ...

@@ -1,0 +1,175 @@
+"""ACR's /acr/v1 metadata through AcrMetadata, against the test bed's ACR layer (tests/testbed/acr.py)
+over the real registry's storage, and the fallbacks on registries that are not ACR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from acrbrowse.oci.credential import Credential, Secret
+from acrbrowse.oci.errors import RepositoryNotFound
+from acrbrowse.oci.name import parse_registry
+from acrbrowse.oci.remote.acr import AcrMetadata, MetadataState, MetadataUnavailable
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import ManifestMetadataSource, TagMetadataSource
+from acrbrowse.session import Session, SessionOptions
+from tests.testbed.acr import AcrLayer, start_acr_layer
+
+
+@pytest.fixture
+def acr(testbed) -> Iterator[AcrLayer]:
+    layer = start_acr_layer(testbed)
+    try:
+        yield layer
+    finally:
+        layer.stop()
+
+
+def session(tmp_path) -> Session:
+    return Session(SessionOptions(use_cache=False), env={"ACRBROWSE_CACHE_DIR": str(tmp_path / "cache")})
+
+
+def user(testbed, name: str) -> Credential:
+    return Credential(name, Secret(testbed.users[name]), source="test")
+
+
+async def collect(pages) -> list:
+    return [item async for page in pages for item in page]
+
+
+def acr_requests(layer) -> list[str]:
+    return [entry.path for entry in layer.log if entry.path.startswith("/acr/v1/")]
+
+
+async def test_tags_newest_first_with_times_as_admin(testbed, acr, tmp_path):
+    repo = "scratch/acr-order"
+    for tag in ("first", "second", "third"):
+        testbed.push_scratch_image(repo, tag, seed=hash(tag) & 0xFF)
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        meta = s.metadata(client)
+        assert isinstance(meta, TagMetadataSource) and isinstance(meta, ManifestMetadataSource)
+        tags = await collect(meta.tag_metadata_pages(repo))
+        assert [t.name for t in tags] == ["third", "second", "first"]
+        assert meta.state is MetadataState.AVAILABLE and meta.has_times and meta.take_note() is None
+        now = datetime.now(UTC)
+        for tag in tags:
+            assert tag.updated is not None and now - timedelta(minutes=10) < tag.updated <= now + timedelta(seconds=5)
+            assert tag.created is not None and tag.created <= tag.updated
+            assert tag.digest is not None and tag.digest.startswith("sha256:")
+            assert tag.signed is False and tag.changeable is not None and not tag.locked
+        assert tags[0].updated >= tags[1].updated >= tags[2].updated  # type: ignore[operator]
+        head = await client.head_manifest(repo, "third")
+        assert tags[0].digest == head.digest
+
+
+async def test_tags_with_sizes_match_the_images(testbed, acr, tmp_path):
+    repo = "scratch/acr-sizes"
+    image = testbed.push_scratch_image(repo, "v1", seed=7)
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        tags = await s.metadata(client).tags_with_sizes(repo)
+    [tag] = tags
+    expected = image.config.size + sum(layer.size for layer in image.layers)
+    assert (tag.name, tag.digest, tag.size) == ("v1", image.digest, expected)
+
+
+async def test_manytags_pages_through_link_and_lists_every_tag(testbed, acr, tmp_path):
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        meta = s.metadata(client)
+        pages = [page async for page in meta.tag_metadata_pages("manytags")]
+    assert len(pages) == 3  # 2,100 tags, 1,000 a page
+    tags = {t.name: t.digest for page in pages for t in page}
+    assert tags == testbed.content.manytags
+    paths = acr_requests(acr)
+    assert len(paths) == 3 and all("orderby=timedesc" in p for p in paths)
+
+
+async def test_pull_only_token_lists_names_and_says_why_once(testbed, acr, tmp_path):
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "readonlypull")) as client:
+        meta = s.metadata(client)
+        tags = await collect(meta.tag_metadata_pages("aspnetapp"))
+        assert {t.name for t in tags} == set(testbed.content.tags["aspnetapp"])
+        assert all(t.updated is None and t.digest is None for t in tags)
+        assert meta.state is MetadataState.REFUSED and meta.has_times is False
+        note = meta.take_note()
+        assert note is not None and "metadata_read" in note and "\n" not in note
+        assert meta.take_note() is None
+        asked = len(acr_requests(acr))
+        assert asked >= 1
+        await collect(meta.tag_metadata_pages("aspnetapp"))  # again: straight to /v2/
+        assert len(acr_requests(acr)) == asked
+        with pytest.raises(MetadataUnavailable, match="metadata_read"):
+            await collect(meta.manifest_metadata_pages("aspnetapp"))
+    # the token server was asked for the scope, and refused it
+    scopes = [a for claims in testbed.token_server.issued for a in claims["access"]
+              if a["name"] == "aspnetapp" and claims["sub"] == "readonlypull"]
+    assert any(a["actions"] == [] for a in scopes)
+
+
+async def test_a_registry_without_acr_v1_is_asked_once_per_session(testbed, fault_proxy, tmp_path):
+    proxy = fault_proxy("token")  # a bearer registry whose realm looks like ACR's, without /acr/v1
+    s = session(tmp_path)
+    for _ in range(2):
+        async with s.opened(parse_registry(proxy.host), user(testbed, "admin")) as client:
+            meta = s.metadata(client)
+            tags = await collect(meta.tag_metadata_pages("aspnetapp"))
+            assert {t.name for t in tags} == set(testbed.content.tags["aspnetapp"])
+            assert meta.state is MetadataState.NOT_ACR
+    assert len([e for e in proxy.log if e.path.startswith("/acr/v1/")]) == 1
+
+
+async def test_a_registry_that_does_not_look_like_acr_is_never_asked(testbed, fault_proxy, tmp_path):
+    proxy = fault_proxy("anon")
+    s = session(tmp_path)
+    async with s.opened(parse_registry(proxy.host), None) as client:
+        meta = s.metadata(client)
+        tags = await collect(meta.tag_metadata_pages("aspnetapp"))
+        assert tags and meta.state is MetadataState.NOT_ACR
+        assert "not an Azure Container Registry" in (meta.take_note() or "")
+    assert not [e for e in proxy.log if e.path.startswith("/acr/v1/")]
+
+
+async def test_unknown_repository_is_repository_not_found(testbed, acr, tmp_path):
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        with pytest.raises(RepositoryNotFound):
+            await collect(s.metadata(client).tag_metadata_pages("no/such-repo"))
+
+
+async def test_repository_details_count_tags_and_manifests(testbed, acr, tmp_path):
+    repo = "scratch/acr-details"
+    testbed.push_scratch_image(repo, "a", seed=1)
+    testbed.push_scratch_image(repo, "b", seed=2)
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        details = await s.metadata(client).repository_details(repo)
+    assert (details.name, details.tag_count, details.manifest_count) == (repo, 2, 2)
+    assert details.updated is not None and details.created is not None and details.created <= details.updated
+
+
+async def test_hostile_fields_read_as_unknown(testbed, acr, tmp_path):
+    repo = "scratch/acr-hostile"
+    testbed.push_scratch_image(repo, "ok", seed=3)
+    testbed.push_scratch_image(repo, "weird", seed=4)
+    acr.overrides[(repo, "weird")] = {"createdTime": 12, "lastUpdateTime": "9999-99-99T99:99:99Z",
+                                      "digest": "sha256:zz", "signed": "yes", "changeableAttributes": [1]}
+    acr.overrides[(repo, "ok")] = {"name": "../../etc", "lastUpdateTime": "2024-06-01T12:00:00.1234567Z",
+                                   "changeableAttributes": {"writeEnabled": False, "deleteEnabled": "no"}}
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        tags = await collect(s.metadata(client).tag_metadata_pages(repo))
+    [weird] = tags  # the entry with an unusable name is left out
+    assert (weird.name, weird.digest, weird.created, weird.updated, weird.signed, weird.changeable) == \
+        ("weird", None, None, None, None, None)
+
+
+def test_a_client_is_not_itself_a_metadata_source():
+    client = RegistryClient("reg.example.io")
+    assert not isinstance(client, TagMetadataSource)
+    meta = AcrMetadata(client, is_acr=lambda c: False)
+    assert meta.has_times is None
