@@ -92,8 +92,6 @@ SCENARIOS = {
     "next page elsewhere": (_next_elsewhere, _list_tags),
     "manifest by digest altered": (lambda mock: mock.get(f"/v2/app/manifests/{c.fake_digest(1)}").respond(
         200, content=IMAGE), _manifest_by_digest),
-    "manifest by tag altered": (lambda mock: mock.get("/v2/app/manifests/v1").respond(
-        200, content=IMAGE, headers={"Docker-Content-Digest": c.fake_digest(2)}), _manifest_by_tag),
     "realm refuses": (_bearer_then(httpx.Response(401)), _list_tags),
     "realm forbids": (_bearer_then(httpx.Response(403)), _list_tags),
     "realm fails": (_bearer_then(httpx.Response(500)), _list_tags),

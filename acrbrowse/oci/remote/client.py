@@ -601,7 +601,8 @@ def gcr_tag_metadata(listed: Any) -> dict[str, TagMetadata] | None:
         size = _whole_number(entry.get("imageSizeBytes"), MAX_SIZE - 1)
         uploaded = _whole_number(entry.get("timeUploadedMs"), MAX_EPOCH_MS)
         created = _whole_number(entry.get("timeCreatedMs"), MAX_EPOCH_MS)
-        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags) or False in (size, uploaded, created):
+        if (not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags)
+                or any(value is False for value in (size, uploaded, created))):
             return None
         for tag in tags:
             found[tag] = TagMetadata(tag, digest=digest, created=_epoch_ms(created), updated=_epoch_ms(uploaded),
