@@ -261,7 +261,7 @@ def parse_time(value: object) -> datetime | None:
     aware, in UTC; None for anything else. A time without a zone is taken as UTC."""
     if not isinstance(value, str) or len(value) > 40:
         return None
-    match = _TIME_RE.fullmatch(value.strip())
+    match = _TIME_RE.fullmatch(value)
     if match is None:
         return None
     year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
