@@ -586,7 +586,9 @@ MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 def gcr_tag_metadata(listed: Any) -> dict[str, TagMetadata] | None:
     """Tag → TagMetadata from the `manifest` map of a Google tags/list answer (digest → {imageSizeBytes,
     timeUploadedMs, timeCreatedMs, tag: [...], mediaType}; numbers as strings of digits, or numbers),
-    or None when the map is not that shape: every field is type-checked, none is taken on trust."""
+    or None when the map is not that shape: every field is type-checked, none is taken on trust.
+    `updated` (pushed) is timeUploadedMs; `created` is timeCreatedMs, the image's own creation time
+    (Google sends 0 when it does not know it)."""
     if not isinstance(listed, dict):
         return None
     found: dict[str, TagMetadata] = {}
