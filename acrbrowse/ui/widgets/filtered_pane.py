@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.containers import Vertical
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from acrbrowse.ui.keys import BROWSER_KEYS
+from acrbrowse.ui.waiting import Wait
 from acrbrowse.ui.widgets.virtual_table import VirtualTable
 
 RETRY_KEY = next(k.display for k in BROWSER_KEYS if k.action == "reload")
@@ -75,10 +76,37 @@ class FilteredPane(Vertical):
             self.table.focus()
         return True
 
+    LISTING_GROUP = ""  # the worker group of the pane's listing
+    wait: Wait  # the listing's wait (made by the subclass)
+    stopped = False  # Esc cancelled the listing
+    message: Static
+
     def cancel_wait(self) -> bool:
-        """Esc while the pane waits for the registry: cancel that request and say so in the pane;
-        False when it is not waiting."""
-        return False
+        """Esc while the list is listed and the pane says so ("Esc cancels", past SHOW_AFTER): the
+        request is cancelled with its worker; the rows that came stay, and the title says the list
+        stopped short. Sooner, Esc goes back as it always did (Enter then Esc at once is a move)."""
+        if not self.wait.shows_progress():
+            return False
+        self.workers.cancel_group(self, self.LISTING_GROUP)
+        self.wait.stop()
+        self.table.busy = False
+        self.stopped = True
+        self._listing_cancelled()
+        if not self._has_rows():
+            self.table.empty_text = ""
+            self.message.update(cancelled_text())
+            self.message.display = True
+        self._update_title()
+        return True
+
+    def _listing_cancelled(self) -> None:
+        """What the pane does with what it took in but has not shown yet."""
+
+    def _has_rows(self) -> bool:
+        raise NotImplementedError
+
+    def _update_title(self) -> None:
+        raise NotImplementedError
 
     def _apply_filter(self, *, typed: bool = False) -> None:
         raise NotImplementedError

@@ -18,7 +18,7 @@ from acrbrowse.present.safe import terminal_safe
 from acrbrowse.ui.filtering import FilteredNames
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane, cancelled_text, failure_text
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 
@@ -34,6 +34,8 @@ def repository_text(name: str) -> Text:
 
 class RepositoriesPane(FilteredPane):
     """Lists repositories; posts Opened(name) on Enter."""
+
+    LISTING_GROUP = "repositories"
 
     @dataclass
     class Opened(Message):
@@ -96,22 +98,8 @@ class RepositoriesPane(FilteredPane):
         self._update_title()
         self._load()
 
-    def cancel_wait(self) -> bool:
-        """Esc while the catalog is listed and the pane says so ("Esc cancels", past SHOW_AFTER): the
-        request is cancelled with its worker; the rows that came stay, and the title says the list
-        stopped short. Sooner, Esc goes back as it always did (Enter then Esc at once is a move)."""
-        if not self.wait.shows_progress():
-            return False
-        self.workers.cancel_group(self, "repositories")
-        self.wait.stop()
-        self.table.busy = False
-        self.stopped = True
-        if not self.names:
-            self.table.empty_text = ""
-            self.message.update(cancelled_text())
-            self.message.display = True
-        self._update_title()
-        return True
+    def _has_rows(self) -> bool:
+        return bool(self.names)
 
     def _tick(self) -> None:
         if self.names and self.wait.shows_progress():

@@ -25,7 +25,7 @@ from acrbrowse.ui.layout import cut
 from acrbrowse.ui.taginfo import TagInfo, image_size
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
-from acrbrowse.ui.widgets.filtered_pane import FilteredPane, cancelled_text, failure_text
+from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
 
 TAG_INFO_CONCURRENCY = 6
@@ -35,6 +35,8 @@ PUSHED_COLUMN = Column("pushed", "pushed", 16)  # shown once a row has a time (a
 
 
 class TagsPane(FilteredPane):
+    LISTING_GROUP = "tags"
+
     @dataclass
     class Opened(Message):
         repository: str
@@ -243,23 +245,11 @@ class TagsPane(FilteredPane):
             self.table.set_keys(self.tags)
         self._update_title()
 
-    def cancel_wait(self) -> bool:
-        """Esc while the tags are listed and the pane says so ("Esc cancels", past SHOW_AFTER): the
-        request is cancelled with its worker; the tags that came stay, and the title says the list
-        stopped short. Sooner, Esc goes back as it always did (Enter then Esc at once is a move)."""
-        if not self.wait.shows_progress():
-            return False
-        self.workers.cancel_group(self, "tags")
-        self.wait.stop()
-        self.table.busy = False
-        self.stopped = True
+    def _has_rows(self) -> bool:
+        return bool(self.tags)
+
+    def _listing_cancelled(self) -> None:
         self._changed(self._pending)  # pages taken in but not painted yet
-        if not self.tags:
-            self.table.empty_text = ""
-            self.message.update(cancelled_text())
-            self.message.display = True
-        self._update_title()
-        return True
 
     def _tick(self) -> None:
         if self.tags and self.wait.shows_progress():
