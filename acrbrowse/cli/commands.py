@@ -1,4 +1,4 @@
-"""The script commands: repos, tags, tree. They never import Textual."""
+"""The script commands: repos, tags, manifests, tree. They never import Textual."""
 
 from __future__ import annotations
 
@@ -49,9 +49,126 @@ async def cmd_tags(args: argparse.Namespace) -> int:
     reference = _require_repository(args.reference)
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
+    about = {"registry": reference.registry, "repository": reference.repository}
+    wants_metadata = args.long or args.json or args.sort == "time"
     async with session.opened(reference, credential) as client:
-        return await _print_names(args, client.tag_pages(reference.repository), "tags",
-                                  {"registry": reference.registry, "repository": reference.repository})
+        if not wants_metadata:  # names as the registry pages them, printed as they arrive
+            return await _print_names(args, client.tag_pages(reference.repository), "tags", about)
+        metadata = session.metadata(client)
+        if args.long or args.json:
+            tags = await metadata.tags_with_sizes(reference.repository)
+        else:
+            tags = [tag async for page in metadata.tag_metadata_pages(reference.repository) for tag in page]
+    _print_tags(args, tags, about, metadata.take_note())
+    return EXIT_OK
+
+
+def _print_tags(args: argparse.Namespace, tags: list, about: dict, note: str | None) -> None:
+    from acrbrowse.present.metadata import tag_json, tag_lines
+    from acrbrowse.present.order import natural_key
+
+    by_time = args.sort == "time" and any(tag.updated is not None for tag in tags)
+    tags.sort(key=lambda tag: natural_key(tag.name))
+    if by_time:  # newest first; a tag without a time after those with one (a stable sort keeps names in order)
+        tags.sort(key=lambda tag: tag.updated.timestamp() if tag.updated else float("-inf"), reverse=True)
+    if args.sort == "time" and not by_time:
+        say(f"{note or 'no tag times known'}; keeping name order", "note")
+    elif note:
+        say(note, "note")
+    if args.json:
+        print(json.dumps({**about, "times": any(tag.updated is not None for tag in tags),
+                          "tags": [tag.name for tag in tags], "details": [tag_json(tag) for tag in tags]}, indent=2))
+    elif args.long:
+        sys.stdout.write("".join(f"{line}\n" for line in tag_lines(tags)))
+    else:
+        sys.stdout.write("".join(f"{terminal_safe(tag.name)}\n" for tag in tags))
+
+
+async def cmd_manifests(args: argparse.Namespace) -> int:
+    from acrbrowse.oci.remote.acr import MetadataUnavailable
+    from acrbrowse.oci.untagged import untagged_manifests
+
+    reference = _require_repository(args.reference)
+    repository = reference.repository
+    session = session_from(args)
+    credential = resolve_credential(args, session, reference.registry)
+    report = None
+    async with session.opened(reference, credential) as client:
+        metadata = session.metadata(client)
+        try:
+            listed = [m async for page in metadata.manifest_metadata_pages(repository) for m in page]
+        except MetadataUnavailable as exc:
+            if args.untagged:
+                raise MetadataUnavailable(f"untagged manifests cannot be known: {exc}") from None
+            say(f"{exc}; listing the tagged manifests only (untagged ones cannot be known there)", "note")
+            listed = await _tagged_manifests(client, repository)
+        else:
+            if args.untagged:
+                report = await untagged_manifests(client, repository, listed)
+    _print_manifests(args, listed, report, {"registry": reference.registry, "repository": repository})
+    return EXIT_OK
+
+
+async def _tagged_manifests(client, repository: str) -> list:
+    """What the tags point at, one row per digest with its tags (where no registry API lists every
+    manifest). On a registry that counts manifest GETs as pulls (Docker Hub) only HEADs: no sizes."""
+    import asyncio
+
+    from acrbrowse.oci.manifest import ImageIndex, ImageManifest
+    from acrbrowse.oci.source import ManifestMetadata, PlatformRef
+
+    gate = asyncio.Semaphore(8)
+    tags = [tag async for tag in client.tags(repository)]
+
+    async def digest_of(tag: str) -> str:
+        async with gate:
+            return (await client.head_manifest(repository, tag)).digest
+
+    digests = await asyncio.gather(*(digest_of(tag) for tag in tags))
+    tags_of: dict[str, list[str]] = {}
+    for tag, digest in zip(tags, digests, strict=True):
+        tags_of.setdefault(digest, []).append(tag)
+
+    async def row(digest: str) -> ManifestMetadata:
+        names = tuple(tags_of[digest])
+        if client.counts_pulls:
+            return ManifestMetadata(digest, tags=names)
+        async with gate:
+            manifest = await client.manifest_by_digest(repository, digest)
+        if isinstance(manifest, ImageIndex):
+            refs = tuple(PlatformRef(d.digest, d.platform.architecture if d.platform else None,
+                                     d.platform.os if d.platform else None) for d in manifest.manifests)
+            return ManifestMetadata(digest, media_type=manifest.media_type, tags=names, references=refs)
+        size = (manifest.config.size if manifest.config else 0) + manifest.compressed_size \
+            if isinstance(manifest, ImageManifest) else None
+        return ManifestMetadata(digest, size=size, media_type=manifest.media_type, tags=names)
+
+    return list(await asyncio.gather(*(row(digest) for digest in tags_of)))
+
+
+def _print_manifests(args: argparse.Namespace, listed: list, report, about: dict) -> None:
+    from acrbrowse.present.metadata import manifest_json, manifest_lines
+    from acrbrowse.present.units import human_size
+
+    if report is None:
+        if args.json:
+            print(json.dumps({**about, "manifests": [manifest_json(m) for m in listed]}, indent=2))
+        else:
+            sys.stdout.write("".join(f"{line}\n" for line in manifest_lines(listed)))
+        return
+    rows = [u.metadata for u in report.untagged]
+    if args.json:
+        print(json.dumps({**about, "untagged": [{**manifest_json(u.metadata), "exclusiveBytes": u.exclusive_bytes,
+                                                 "children": list(u.children)} for u in report.untagged],
+                          "exclusiveBytes": report.exclusive_bytes, "referrersLeftOut": report.referrers,
+                          "platformsLeftOut": report.platforms}, indent=2))
+        return
+    sys.stdout.write("".join(f"{line}\n" for line in manifest_lines(
+        rows, sizes={u.metadata.digest: u.exclusive_bytes for u in report.untagged})))
+    count = len(report.untagged)
+    say(f"{count} untagged manifest{'' if count == 1 else 's'} holding {human_size(report.exclusive_bytes)} that no "
+        f"tag shares; left out: {report.referrers} referrers (signatures, SBOMs), {report.platforms} platform "
+        "manifests of tagged indexes", "note")
 
 
 async def cmd_tree(args: argparse.Namespace) -> int:

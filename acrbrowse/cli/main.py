@@ -14,7 +14,7 @@ from typing import Any
 from acrbrowse import __version__
 from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, advice, say
 
-SUBCOMMANDS = ("repos", "tags", "tree", "login", "logout", "logins")
+SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "login", "logout", "logins")
 
 VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
 
@@ -56,7 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     tags = sub.add_parser("tags", parents=[common], help="list the tags of a repository, one per line")
     tags.add_argument("reference", metavar="REGISTRY/REPO")
-    tags.add_argument("--json", action="store_true", help="print JSON")
+    tags.add_argument("--json", action="store_true",
+                      help="print JSON: the names, and each tag's digest, times and size where the registry keeps them")
+    tags.add_argument("--sort", choices=("name", "time"), default="name",
+                      help="name (natural order, the default) or time (newest push first, where the registry "
+                           "keeps times: Azure Container Registry)")
+    tags.add_argument("-l", "--long", action="store_true", help="print tag, digest, pushed, size")
+
+    manifests = sub.add_parser("manifests", parents=[common],
+                               help="list a repository's manifests with sizes, times and tags (every manifest on "
+                                    "Azure Container Registry; elsewhere those tags point at)")
+    manifests.add_argument("reference", metavar="REGISTRY/REPO")
+    manifests.add_argument("--untagged", action="store_true",
+                           help="only manifests no tag leads to (not platforms of a tagged index, not signatures "
+                                "or SBOMs), with the bytes no tag shares (Azure Container Registry)")
+    manifests.add_argument("--json", action="store_true", help="print JSON")
 
     tree = sub.add_parser("tree", parents=[common],
                           help="show a tag's manifest tree: platforms, configs, layers and sizes")
@@ -130,9 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:
                 parser.print_help()
                 return EXIT_USAGE
-            from acrbrowse.cli.commands import cmd_repos, cmd_tags, cmd_tree
+            from acrbrowse.cli.commands import cmd_manifests, cmd_repos, cmd_tags, cmd_tree
 
-            handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "tree": cmd_tree}
+            handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "manifests": cmd_manifests,
+                                             "tree": cmd_tree}
             if args.command in handlers:
                 return asyncio.run(handlers[args.command](args))
             return _login_commands()[args.command](args)

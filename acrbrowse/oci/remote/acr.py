@@ -73,11 +73,14 @@ class AcrMetadata:
         self._is_acr = is_acr
         self._on_not_acr = on_not_acr
         self.page_size = page_size
-        self.state = MetadataState.NOT_ACR if not_acr else MetadataState.UNKNOWN
+        self.state = MetadataState.UNKNOWN
         self.note: str | None = None  # why tags come without times, once known (one line)
+        self.reason: str | None = None  # the same, short: "not an Azure Container Registry", ...
         self._note_taken = False
         self._deciding = asyncio.Lock()
         self.requests = 0  # /acr/v1 requests sent
+        if not_acr:
+            self._not_acr(tell=False)
 
     def __repr__(self) -> str:
         return f"AcrMetadata({self.registry!r}, state={self.state.value!r})"
@@ -106,16 +109,17 @@ class AcrMetadata:
                 self._not_acr()
         return self.state in (MetadataState.UNKNOWN, MetadataState.AVAILABLE)
 
-    def _not_acr(self) -> None:
+    def _not_acr(self, *, tell: bool = True) -> None:
         self.state = MetadataState.NOT_ACR
-        self.note = f"{self.registry} keeps no tag times or sizes (not an Azure Container Registry)"
-        if self._on_not_acr is not None:
+        self.reason = "not an Azure Container Registry"
+        self.note = f"{self.registry} keeps no tag times or sizes ({self.reason})"
+        if tell and self._on_not_acr is not None:
             self._on_not_acr(self.registry)
 
     def _refused(self) -> None:
         self.state = MetadataState.REFUSED
-        self.note = (f"no tag times: this credential may not read metadata on {self.registry} "
-                     f"(its token lacks {METADATA_ACTION}); tags are listed by name")
+        self.reason = f"this credential may not read metadata on {self.registry} (its token lacks {METADATA_ACTION})"
+        self.note = f"no tag times or sizes: {self.reason}; tags are listed by name"
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -200,7 +204,7 @@ class AcrMetadata:
                 return
             except _Fallback:
                 pass
-        raise MetadataUnavailable(self.note or f"{self.registry} cannot list untagged manifests")
+        raise MetadataUnavailable(f"{self.registry} cannot list every manifest of {repository}: {self.reason}")
 
     async def repository_details(self, repository: str) -> RepositoryDetails:
         """Counts and times of a repository. Raises MetadataUnavailable as `manifest_metadata_pages`."""
@@ -213,7 +217,7 @@ class AcrMetadata:
                 pass
             else:
                 return parse_repository(_document(response.content, self.registry, "repository details"), repository)
-        raise MetadataUnavailable(self.note or f"{self.registry} keeps no repository details")
+        raise MetadataUnavailable(f"{self.registry} keeps no details of {repository}: {self.reason}")
 
     async def tags_with_sizes(self, repository: str) -> list[TagMetadata]:
         """All tags, newest first where times are known, each with its manifest's size: the tag
