@@ -103,14 +103,31 @@ class AcrLayer(FaultProxy):
     """Start with ``start()``; ``host``/``url`` are the ACR-like registry's address."""
 
     def __init__(self, upstream: Any, *, rootdir: Path, token_server: TokenServer, service: str,
-                 latency: float = 0.0) -> None:
+                 latency: float = 0.0, frozen: bool = False) -> None:
+        """`frozen`: the storage will not change (a benchmark): answers are computed once and kept,
+        so what is timed is the client and the round trips, not this layer's reading of the disk."""
         super().__init__(upstream, latency=latency)
+        self.frozen = frozen
+        self.answers: dict[str, tuple[bytes, list[tuple[str, str]]]] = {}
         self.storage = Storage(rootdir)
         self.token_server = token_server
         self.service = service
         self.overrides: dict[tuple[str, str], dict[str, Any]] = {}  # (repo, tag or digest) → fields
         self.max_page = MAX_PAGE
         self.acr_requests = 0
+        # A listing's first page reads the storage; its next pages (with `last`) page through that
+        # snapshot, as a server's cursor would (and a 2,000-tag listing is not read three times).
+        self._snapshots: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+    def listing(self, repo: str, kind: str, orderby: str, continued: bool) -> list[dict[str, Any]]:
+        key = (repo, kind, orderby)
+        with self._lock:
+            items = self._snapshots.get(key) if continued else None
+        if items is None:
+            items = self.tag_items(repo, orderby) if kind == "tags" else self.manifest_items(repo, orderby)
+            with self._lock:
+                self._snapshots[key] = items
+        return items
 
     def start(self) -> AcrLayer:
         layer = self
@@ -242,6 +259,8 @@ class _AcrHandler(_ProxyHandler):
         if not split.path.startswith(ACR_PREFIX) or _has_fault(layer, self.command, split.path):
             return super()._handle()  # forwarded, or a fault rule a test set for /acr/v1
         self._read_body()
+        if layer.latency:
+            time.sleep(layer.latency)  # the way in; _send adds the way out
         entry = LogEntry(self.command, self.path, dict(self.headers.items()), None, "acr")
         layer._record(entry)
         with layer._lock:
@@ -254,27 +273,30 @@ class _AcrHandler(_ProxyHandler):
         repo = rest
         if not layer.storage.exists(repo):
             entry.status = 404
-            return self._reply(404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known to registry",
-                                                "detail": {"name": repo}}]})
+            self._reply(404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known to registry",
+                                         "detail": {"name": repo}}]})
+            return
         if not layer.allowed(self.headers.get("Authorization"), repo):
             entry.status = 401
-            return self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
-                                                "detail": [{"Type": "repository", "Name": repo,
-                                                            "Action": "metadata_read"}]}]},
-                               [("WWW-Authenticate", layer.challenge(repo))])
+            self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
+                                         "detail": [{"Type": "repository", "Name": repo, "Action": "metadata_read"}]}]},
+                        [("WWW-Authenticate", layer.challenge(repo))])
+            return
         entry.status = 200
+        if layer.frozen and self.path in layer.answers:
+            body, headers = layer.answers[self.path]
+            return self._send(200, None, [("Content-Type", "application/json; charset=utf-8"), *headers], body)
         if kind is None:
-            return self._reply(200, layer.repository(repo))
+            self._reply(200, layer.repository(repo))
+            return
         query = dict(urllib.parse.parse_qsl(split.query))
         orderby = query.get("orderby", "")
         try:
             n = max(1, min(int(query.get("n", DEFAULT_PAGE)), layer.max_page))
         except ValueError:
             n = DEFAULT_PAGE
-        if kind == "tags":
-            items, key, field = layer.tag_items(repo, orderby), "name", "tags"
-        else:
-            items, key, field = layer.manifest_items(repo, orderby), "digest", "manifests"
+        items = layer.listing(repo, kind, orderby, continued="last" in query)
+        key, field = ("name", "tags") if kind == "tags" else ("digest", "manifests")
         chunk, more = _page(items, key, query.get("last"), n)
         headers = []
         if more:
@@ -282,18 +304,21 @@ class _AcrHandler(_ProxyHandler):
             if orderby:
                 params["orderby"] = orderby
             headers.append(("Link", f"<{ACR_PREFIX}{repo}/_{kind}?{urllib.parse.urlencode(params)}>; rel=\"next\""))
-        self._reply(200, {"registry": layer.host, "imageName": repo, field: chunk}, headers)
+        body = self._reply(200, {"registry": layer.host, "imageName": repo, field: chunk}, headers)
+        if layer.frozen:
+            layer.answers[self.path] = (body, headers)
 
-    def _reply(self, status: int, doc: Any, headers: list[tuple[str, str]] | None = None) -> None:
+    def _reply(self, status: int, doc: Any, headers: list[tuple[str, str]] | None = None) -> bytes:
         body = json.dumps(doc).encode()
         self._send(status, None, [("Content-Type", "application/json; charset=utf-8"), *(headers or [])], body)
+        return body
 
 
-def start_acr_layer(bed: Any, *, latency: float = 0.0) -> AcrLayer:
+def start_acr_layer(bed: Any, *, latency: float = 0.0, frozen: bool = False) -> AcrLayer:
     """An ACR layer in front of ``bed``'s token registry, over its storage."""
     assert bed.token is not None and bed.data_dir is not None and bed.token_server is not None
     return AcrLayer(bed.token, rootdir=bed.data_dir, token_server=bed.token_server, service=bed.token.service,
-                    latency=latency).start()
+                    latency=latency, frozen=frozen).start()
 
 
 __all__ = ["AcrLayer", "Storage", "acr_time", "start_acr_layer"]

@@ -15,6 +15,7 @@ unknown, an unusable entry is left out, and nothing in an answer can crash the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -47,6 +48,7 @@ from acrbrowse.oci.source import (
 PAGE_SIZE = 1000
 METADATA_ACTION = "metadata_read"
 MAX_SIZE = 2**62  # bytes; anything larger is not a size
+_HEAD_START = 8  # turns of the event loop the next page's request gets to go out before a page is read
 
 
 class MetadataState(enum.Enum):
@@ -149,17 +151,30 @@ class AcrMetadata:
         validate_repository(repository)
         url = self.client.transport.base_url.join(f"/acr/v1/{repository}{path}").copy_merge_params(dict(params))
         seen: set[str] = set()
+        response = await self._get(url, repository, what)
         while True:
-            response = await self._get(url, repository, what)
-            yield _items(response.content, key, self.registry, what)
             seen.add(str(url))
             next_url = self._next_page(response, what)
-            if next_url is None or str(next_url) in seen:
+            upcoming: asyncio.Future[httpx.Response] | None = None
+            if next_url is not None and str(next_url) not in seen:
+                if len(seen) >= MAX_LIST_PAGES:
+                    raise MalformedResponse(f"{self.registry} lists {what} over more than {MAX_LIST_PAGES:,} pages; "
+                                            "stopped there")
+                # Ask for the next page before this one is read: the reading overlaps the round trip.
+                upcoming = asyncio.ensure_future(self._get(next_url, repository, what))
+                for _ in range(_HEAD_START):
+                    await asyncio.sleep(0)
+            try:
+                yield _items(response.content, key, self.registry, what)
+            except BaseException:
+                if upcoming is not None:
+                    upcoming.cancel()
+                    with contextlib.suppress(BaseException):
+                        await upcoming
+                raise
+            if upcoming is None or next_url is None:
                 return
-            if len(seen) >= MAX_LIST_PAGES:
-                raise MalformedResponse(f"{self.registry} lists {what} over more than {MAX_LIST_PAGES:,} pages; "
-                                        "stopped there")
-            url = next_url
+            response, url = await upcoming, next_url
 
     def _next_page(self, response: httpx.Response, what: str) -> httpx.URL | None:
         try:
