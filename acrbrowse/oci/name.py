@@ -20,6 +20,7 @@ _HOSTNAME_RE = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
 CATALOG_SCOPE = "registry:catalog:*"
+METADATA_READ = "metadata_read"  # ACR's action for /acr/v1 (tag times, sizes, every manifest)
 
 
 def scope(repository: str | None, actions: str = "pull") -> str:
@@ -28,6 +29,11 @@ def scope(repository: str | None, actions: str = "pull") -> str:
     if repository is None:
         return CATALOG_SCOPE
     return f"repository:{repository}:{actions}"
+
+
+def metadata_scope(repository: str) -> str:
+    """The scope of ACR's metadata API (/acr/v1) for a repository."""
+    return scope(repository, METADATA_READ)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acrbrowse.oci.credential import Credential, Secret
-from acrbrowse.oci.errors import RepositoryNotFound
+from acrbrowse.oci.errors import InsecureRequest, MalformedResponse, RepositoryNotFound
 from acrbrowse.oci.name import parse_registry
 from acrbrowse.oci.remote.acr import AcrMetadata, MetadataState, MetadataUnavailable
 from acrbrowse.oci.remote.client import RegistryClient
@@ -173,3 +173,29 @@ def test_a_client_is_not_itself_a_metadata_source():
     assert not isinstance(client, TagMetadataSource)
     meta = AcrMetadata(client, is_acr=lambda c: False)
     assert meta.has_times is None
+
+
+@pytest.mark.parametrize(("body", "headers", "error"), [
+    (b"not json", {}, MalformedResponse),
+    (b'{"tags": {"a": 1}}', {}, MalformedResponse),
+    (b'{"tags": []}', {"Link": '<http://elsewhere.example/acr/v1/aspnetapp/_tags?last=a>; rel="next"'},
+     InsecureRequest),
+])
+async def test_hostile_pages_end_in_one_line_errors(testbed, acr, tmp_path, body, headers, error):
+    acr.respond("GET", r"^/acr/v1/aspnetapp/_tags$", 200, body, {"Content-Type": "application/json", **headers})
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        with pytest.raises(error) as caught:
+            await collect(s.metadata(client).tag_metadata_pages("aspnetapp"))
+    message = str(caught.value)
+    assert "\n" not in message and acr.host in message
+
+
+async def test_a_page_linking_to_itself_ends_the_listing(testbed, acr, tmp_path):
+    acr.respond("GET", r"^/acr/v1/aspnetapp/_tags$", 200,
+                b'{"tags": [{"name": "loop", "lastUpdateTime": "2024-06-01T12:00:00.0000000Z"}]}',
+                {"Content-Type": "application/json", "Link": '</acr/v1/aspnetapp/_tags?n=1000&orderby=timedesc>; rel="next"'})
+    s = session(tmp_path)
+    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+        tags = await collect(s.metadata(client).tag_metadata_pages("aspnetapp"))
+    assert [t.name for t in tags] == ["loop"]

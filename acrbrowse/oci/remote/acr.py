@@ -34,7 +34,7 @@ from acrbrowse.oci.errors import (
     RepositoryNotFound,
     oci_error_codes,
 )
-from acrbrowse.oci.name import scope, validate_digest, validate_repository, validate_tag
+from acrbrowse.oci.name import METADATA_READ, metadata_scope, validate_digest, validate_repository, validate_tag
 from acrbrowse.oci.remote.auth import http_url, origin
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import (
@@ -46,7 +46,6 @@ from acrbrowse.oci.source import (
 )
 
 PAGE_SIZE = 1000
-METADATA_ACTION = "metadata_read"
 MAX_SIZE = 2**62  # bytes; anything larger is not a size
 _HEAD_START = 8  # turns of the event loop the next page's request gets to go out before a page is read
 
@@ -120,7 +119,7 @@ class AcrMetadata:
 
     def _refused(self) -> None:
         self.state = MetadataState.REFUSED
-        self.reason = f"this credential may not read metadata on {self.registry} (its token lacks {METADATA_ACTION})"
+        self.reason = f"this credential may not read metadata on {self.registry} (its token lacks {METADATA_READ})"
         self.note = f"no tag times or sizes: {self.reason}; tags are listed by name"
 
     # ---- requests ---------------------------------------------------------------------------
@@ -129,7 +128,7 @@ class AcrMetadata:
         transport = self.client.transport
         self.requests += 1
         response = await transport.send("GET", url, route=f"metadata:{repository}",
-                                        scope=scope(repository, METADATA_ACTION),
+                                        scope=metadata_scope(repository),
                                         body=(LIST_PAGE_BYTES, f"a page of {what} from {self.registry}"))
         if response.is_success:
             if self.state is MetadataState.UNKNOWN:
