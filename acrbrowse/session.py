@@ -159,6 +159,10 @@ class Session:
                 on_not_acr=self._not_acr.add)
         return meta
 
+    def registry_metadata(self, registry: str) -> AcrMetadata:
+        """`metadata` of the registry's session-long client (the UI's)."""
+        return self.metadata(self.client(registry))
+
     def _client_is_acr(self, client: RegistryClient) -> bool:
         return _acr_shaped(client.registry, client.challenge)
 

@@ -50,7 +50,7 @@ async def cmd_tags(args: argparse.Namespace) -> int:
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     about = {"registry": reference.registry, "repository": reference.repository}
-    wants_metadata = args.long or args.json or args.sort == "time"
+    wants_metadata = args.long or args.sort == "time" or (args.json and _is_acr_by_name(reference.registry))
     async with session.opened(reference, credential) as client:
         if not wants_metadata:  # names as the registry pages them, printed as they arrive
             return await _print_names(args, client.tag_pages(reference.repository), "tags", about)
@@ -61,6 +61,15 @@ async def cmd_tags(args: argparse.Namespace) -> int:
             tags = [tag async for page in metadata.tag_metadata_pages(reference.repository) for tag in page]
     _print_tags(args, tags, about, metadata.take_note())
     return EXIT_OK
+
+
+def _is_acr_by_name(registry: str) -> bool:
+    """An Azure Container Registry by its host name: there /acr/v1 costs the round trips /v2/ would,
+    so `--json` carries times and sizes unasked. Elsewhere finding out costs round trips (a probe,
+    a token): only `--long` and `--sort time` spend them."""
+    from acrbrowse.keychain.entra import is_acr_host
+
+    return is_acr_host(registry)
 
 
 def _print_tags(args: argparse.Namespace, tags: list, about: dict, note: str | None) -> None:

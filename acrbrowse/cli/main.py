@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     tags = sub.add_parser("tags", parents=[common], help="list the tags of a repository, one per line")
     tags.add_argument("reference", metavar="REGISTRY/REPO")
     tags.add_argument("--json", action="store_true",
-                      help="print JSON: the names, and each tag's digest, times and size where the registry keeps them")
+                      help="print JSON: the names, and each tag's digest, times and size where known (on *.azurecr.io "
+                           "always; elsewhere with --long or --sort time)")
     tags.add_argument("--sort", choices=("name", "time"), default="name",
                       help="name (natural order, the default) or time (newest push first, where the registry "
                            "keeps times: Azure Container Registry)")

@@ -50,7 +50,7 @@ def test_sort_time_long_lists_newest_first_with_digest_time_and_size(cli, testbe
 
 def test_json_carries_times_and_sizes_in_name_order(cli, testbed, acr, three_tags):
     repo, images = three_tags
-    result = cli("tags", f"{acr.host}/{repo}", "--json", extra_env=as_user(testbed, "admin"))
+    result = cli("tags", f"{acr.host}/{repo}", "--json", "--long", extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert doc["tags"] == ["v1.9", "v1.10", "v2"] and doc["times"] is True
@@ -90,8 +90,10 @@ def test_a_registry_that_is_not_acr_keeps_name_order_and_says_so(cli, testbed):
     assert "not an Azure Container Registry" in note and "keeping name order" in note
 
 
-def test_plain_tags_asks_nothing_of_acr_v1(cli, testbed, acr):
+def test_plain_tags_and_json_ask_nothing_of_acr_v1_unless_the_name_is_acr_s(cli, testbed, acr):
     result = cli("tags", f"{acr.host}/manytags", extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     assert sorted(result.lines) == sorted(testbed.content.manytags)
+    as_json = json.loads(cli("tags", f"{acr.host}/aspnetapp", "--json", extra_env=as_user(testbed, "admin")).out)
+    assert sorted(as_json["tags"]) == sorted(testbed.content.tags["aspnetapp"]) and "details" not in as_json
     assert acr.acr_requests == 0

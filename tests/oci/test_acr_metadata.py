@@ -199,3 +199,18 @@ async def test_a_page_linking_to_itself_ends_the_listing(testbed, acr, tmp_path)
     async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
         tags = await collect(s.metadata(client).tag_metadata_pages("aspnetapp"))
     assert [t.name for t in tags] == ["loop"]
+
+
+async def test_the_session_keeps_one_metadata_per_client(testbed, acr, tmp_path):
+    s = session(tmp_path)
+    await s.use_credential(acr.host, user(testbed, "admin"))
+    first = s.registry_metadata(acr.host)
+    assert s.registry_metadata(acr.host) is first
+    tags = await collect(first.tag_metadata_pages("aspnetapp"))
+    assert all(t.updated is not None for t in tags) and first.has_times
+    await s.use_credential(acr.host, user(testbed, "readonlypull"))  # a new client: what it may read is learnt anew
+    second = s.registry_metadata(acr.host)
+    assert second is not first and second.state is MetadataState.UNKNOWN
+    await collect(second.tag_metadata_pages("aspnetapp"))
+    assert second.state is MetadataState.REFUSED
+    await s.aclose()
