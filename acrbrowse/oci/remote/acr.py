@@ -137,7 +137,7 @@ class AcrMetadata:
         codes = oci_error_codes(response.content)
         if response.status_code == 404 and "NAME_UNKNOWN" in codes:
             raise RepositoryNotFound(f"repository {repository} not found on {self.registry}")
-        if self.state is MetadataState.UNKNOWN and response.status_code in (404, 405, 400):
+        if self.state is MetadataState.UNKNOWN and response.status_code in (404, 405):
             self._not_acr()
             raise _Fallback
         if response.status_code in (401, 403) and self.state is not MetadataState.AVAILABLE:
