@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from .acr import AcrLayer, start_acr_layer
 from .bed import Testbed
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", help="storage dir to use (and keep); skips the fill when already filled")
     ap.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime (s)")
     ap.add_argument("--loglevel", default="info", help="registry log level (logs go to the work dir)")
+    ap.add_argument("--acr", action="store_true", help="also an ACR layer (/acr/v1) in front of the token registry")
     args = ap.parse_args(argv)
 
     stop = threading.Event()
@@ -32,14 +34,21 @@ def main(argv: list[str] | None = None) -> int:
 
     bed = Testbed(data_dir=args.data, port_anon=args.port_anon, port_basic=args.port_basic,
                   port_token=args.port_token, port_token_server=args.port_token_server, loglevel=args.loglevel)
+    layer: AcrLayer | None = None
     try:
         bed.start()
         assert bed.token_server
         bed.token_server.lifetime = args.token_lifetime
-        print(json.dumps(bed.info()), flush=True)
+        info = bed.info()
+        if args.acr:
+            layer = start_acr_layer(bed)
+            info["acr"] = {"host": layer.host, "url": layer.url}
+        print(json.dumps(info), flush=True)
         while not stop.wait(1.0):
             pass
     finally:
+        if layer is not None:
+            layer.stop()
         bed.stop()
     return 0
 
