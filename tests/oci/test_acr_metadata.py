@@ -3,6 +3,7 @@ over the real registry's storage, and the fallbacks on registries that are not A
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -214,3 +215,20 @@ async def test_the_session_keeps_one_metadata_per_client(testbed, acr, tmp_path)
     await collect(second.tag_metadata_pages("aspnetapp"))
     assert second.state is MetadataState.REFUSED
     await s.aclose()
+
+
+async def test_google_s_tag_list_times_come_through_without_the_note(testbed, fault_proxy, tmp_path):
+    proxy = fault_proxy("anon")
+    tags = testbed.content.tags["aspnetapp"]
+    listed = {digest: {"tag": [t for t, d in tags.items() if d == digest], "imageSizeBytes": "1234",
+                       "timeUploadedMs": "1717243200000", "timeCreatedMs": "0"} for digest in set(tags.values())}
+    proxy.replace_body("GET", r"/v2/aspnetapp/tags/list$",
+                       lambda body: json.dumps({**json.loads(body), "manifest": listed}).encode())
+    s = session(tmp_path)
+    async with s.opened(parse_registry(proxy.host), None) as client:
+        meta = s.metadata(client)
+        found = await meta.tags_with_sizes("aspnetapp")
+        assert meta.state is MetadataState.NOT_ACR and meta.take_note() is None
+    assert {t.name for t in found} == set(tags)
+    for tag in found:
+        assert (tag.digest, tag.size, tag.updated) == (tags[tag.name], 1234, datetime(2024, 6, 1, 12, tzinfo=UTC))

@@ -95,7 +95,8 @@ class AcrMetadata:
 
     @property
     def has_times(self) -> bool | None:
-        """True when /acr/v1 answered, False when it cannot, None before it was tried."""
+        """Whether /acr/v1 gives times: True when it answered, False when it cannot (tags/list may still
+        carry times, as Google's does: see each TagMetadata), None before it was tried."""
         if self.state is MetadataState.AVAILABLE:
             return True
         return None if self.state is MetadataState.UNKNOWN else False
@@ -203,8 +204,21 @@ class AcrMetadata:
                 return
             except _Fallback:
                 pass
-        async for names in self.client.tag_pages(repository):
-            yield [TagMetadata(name) for name in names]
+        async for page in self._listed_by_name(repository):
+            yield page
+
+    async def _listed_by_name(self, repository: str) -> AsyncIterator[list[TagMetadata]]:
+        """/v2/ tags/list, with what the list itself says of each tag (Google's registries: digest,
+        times, size); the note stands only when no tag came with more than its name."""
+        note, self.note = self.note, None
+        told = False
+        try:
+            async for names in self.client.tag_pages(repository):
+                known = self.client.tag_list_metadata(repository)
+                told = told or any(name in known for name in names)
+                yield [known.get(name) or TagMetadata(name) for name in names]
+        finally:
+            self.note = None if told else note
 
     async def manifest_metadata_pages(self, repository: str) -> AsyncIterator[list[ManifestMetadata]]:
         """Every manifest of the repository, tagged or not, newest first. Raises MetadataUnavailable
