@@ -11,7 +11,7 @@ import pytest
 from acrbrowse.present.units import human_size
 from tests.cli.conftest import assert_one_line_error
 from tests.oci.pushing import artifact, image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, start_acr_layer
+from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 from tests.testbed.content import OCI_INDEX, make_index
 
 
@@ -24,6 +24,16 @@ def acr(testbed) -> Iterator[AcrLayer]:
         layer.stop()
 
 
+@pytest.fixture(scope="module")
+def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
+    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
 ADMIN = "admin"
 
 
@@ -32,26 +42,26 @@ def as_user(testbed, user: str) -> dict:
 
 
 @pytest.fixture
-def mixed(testbed):
+def mixed(scratch):
     """A tagged image, a tagged index with untagged platforms, a referrer, an untagged image."""
     repo = scratch_repository("manifests")
     kept = image(f"kept-{repo}")
-    push_manifest(testbed, repo, "kept", kept)
+    push_manifest(scratch, repo, "kept", kept)
     platforms = [image(f"p{i}-{repo}") for i in (1, 2)]
     for p in platforms:
-        push_manifest(testbed, repo, p.digest, p)
+        push_manifest(scratch, repo, p.digest, p)
     index = make_index(OCI_INDEX, platforms)
-    push_manifest(testbed, repo, "multi", index)
+    push_manifest(scratch, repo, "multi", index)
     signature = artifact(kept, "application/vnd.example.signature", b"sig")
-    push_manifest(testbed, repo, signature.digest, signature)
+    push_manifest(scratch, repo, signature.digest, signature)
     orphan = image(f"orphan-{repo}")
-    push_manifest(testbed, repo, orphan.digest, orphan)
+    push_manifest(scratch, repo, orphan.digest, orphan)
     return repo, {"kept": kept, "index": index, "platforms": platforms, "signature": signature, "orphan": orphan}
 
 
-def test_untagged_lists_only_the_orphan_with_its_bytes(cli, testbed, acr, mixed):
+def test_untagged_lists_only_the_orphan_with_its_bytes(cli, testbed, scratch, mixed):
     repo, m = mixed
-    result = cli("manifests", f"{acr.host}/{repo}", "--untagged", extra_env=as_user(testbed, ADMIN))
+    result = cli("manifests", f"{scratch.host}/{repo}", "--untagged", extra_env=as_user(testbed, ADMIN))
     assert result.code == 0, result.err
     [line] = result.lines
     orphan = m["orphan"]
@@ -61,9 +71,9 @@ def test_untagged_lists_only_the_orphan_with_its_bytes(cli, testbed, acr, mixed)
     assert "1 untagged manifest holding" in summary and "1 referrers" in summary and "2 platform" in summary
 
 
-def test_json_lists_every_manifest_with_its_tags(cli, testbed, acr, mixed):
+def test_json_lists_every_manifest_with_its_tags(cli, testbed, scratch, mixed):
     repo, m = mixed
-    result = cli("manifests", f"{acr.host}/{repo}", "--json", extra_env=as_user(testbed, ADMIN))
+    result = cli("manifests", f"{scratch.host}/{repo}", "--json", extra_env=as_user(testbed, ADMIN))
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     tags = {row["digest"]: row["tags"] for row in doc["manifests"]}
@@ -72,7 +82,7 @@ def test_json_lists_every_manifest_with_its_tags(cli, testbed, acr, mixed):
     assert tags[m["orphan"].digest] == [] and tags[m["signature"].digest] == []
     index_row = next(row for row in doc["manifests"] if row["digest"] == m["index"].digest)
     assert [r["digest"] for r in index_row["references"]] == [p.digest for p in m["platforms"]]
-    untagged = json.loads(cli("manifests", f"{acr.host}/{repo}", "--untagged", "--json",
+    untagged = json.loads(cli("manifests", f"{scratch.host}/{repo}", "--untagged", "--json",
                               extra_env=as_user(testbed, ADMIN)).out)
     assert [row["digest"] for row in untagged["untagged"]] == [m["orphan"].digest]
     assert untagged["exclusiveBytes"] == untagged["untagged"][0]["exclusiveBytes"] > 0

@@ -10,8 +10,8 @@ import pytest
 
 from acrbrowse.present.order import natural_key
 from acrbrowse.present.units import human_size
-from tests.oci.pushing import scratch_repository
-from tests.testbed.acr import AcrLayer, start_acr_layer
+from tests.oci.pushing import image, push_manifest, scratch_repository
+from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 
 
 @pytest.fixture
@@ -23,20 +23,33 @@ def acr(testbed) -> Iterator[AcrLayer]:
         layer.stop()
 
 
+@pytest.fixture(scope="module")
+def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
+    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
 def as_user(testbed, user: str) -> dict:
     return {"ACRBROWSE_USERNAME": user, "ACRBROWSE_PASSWORD": testbed.users[user]}
 
 
 @pytest.fixture
-def three_tags(testbed) -> tuple[str, dict]:
+def three_tags(scratch) -> tuple[str, dict]:
     repo = scratch_repository("times")
-    images = {tag: testbed.push_scratch_image(repo, tag, seed=seed) for seed, tag in enumerate(("v1.10", "v1.9", "v2"))}
+    images = {}
+    for tag in ("v1.10", "v1.9", "v2"):
+        images[tag] = image(f"{repo}-{tag}")
+        push_manifest(scratch, repo, tag, images[tag])
     return repo, images
 
 
-def test_sort_time_long_lists_newest_first_with_digest_time_and_size(cli, testbed, acr, three_tags):
+def test_sort_time_long_lists_newest_first_with_digest_time_and_size(cli, testbed, scratch, three_tags):
     repo, images = three_tags
-    result = cli("tags", f"{acr.host}/{repo}", "--sort", "time", "--long", extra_env=as_user(testbed, "admin"))
+    result = cli("tags", f"{scratch.host}/{repo}", "--sort", "time", "--long", extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     assert result.err == ""
     assert [line.split()[0] for line in result.lines] == ["v2", "v1.9", "v1.10"]  # push order, newest first
@@ -48,9 +61,9 @@ def test_sort_time_long_lists_newest_first_with_digest_time_and_size(cli, testbe
         assert "ago" in line or "just now" in line
 
 
-def test_json_carries_times_and_sizes_in_name_order(cli, testbed, acr, three_tags):
+def test_json_carries_times_and_sizes_in_name_order(cli, testbed, scratch, three_tags):
     repo, images = three_tags
-    result = cli("tags", f"{acr.host}/{repo}", "--json", "--long", extra_env=as_user(testbed, "admin"))
+    result = cli("tags", f"{scratch.host}/{repo}", "--json", "--long", extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert doc["tags"] == ["v1.9", "v1.10", "v2"] and doc["times"] is True
@@ -62,10 +75,10 @@ def test_json_carries_times_and_sizes_in_name_order(cli, testbed, acr, three_tag
         assert (detail["signed"], detail["locked"]) == (False, False)
 
 
-def test_locked_and_signed_tags_are_marked(cli, testbed, acr, three_tags):
+def test_locked_and_signed_tags_are_marked(cli, testbed, scratch, three_tags):
     repo, _ = three_tags
-    acr.overrides[(repo, "v2")] = {"signed": True, "changeableAttributes": {"writeEnabled": False}}
-    result = cli("tags", f"{acr.host}/{repo}", "--long", extra_env=as_user(testbed, "admin"))
+    scratch.layer.overrides[(repo, "v2")] = {"signed": True, "changeableAttributes": {"writeEnabled": False}}
+    result = cli("tags", f"{scratch.host}/{repo}", "--long", extra_env=as_user(testbed, "admin"))
     assert result.code == 0, result.err
     marked = {line.split()[0]: line for line in result.lines}
     assert marked["v2"].endswith("locked, signed (DCT)")

@@ -16,7 +16,8 @@ from acrbrowse.oci.remote.acr import AcrMetadata, MetadataState, MetadataUnavail
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import ManifestMetadataSource, TagMetadataSource
 from acrbrowse.session import Session, SessionOptions
-from tests.testbed.acr import AcrLayer, start_acr_layer
+from tests.oci.pushing import image, push_manifest, scratch_repository
+from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 
 
 @pytest.fixture
@@ -26,6 +27,16 @@ def acr(testbed) -> Iterator[AcrLayer]:
         yield layer
     finally:
         layer.stop()
+
+
+@pytest.fixture(scope="module")
+def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
+    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
 
 
 def session(tmp_path) -> Session:
@@ -44,12 +55,12 @@ def acr_requests(layer) -> list[str]:
     return [entry.path for entry in layer.log if entry.path.startswith("/acr/v1/")]
 
 
-async def test_tags_newest_first_with_times_as_admin(testbed, acr, tmp_path):
-    repo = "scratch/acr-order"
+async def test_tags_newest_first_with_times_as_admin(testbed, scratch, tmp_path):
+    repo = scratch_repository("acr-order")
     for tag in ("first", "second", "third"):
-        testbed.push_scratch_image(repo, tag, seed=hash(tag) & 0xFF)
+        push_manifest(scratch, repo, tag, image(f"{repo}-{tag}"))
     s = session(tmp_path)
-    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+    async with s.opened(parse_registry(scratch.host), user(testbed, "admin")) as client:
         meta = s.metadata(client)
         assert isinstance(meta, TagMetadataSource) and isinstance(meta, ManifestMetadataSource)
         tags = await collect(meta.tag_metadata_pages(repo))
@@ -66,15 +77,16 @@ async def test_tags_newest_first_with_times_as_admin(testbed, acr, tmp_path):
         assert tags[0].digest == head.digest
 
 
-async def test_tags_with_sizes_match_the_images(testbed, acr, tmp_path):
-    repo = "scratch/acr-sizes"
-    image = testbed.push_scratch_image(repo, "v1", seed=7)
+async def test_tags_with_sizes_match_the_images(testbed, scratch, tmp_path):
+    repo = scratch_repository("acr-sizes")
+    pushed = image(repo)
+    push_manifest(scratch, repo, "v1", pushed)
     s = session(tmp_path)
-    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+    async with s.opened(parse_registry(scratch.host), user(testbed, "admin")) as client:
         tags = await s.metadata(client).tags_with_sizes(repo)
     [tag] = tags
-    expected = image.config.size + sum(layer.size for layer in image.layers)
-    assert (tag.name, tag.digest, tag.size) == ("v1", image.digest, expected)
+    expected = pushed.config.size + sum(layer.size for layer in pushed.layers)
+    assert (tag.name, tag.digest, tag.size) == ("v1", pushed.digest, expected)
 
 
 async def test_manytags_pages_through_link_and_lists_every_tag(testbed, acr, tmp_path):
@@ -142,27 +154,28 @@ async def test_unknown_repository_is_repository_not_found(testbed, acr, tmp_path
             await collect(s.metadata(client).tag_metadata_pages("no/such-repo"))
 
 
-async def test_repository_details_count_tags_and_manifests(testbed, acr, tmp_path):
-    repo = "scratch/acr-details"
-    testbed.push_scratch_image(repo, "a", seed=1)
-    testbed.push_scratch_image(repo, "b", seed=2)
+async def test_repository_details_count_tags_and_manifests(testbed, scratch, tmp_path):
+    repo = scratch_repository("acr-details")
+    push_manifest(scratch, repo, "a", image(f"{repo}-a"))
+    push_manifest(scratch, repo, "b", image(f"{repo}-b"))
     s = session(tmp_path)
-    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+    async with s.opened(parse_registry(scratch.host), user(testbed, "admin")) as client:
         details = await s.metadata(client).repository_details(repo)
     assert (details.name, details.tag_count, details.manifest_count) == (repo, 2, 2)
     assert details.updated is not None and details.created is not None and details.created <= details.updated
 
 
-async def test_hostile_fields_read_as_unknown(testbed, acr, tmp_path):
-    repo = "scratch/acr-hostile"
-    testbed.push_scratch_image(repo, "ok", seed=3)
-    testbed.push_scratch_image(repo, "weird", seed=4)
+async def test_hostile_fields_read_as_unknown(testbed, scratch, tmp_path):
+    repo = scratch_repository("acr-hostile")
+    push_manifest(scratch, repo, "ok", image(f"{repo}-ok"))
+    push_manifest(scratch, repo, "weird", image(f"{repo}-weird"))
+    acr = scratch.layer
     acr.overrides[(repo, "weird")] = {"createdTime": 12, "lastUpdateTime": "9999-99-99T99:99:99Z",
                                       "digest": "sha256:zz", "signed": "yes", "changeableAttributes": [1]}
     acr.overrides[(repo, "ok")] = {"name": "../../etc", "lastUpdateTime": "2024-06-01T12:00:00.1234567Z",
                                    "changeableAttributes": {"writeEnabled": False, "deleteEnabled": "no"}}
     s = session(tmp_path)
-    async with s.opened(parse_registry(acr.host), user(testbed, "admin")) as client:
+    async with s.opened(parse_registry(scratch.host), user(testbed, "admin")) as client:
         tags = await collect(s.metadata(client).tag_metadata_pages(repo))
     [weird] = tags  # the entry with an unusable name is left out
     assert (weird.name, weird.digest, weird.created, weird.updated, weird.signed, weird.changeable) == \

@@ -15,17 +15,18 @@ from acrbrowse.oci.source import ManifestMetadata, PlatformRef
 from acrbrowse.oci.untagged import find_untagged, untagged_manifests
 from acrbrowse.session import Session, SessionOptions
 from tests.oci.pushing import artifact, image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, start_acr_layer
+from tests.testbed.acr import AcrScratch
 from tests.testbed.content import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, Blob, Manifest, make_image, make_index
 
 
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
+@pytest.fixture(scope="module")
+def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
+    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
     try:
-        yield layer
+        yield registry
     finally:
-        layer.stop()
+        registry.stop()
 
 
 def sharing(base: Manifest, seed: str) -> Manifest:
@@ -35,30 +36,30 @@ def sharing(base: Manifest, seed: str) -> Manifest:
     return make_image(OCI_MANIFEST, OCI_CONFIG, config, [*base.layers, own])
 
 
-async def test_untagged_leaves_out_platforms_and_referrers(testbed, acr, tmp_path):
+async def test_untagged_leaves_out_platforms_and_referrers(testbed, scratch, tmp_path):
     repo = scratch_repository("untagged")
     kept = image("kept")
-    push_manifest(testbed, repo, "kept", kept)
+    push_manifest(scratch, repo, "kept", kept)
     # a tagged index whose platforms have no tag of their own
     p1, p2 = image("platform-1"), image("platform-2")
     for p in (p1, p2):
-        push_manifest(testbed, repo, p.digest, p)
-    push_manifest(testbed, repo, "multi", make_index(OCI_INDEX, [p1, p2]))
+        push_manifest(scratch, repo, p.digest, p)
+    push_manifest(scratch, repo, "multi", make_index(OCI_INDEX, [p1, p2]))
     # a referrer of a tagged image (OCI 1.1 subject), untagged
     signature = artifact(kept, "application/vnd.dev.cosign.artifact.sig.v1+json", b"signature")
-    push_manifest(testbed, repo, signature.digest, signature)
+    push_manifest(scratch, repo, signature.digest, signature)
     # orphans: an image sharing kept's layer, and an untagged index with untagged platforms
     orphan = sharing(kept, "orphan")
-    push_manifest(testbed, repo, orphan.digest, orphan)
+    push_manifest(scratch, repo, orphan.digest, orphan)
     c1, c2 = image("child-1"), image("child-2")
     for c in (c1, c2):
-        push_manifest(testbed, repo, c.digest, c)
+        push_manifest(scratch, repo, c.digest, c)
     loose_index = make_index(OCI_INDEX, [c1, c2])
-    push_manifest(testbed, repo, loose_index.digest, loose_index)
+    push_manifest(scratch, repo, loose_index.digest, loose_index)
 
     s = Session(SessionOptions(use_cache=False), env={"ACRBROWSE_CACHE_DIR": str(tmp_path / "c")})
     admin = Credential("admin", Secret(testbed.users["admin"]), source="test")
-    async with s.opened(parse_registry(acr.host), admin) as client:
+    async with s.opened(parse_registry(scratch.host), admin) as client:
         listed = [m async for page in s.metadata(client).manifest_metadata_pages(repo) for m in page]
         report = await untagged_manifests(client, repo, listed)
 

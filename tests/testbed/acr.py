@@ -35,7 +35,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .bed import ISSUER
 from .faultproxy import MODIFIERS, FaultProxy, LogEntry, _ProxyHandler, _Server
+from .registry import Endpoint, RegistryProcess
 from .tokenserver import TokenServer, b64url_decode
 
 ACR_PREFIX = "/acr/v1/"
@@ -314,6 +316,49 @@ class _AcrHandler(_ProxyHandler):
         return body
 
 
+class AcrScratch:
+    """An ACR-like registry of a test's own, for tests that push: its own storage (the shared bed's
+    catalog stays exactly as filled), a token-auth distribution on the bed's token server behind an
+    AcrLayer (``host``, ``layer``), and an open one over the same storage to push into (``anon``,
+    so tests/oci/pushing.py's helpers take it as they take a ScratchRegistry)."""
+
+    def __init__(self, bed: Any, workdir: Path) -> None:
+        assert bed.token_server is not None and bed.workdir is not None
+        self.bed = bed
+        self.workdir = Path(workdir)
+        self.rootdir = self.workdir / "data"
+        self._pusher = RegistryProcess("acr-push", rootdir=self.rootdir, workdir=self.workdir, loglevel="warn")
+        self._registry = RegistryProcess("acr-token", rootdir=self.rootdir, workdir=self.workdir, loglevel="warn")
+        self._registry.auth = {"token": {"realm": bed.token_server.realm, "service": self._registry.host,
+                                         "issuer": ISSUER, "rootcertbundle": str(bed.workdir / "token-signer.pem")}}
+        self.anon = Endpoint("anon", self._pusher.host, "anon")
+        self.layer: AcrLayer | None = None
+
+    def start(self) -> AcrScratch:
+        try:
+            for process in (self._pusher, self._registry):
+                process.start()
+            for process in (self._pusher, self._registry):
+                process.wait_ready()
+            self.layer = AcrLayer(self._registry.host, rootdir=self.rootdir, token_server=self.bed.token_server,
+                                  service=self._registry.host).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.layer is not None:
+            self.layer.stop()
+        for process in (self._pusher, self._registry):
+            process.stop()
+
+    @property
+    def host(self) -> str:
+        assert self.layer is not None
+        return self.layer.host
+
+
 def start_acr_layer(bed: Any, *, latency: float = 0.0, frozen: bool = False) -> AcrLayer:
     """An ACR layer in front of ``bed``'s token registry, over its storage."""
     assert bed.token is not None and bed.data_dir is not None and bed.token_server is not None
@@ -321,4 +366,4 @@ def start_acr_layer(bed: Any, *, latency: float = 0.0, frozen: bool = False) -> 
                     latency=latency, frozen=frozen).start()
 
 
-__all__ = ["AcrLayer", "Storage", "acr_time", "start_acr_layer"]
+__all__ = ["AcrLayer", "AcrScratch", "Storage", "acr_time", "start_acr_layer"]
