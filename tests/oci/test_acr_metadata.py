@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acrbrowse.oci.credential import Credential, Secret
-from acrbrowse.oci.errors import InsecureRequest, MalformedResponse, RepositoryNotFound
+from acrbrowse.oci.errors import AuthenticationFailed, InsecureRequest, MalformedResponse, RepositoryNotFound
 from acrbrowse.oci.name import parse_registry
 from acrbrowse.oci.remote.acr import AcrMetadata, MetadataState, MetadataUnavailable
 from acrbrowse.oci.remote.client import RegistryClient
@@ -245,3 +245,25 @@ async def test_google_s_tag_list_times_come_through_without_the_note(testbed, fa
     assert {t.name for t in found} == set(tags)
     for tag in found:
         assert (tag.digest, tag.size, tag.updated) == (tags[tag.name], 1234, datetime(2024, 6, 1, 12, tzinfo=UTC))
+
+
+async def test_a_token_service_that_refuses_the_scope_falls_back_to_names(testbed, acr, token_server, tmp_path):
+    token_server.strict_users.add("readonlypull")
+    try:
+        s = session(tmp_path)
+        async with s.opened(parse_registry(acr.host), user(testbed, "readonlypull")) as client:
+            meta = s.metadata(client)
+            tags = await collect(meta.tag_metadata_pages("aspnetapp"))
+            assert {t.name for t in tags} == set(testbed.content.tags["aspnetapp"])
+            assert meta.state is MetadataState.REFUSED and "metadata_read" in (meta.take_note() or "")
+        assert any("metadata_read" in path for _, path, _ in token_server.requests)
+    finally:
+        token_server.strict_users.discard("readonlypull")
+
+
+async def test_wrong_credentials_still_say_so(testbed, acr, tmp_path):
+    s = session(tmp_path)
+    wrong = Credential("admin", Secret("not-the-password"), source="test")
+    async with s.opened(parse_registry(acr.host), wrong) as client:
+        with pytest.raises(AuthenticationFailed):
+            await collect(s.metadata(client).tag_metadata_pages("aspnetapp"))

@@ -101,6 +101,9 @@ class TokenServer:
         self._refresh: dict[str, str] = {}  # refresh token → user
         self._aad: dict[str, str] = {}  # aad token → user
         self.exchange_refused: set[str] = set()  # users whose Entra identity has no role here
+        # users whose token requests fail (401) when they ask for an action they are not granted,
+        # as some token services answer, instead of a token with fewer actions (the default)
+        self.strict_users: set[str] = set()
         self._lock = threading.Lock()
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.kid = libtrust_key_id(self._key.public_key())
@@ -183,6 +186,14 @@ class TokenServer:
                         break
             access.append({"type": rtype, "name": name, "actions": allowed})
         return access
+
+    def grants_all(self, user: str, scopes: list[str]) -> bool:
+        """Whether `user` gets every action of every scope asked for."""
+        for scope in scopes:
+            parsed = parse_scope(scope)
+            if parsed is not None and len(self.grant(user, [scope])[0]["actions"]) < len(parsed[2]):
+                return False
+        return True
 
     def access_token(self, user: str, service: str, scopes: list[str]) -> tuple[str, int]:
         now = int(time.time())
@@ -293,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _token_response(self, user: str, service: str, scopes: list[str], refresh: str | None = None) -> None:
         ts = self.token_server
+        if user in ts.strict_users and not ts.grants_all(user, scopes):
+            return self._unauthorized()
         tok, lifetime = ts.access_token(user, service, scopes)
         body: dict[str, Any] = {"access_token": tok}
         if ts.send_expires_in:

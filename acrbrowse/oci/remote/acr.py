@@ -28,6 +28,8 @@ import httpx
 from acrbrowse import boundedjson
 from acrbrowse.limits import LIST_PAGE_BYTES, MAX_LIST_PAGES
 from acrbrowse.oci.errors import (
+    AuthenticationFailed,
+    AuthenticationRequired,
     InsecureRequest,
     MalformedResponse,
     RegistryError,
@@ -128,9 +130,17 @@ class AcrMetadata:
     async def _get(self, url: httpx.URL, repository: str, what: str) -> httpx.Response:
         transport = self.client.transport
         self.requests += 1
-        response = await transport.send("GET", url, route=f"metadata:{repository}",
-                                        scope=metadata_scope(repository),
-                                        body=(LIST_PAGE_BYTES, f"a page of {what} from {self.registry}"))
+        try:
+            response = await transport.send("GET", url, route=f"metadata:{repository}",
+                                            scope=metadata_scope(repository),
+                                            body=(LIST_PAGE_BYTES, f"a page of {what} from {self.registry}"))
+        except (AuthenticationFailed, AuthenticationRequired):
+            # The token service refused the metadata_read scope itself (some do, instead of a token
+            # without it). Were the credentials wrong, /v2/ says so next, as it would have anyway.
+            if self.state is MetadataState.AVAILABLE:
+                raise
+            self._refused()
+            raise _Fallback from None
         if response.is_success:
             if self.state is MetadataState.UNKNOWN:
                 self.state = MetadataState.AVAILABLE
