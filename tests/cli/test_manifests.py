@@ -102,3 +102,13 @@ def test_elsewhere_the_tagged_manifests_and_a_note(cli, testbed):
 def test_the_pull_only_token_cannot_list_untagged(cli, testbed, acr):
     result = cli("manifests", f"{acr.host}/aspnetapp", "--untagged", extra_env=as_user(testbed, "readonlypull"))
     assert_one_line_error(result, "metadata_read")
+
+
+def test_hostile_platform_strings_are_escaped(cli, testbed, scratch, mixed):
+    repo, m = mixed
+    scratch.layer.overrides[(repo, m["kept"].digest)] = {"os": "\x1b]52;c;aGk=\x07", "architecture": "\u202eevil"}
+    result = cli("manifests", f"{scratch.host}/{repo}", extra_env=as_user(testbed, ADMIN))
+    assert result.code == 0, result.err
+    [line] = [line for line in result.lines if line.startswith(m["kept"].digest)]
+    assert "\x1b" not in result.out and "\u202e" not in result.out
+    assert "\\x1b]52;c;aGk=\\x07/\\u202eevil" in line
