@@ -59,7 +59,7 @@ async def cmd_tags(args: argparse.Namespace) -> int:
             tags = await metadata.tags_with_sizes(reference.repository)
         else:
             tags = [tag async for page in metadata.tag_metadata_pages(reference.repository) for tag in page]
-    _print_tags(args, tags, about, metadata.take_note())
+    _print_tags(args, tags, about, metadata.take_note(), metadata.reason)
     return EXIT_OK
 
 
@@ -72,7 +72,7 @@ def _is_acr_by_name(registry: str) -> bool:
     return is_acr_host(registry)
 
 
-def _print_tags(args: argparse.Namespace, tags: list, about: dict, note: str | None) -> None:
+def _print_tags(args: argparse.Namespace, tags: list, about: dict, note: str | None, reason: str | None) -> None:
     from acrbrowse.present.metadata import tag_json, tag_lines
     from acrbrowse.present.order import natural_key
 
@@ -81,7 +81,7 @@ def _print_tags(args: argparse.Namespace, tags: list, about: dict, note: str | N
     if by_time:  # newest first; a tag without a time after those with one (a stable sort keeps names in order)
         tags.sort(key=lambda tag: tag.updated.timestamp() if tag.updated else float("-inf"), reverse=True)
     if args.sort == "time" and not by_time:
-        say(f"{note or 'no tag times known'}; keeping name order", "note")
+        say(f"no tag times to sort by ({reason or 'the registry sent none'}); keeping name order", "note")
     elif note:
         say(note, "note")
     if args.json:
