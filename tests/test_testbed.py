@@ -112,7 +112,8 @@ def test_catalog_pages_with_link(testbed: Testbed) -> None:
             url = ""
     assert links >= 1
     assert len(repos) >= 150
-    assert repos == testbed.content.repositories
+    # other tests in this worker may have pushed scratch/ repositories into the shared bed
+    assert [name for name in repos if not name.startswith("scratch/")] == testbed.content.repositories
 
 
 def test_manytags(testbed: Testbed) -> None:
