@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 from acrbrowse.present.safe import terminal_safe
 
@@ -225,6 +227,41 @@ class NaturalOrder:
         self._in_order = True
         self._sorted_size = len(self.names)
         return 0, removed
+
+
+class NewestFirst:
+    """Names newest first by `pushed(name)` (names without a time last, in natural order), as pages
+    arrive; add() and finish() as NaturalOrder's. ACR lists tags newest first already, so a page
+    lands at the end; a page that does not (another source's order) sorts the whole list again."""
+
+    def __init__(self, pushed: Callable[[str], datetime | None]) -> None:
+        self.names: list[str] = []
+        self._keys: dict[str, tuple[float, str]] = {}
+        self._pushed = pushed
+
+    def _key(self, name: str) -> tuple[float, str]:
+        return self._keys[name]
+
+    def add(self, page: list[str]) -> tuple[int, list[str]]:
+        fresh = [name for name in dict.fromkeys(page) if name not in self._keys]
+        for name in fresh:
+            when = self._pushed(name)
+            self._keys[name] = (-when.timestamp() if when is not None else math.inf, natural_key(name))
+        fresh.sort(key=self._key)
+        names = self.names
+        old_size = len(names)
+        if not fresh:
+            return old_size, []
+        if not names or self._keys[fresh[0]] >= self._keys[names[-1]]:
+            names.extend(fresh)
+            return old_size, []
+        removed = names[:]
+        names.extend(fresh)
+        names.sort(key=self._key)
+        return 0, removed
+
+    def finish(self) -> tuple[int, list[str]]:
+        return len(self.names), []
 
 
 class PendingChange:

@@ -1,11 +1,13 @@
-"""What the tags table shows beside a tag: digest, kind, platform count and size, resolved lazily."""
+"""What the tags table shows beside a tag: digest, kind, platform count and size, resolved lazily;
+and what the listing itself said of it (times, locks, a size) where the registry keeps that."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
+from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.manifest import Descriptor, ImageIndex, ImageManifest, Manifest
+from acrbrowse.oci.source import TagMetadata
 
 
 def image_size(manifest: ImageManifest) -> int:
@@ -18,7 +20,6 @@ def image_size(manifest: ImageManifest) -> int:
 class TagInfo:
     tag: str
     manifest: Manifest
-    pushed: datetime | None = None  # from a source that keeps tag times (ACR); None on a plain registry
     platforms_size: int | None = None  # an index's: the sum of its platforms' image sizes, once fetched
     platforms_size_failed: bool = False  # a platform manifest could not be read: the sum stays unknown
 
@@ -56,14 +57,53 @@ class TagInfo:
         return isinstance(self.manifest, ImageIndex) and self.platforms_size is None and not self.platforms_size_failed
 
 
+@dataclass(frozen=True)
+class TagHead:
+    """A tag resolved by a HEAD alone: its digest and media type, the manifest not fetched (on Docker
+    Hub every manifest GET is a pull of a quota: only the tag a person opens is fetched)."""
+
+    tag: str
+    head: Descriptor
+
+    @property
+    def digest(self) -> str:
+        return self.head.digest
+
+    @property
+    def media_type(self) -> str:
+        return self.head.media_type
+
+    @property
+    def kind(self) -> str:
+        """index or image from the media type; an image manifest may be an artifact: only its
+        config tells, so it reads "manifest"."""
+        if mt.is_index(self.media_type):
+            return "index"
+        if mt.is_image(self.media_type):
+            return "manifest"
+        if mt.is_schema1(self.media_type):
+            return "legacy"
+        return "unknown"
+
+
+TagRow = TagInfo | TagHead | Exception  # what the cache holds for a resolved tag (or why it failed)
+
+
 class TagCache:
-    """tag -> TagInfo (or the error that came instead), per (registry, repository), for the session."""
+    """tag -> TagInfo or TagHead (or the error that came instead), per (registry, repository), for the
+    session; and what the listing said of each tag (TagMetadata: times, locks), where it said more than
+    the name."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], dict[str, TagInfo | Exception]] = {}
+        self._entries: dict[tuple[str, str], dict[str, TagRow]] = {}
+        self._listed: dict[tuple[str, str], dict[str, TagMetadata]] = {}
 
-    def of(self, registry: str, repository: str) -> dict[str, TagInfo | Exception]:
+    def of(self, registry: str, repository: str) -> dict[str, TagRow]:
         return self._entries.setdefault((registry, repository), {})
+
+    def listed(self, registry: str, repository: str) -> dict[str, TagMetadata]:
+        return self._listed.setdefault((registry, repository), {})
 
     def clear(self, registry: str, repository: str) -> None:
         self._entries.pop((registry, repository), None)
+        self._listed.pop((registry, repository), None)

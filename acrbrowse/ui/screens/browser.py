@@ -33,7 +33,7 @@ from acrbrowse.ui.screens.copy_menu import Copyable, CopyMenuScreen, as_text, co
 from acrbrowse.ui.screens.goto import Completions, GotoScreen
 from acrbrowse.ui.screens.login import LoginScreen, SignOut
 from acrbrowse.ui.screens.raw import RawScreen
-from acrbrowse.ui.taginfo import TagInfo
+from acrbrowse.ui.taginfo import TagHead, TagInfo
 from acrbrowse.ui.tree.nodes import ConfigItem, ManifestItem, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
@@ -567,6 +567,9 @@ class BrowserScreen(Screen[None]):
 
     # ---- raw JSON --------------------------------------------------------------------------
 
+    def action_sort_order(self) -> None:
+        self.tags.toggle_order()
+
     @work(exclusive=True, group="raw")
     async def action_raw(self) -> None:
         """A worker: what `v` shows may have to be fetched first (a platform's manifest, a Helm config)."""
@@ -585,6 +588,8 @@ class BrowserScreen(Screen[None]):
         if pane is Pane.TAGS:
             tag, repository = self.tags.highlighted(), self.tags.repository
             entry = app_of(self).tag_cache.of(self.registry, repository).get(tag) if tag and repository else None
+            if isinstance(entry, TagHead) and tag is not None:  # Docker Hub: read now, as asked (one pull)
+                entry = await self.tags.info_for(tag)
             if isinstance(entry, TagInfo):
                 self.app.push_screen(RawScreen(f"{self.tags.repository}:{tag}", entry.manifest.raw))
             else:

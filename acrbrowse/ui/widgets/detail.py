@@ -6,6 +6,7 @@ import asyncio
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -14,11 +15,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import TagMetadata
 from acrbrowse.oci.walk import ImageNode, fill_nodes
 from acrbrowse.present.describe import IndexTotal, index_total
 from acrbrowse.present.safe import safe_text, terminal_safe
-from acrbrowse.present.units import short_digest
-from acrbrowse.ui.taginfo import TagInfo, image_size
+from acrbrowse.present.times import iso_time, relative_time
+from acrbrowse.present.units import human_size, short_digest
+from acrbrowse.ui.taginfo import TagHead, TagInfo, TagRow, image_size
 from acrbrowse.ui.tree.facts import Facts, banner, exact_size, index_size_facts, media_type_text
 from acrbrowse.ui.tree.nodes import RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
@@ -27,10 +31,31 @@ from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.tags import TagsPane
 
 
-def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exception | None, display,
-                   total: IndexTotal | None = None, waiting: Callable[[str], Text] | None = None) -> RenderableType:
+def _time_text(when: datetime) -> str:
+    return f"{iso_time(when)}  ({relative_time(when)})"
+
+
+def listed_facts(facts: Facts, listed: TagMetadata) -> None:
+    """What the registry's listing said of the tag: times, locks, DCT, its own size."""
+    if listed.pushed is not None:
+        facts.add("Pushed", Text(_time_text(listed.pushed)).append("  last updated", style="dim"))
+    if listed.created is not None:
+        facts.add("Created", _time_text(listed.created))
+    if listed.changeable is not None:
+        facts.add("Locked", Text("yes: write or delete disabled", style="yellow") if listed.locked else "no")
+    if listed.signed is not None:
+        facts.add("Signed (DCT)", Text("yes: Docker Content Trust", style="yellow") if listed.signed else "no")
+    if listed.size is not None:
+        facts.add("Registry's size", Text(human_size(listed.size)).append("  as the registry counts it", style="dim"))
+
+
+def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None, display,
+                   total: IndexTotal | None = None, waiting: Callable[[str], Text] | None = None, *,
+                   listed: TagMetadata | None = None, counts_pulls: bool = False) -> RenderableType:
     """`display` makes outside text showable (the app's `shown`); `total`, an index's platforms added
-    up, once their manifests came; `waiting(what)`, how a wait reads now (with its elapsed time)."""
+    up, once their manifests came; `waiting(what)`, how a wait reads now (with its elapsed time);
+    `listed`, what the registry's listing said of the tag; `counts_pulls`, Docker Hub (an index's
+    platforms are not added up: each platform's manifest would be a pull)."""
 
     def pending(what: str) -> Text:
         text = waiting(what) if waiting is not None else Text(f"{what}…")
@@ -40,11 +65,23 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
     facts = Facts()
     parts: list[RenderableType] = [banner("Tag"), facts.table]
     facts.add("Reference", display(f"{registry}/{repository}:{tag}"))
-    if info is None:
+    if info is None and listed is not None and listed.digest is not None:
+        facts.add("Digest", safe_text(listed.digest, style="cyan"))
+        facts.add("Kind", pending("resolving"))
+    elif info is None:
         facts.add("Digest", pending("resolving"))
     elif isinstance(info, Exception):
         parts.append(Text(display(str(info)), style="red"))
-    else:
+    elif isinstance(info, TagHead):
+        facts.add("Digest", safe_text(info.digest, style="cyan"))
+        facts.add("Kind", info.kind)
+        facts.add("Media type", media_type_text(info.media_type))
+    if listed is not None:
+        listed_facts(facts, listed)
+    if isinstance(info, TagHead):
+        parts.append(Text("\nEach manifest read here is a pull of the registry's quota: only the tag you "
+                          "open is read. Enter opens its manifest tree.", style="dim"))
+    elif isinstance(info, TagInfo):
         facts.add("Digest", safe_text(info.digest, style="cyan"))
         facts.add("Kind", info.kind)
         facts.add("Media type", media_type_text(info.manifest.media_type))
@@ -54,6 +91,8 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
                 terminal_safe(d.platform.label if d.platform else d.digest) for d in manifest.platforms)))
             if total is not None:
                 index_size_facts(facts, total)
+            elif counts_pulls:
+                facts.add("All platforms", Text("not added up: each platform's manifest is a pull here", style="dim"))
             else:
                 facts.add("All platforms", pending("adding up"))
         elif isinstance(manifest, ImageManifest):
@@ -62,6 +101,9 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagInfo | Exc
                       Text(exact_size(image_size(manifest))).append("  layers, compressed", style="dim"))
         what = "the index's own JSON" if isinstance(manifest, ImageIndex) else "the manifest's own JSON"
         facts.add("Manifest size", Text(exact_size(manifest.size)).append(f"  {what}", style="dim"))
+        if manifest.announced_digest is not None:
+            facts.add("Warning", Text(f"the registry announced {display(manifest.announced_digest)}; shown by "
+                                      "the digest of what was received", style="yellow"))
         parts.append(Text("\nEnter opens its manifest tree.", style="dim"))
     return Group(*parts)
 
@@ -111,10 +153,10 @@ class AlsoTagged:
         return text
 
 
-def same_digest(entries: dict[str, TagInfo | Exception], digest: str, tag: str) -> list[str]:
+def same_digest(entries: dict[str, TagRow], digest: str, tag: str) -> list[str]:
     """The tags resolved to `digest`, `tag` left out."""
     return [name for name, entry in entries.items()
-            if name != tag and isinstance(entry, TagInfo) and entry.digest == digest]
+            if name != tag and isinstance(entry, TagInfo | TagHead) and entry.digest == digest]
 
 class DetailPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
@@ -174,25 +216,37 @@ class DetailPane(VerticalScroll):
         self._also_for_root(item)
         self._show_safely(item.details, app_of(self).shown)
 
-    def show_tag(self, registry: str, repository: str, tag: str, info: TagInfo | Exception | None) -> None:
-        if isinstance(info, TagInfo):
+    def show_tag(self, registry: str, repository: str, tag: str, info: TagRow | None) -> None:
+        if isinstance(info, TagInfo | TagHead):
             self._start_also(registry, repository, tag, info.digest)
         else:
             self._stop_also()
         self.showing = (registry, repository, tag)
-        if info is None or (isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex)):
+        add_up = isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex) and not self._counts_pulls(registry)
+        if info is None or add_up:
             self._start_wait((registry, repository, tag, info, app_of(self).shown, None))
         else:
             self._stop_wait()
         self._show_tag(registry, repository, tag, info)
-        if isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex):
+        if add_up:
+            assert isinstance(info, TagInfo)
             self._add_up(registry, repository, info)
+
+    def _counts_pulls(self, registry: str) -> bool:
+        source = app_of(self).source(registry)
+        return isinstance(source, RegistryClient) and source.counts_pulls
+
+    def _tag_view(self, registry: str, repository: str, tag: str, *args) -> RenderableType:
+        """tag_renderable, with what the listing said of the tag and whether reads are pulls."""
+        listed = app_of(self).tag_cache.listed(registry, repository).get(tag)
+        return tag_renderable(registry, repository, tag, *args, listed=listed,
+                              counts_pulls=self._counts_pulls(registry))
 
     def _show_tag(self, *args) -> None:
         if self._wait.active:
-            self._show_safely(tag_renderable, *args, app_of(self).shown, None, self._waiting_line)
+            self._show_safely(self._tag_view, *args, app_of(self).shown, None, self._waiting_line)
         else:
-            self._show_safely(tag_renderable, *args, app_of(self).shown)
+            self._show_safely(self._tag_view, *args, app_of(self).shown)
 
     def _waiting_line(self, what: str) -> Text:
         return self._wait.text(what, cancellable=False)  # the pane's request is the list's or the tree's
@@ -234,7 +288,7 @@ class DetailPane(VerticalScroll):
                                             short_digest(node.descriptor.digest)), node.image) for node in nodes])
         if self.showing == (registry, repository, info.tag):
             self._stop_wait()
-            self._show_safely(tag_renderable, registry, repository, info.tag, info, app_of(self).shown, total)
+            self._show_safely(self._tag_view, registry, repository, info.tag, info, app_of(self).shown, total)
 
     def _show_safely(self, build, *args) -> None:
         """Odd data the renderers did not expect is a bug: one line here, not the app's end."""

@@ -1,12 +1,19 @@
 """The tags pane: every tag at once (paged in as the registry answers), a filter per repository,
 and per row the digest, kind, platform count and compressed size, fetched only for the rows in view
-or under the cursor (an index's size needs its platform manifests: fetched for those rows alone)."""
+or under the cursor (an index's size needs its platform manifests: fetched for those rows alone).
+
+Where the registry keeps tag times (ACR's /acr/v1), the listing brings each tag's digest, push time,
+locks and DCT signature with its name: the rows show them at once, newest first (the sort key
+toggles name order). On Docker Hub, where every manifest GET is a pull of a quota, rows resolve
+with HEAD alone; the manifest is fetched for the tag a person opens."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -17,12 +24,14 @@ from textual.widgets import Input, Static
 
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
-from acrbrowse.oci.source import Source
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import Source, TagMetadata
 from acrbrowse.present.safe import safe_text, terminal_safe
+from acrbrowse.present.times import relative_time
 from acrbrowse.present.units import human_size, short_digest
-from acrbrowse.ui.filtering import FilteredNames, NaturalOrder, PendingChange
+from acrbrowse.ui.filtering import FilteredNames, NaturalOrder, NewestFirst, PendingChange
 from acrbrowse.ui.layout import cut
-from acrbrowse.ui.taginfo import TagInfo, image_size
+from acrbrowse.ui.taginfo import TagHead, TagInfo, TagRow, image_size
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
@@ -31,7 +40,23 @@ from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTa
 TAG_INFO_CONCURRENCY = 6
 RESOLVE_DELAY = 0.08  # let a burst of scrolling settle before asking the registry
 TYPING_RESOLVE_DELAY = 0.3  # longer than the gap between keystrokes: no fetches mid-word
-PUSHED_COLUMN = Column("pushed", "pushed", 16)  # shown once a row has a time (a source that keeps them)
+# Shown while the listing says more than names (a source that keeps tag times: ACR, Google's).
+PUSHED_COLUMN = Column("pushed", "pushed", 15)
+MARKS_COLUMN = Column("marks", "marks", 10)  # "locked" (write or delete disabled), "DCT" (Docker Content Trust)
+
+
+def tag_marks(listed: TagMetadata | None) -> str:
+    """The marks column: locked (the tag cannot be moved or deleted) and DCT-signed."""
+    if listed is None:
+        return ""
+    marks = ["locked"] if listed.locked else []
+    if listed.signed:
+        marks.append("DCT")
+    return " ".join(marks)
+
+
+def _says_more(meta: TagMetadata) -> bool:
+    return meta != TagMetadata(meta.name)
 
 
 class TagsPane(FilteredPane):
@@ -82,6 +107,9 @@ class TagsPane(FilteredPane):
         # The filter's rows, patched as pages arrive (None while there is no filter).
         self._matches: FilteredNames | None = None
         self.wait = Wait(self, self._tick)
+        self.newest_first: bool | None = None  # the sort key's choice; None: newest first where times are known
+        self.timed = False  # the listing carries push times
+        self._order: NaturalOrder | NewestFirst = NaturalOrder()
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
@@ -98,30 +126,56 @@ class TagsPane(FilteredPane):
         self.message.display = False
 
     @property
-    def info(self) -> dict[str, TagInfo | Exception]:
+    def info(self) -> dict[str, TagRow]:
         assert self.repository is not None
         return app_of(self).tag_cache.of(self.registry, self.repository)
+
+    @property
+    def listed(self) -> dict[str, TagMetadata]:
+        """What the listing said of each tag beyond its name (times, digest, locks)."""
+        assert self.repository is not None
+        return app_of(self).tag_cache.listed(self.registry, self.repository)
+
+    def _counts_pulls(self) -> bool:
+        client = app_of(self).source(self.registry)
+        return isinstance(client, RegistryClient) and client.counts_pulls
 
     # ---- rendering -------------------------------------------------------------------------
 
     def _render_cell(self, tag: str, column: Column) -> Text | str:
         if column.key == "tag":
             return safe_text(tag, style="bold")
-        entry = self.info.get(tag) if self.repository else None
-        if entry is None:
-            return Text("…", style="dim") if column.key == "digest" else ""
-        if isinstance(entry, Exception):
-            return Text("error", style="red") if column.key == "digest" else ""
+        if self.repository is None:
+            return ""
+        listed = self.listed.get(tag)
+        if column.key == "pushed":
+            return "" if listed is None or listed.pushed is None else relative_time(listed.pushed)
+        if column.key == "marks":
+            return Text(tag_marks(listed), style="yellow")
+        entry = self.info.get(tag)
+        if entry is None or isinstance(entry, Exception):
+            if column.key == "digest":
+                if isinstance(entry, Exception):
+                    return Text("error", style="red")
+                if listed is not None and listed.digest is not None:
+                    return safe_text(short_digest(listed.digest), style="cyan")
+                return Text("…", style="dim")
+            if column.key == "size" and listed is not None and listed.size is not None:
+                return human_size(listed.size)
+            return ""
         if column.key == "digest":
             return safe_text(short_digest(entry.digest), style="cyan")
         if column.key == "kind":
-            return safe_text(entry.kind, style="dim" if entry.kind == "artifact" else "")
+            return safe_text(entry.kind, style="dim" if entry.kind in ("artifact", "manifest") else "")
+        if isinstance(entry, TagHead):  # Docker Hub: no manifest, no sizes (each would be a pull)
+            if column.key == "size" and listed is not None and listed.size is not None:
+                return human_size(listed.size)
+            return "–"
         if column.key == "size":
             if entry.size_pending:
                 return Text("…", style="dim")
-            return "–" if entry.size is None else human_size(entry.size)
-        if column.key == "pushed":
-            return "" if entry.pushed is None else entry.pushed.strftime("%Y-%m-%d %H:%M")
+            size = entry.size if entry.size is not None else (listed.size if listed is not None else None)
+            return "–" if size is None else human_size(size)
         count = entry.platform_count
         return "–" if count is None else str(count)
 
@@ -142,6 +196,7 @@ class TagsPane(FilteredPane):
         self.repository = repository
         if reload:
             app_of(self).tag_cache.clear(self.registry, repository)
+        self.timed = False
         self._sync_pushed_column()
         self.tags = []
         self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
@@ -164,25 +219,32 @@ class TagsPane(FilteredPane):
 
     @work(exclusive=True, group="tags")
     async def _load(self, repository: str, generation: int) -> None:
-        client = app_of(self).source(self.registry)
-        # Registries list tags in storage order; a stable, version-aware order reads better.
-        order = NaturalOrder()
-        self.tags = order.names
-        self._pending = pending = PendingChange()
+        # Registries list tags in storage order; a stable, version-aware order reads better (or newest
+        # first, where the listing carries times).
+        self._order = self._make_order(self.newest_first is True)
+        self.tags = self._order.names
+        self._pending = PendingChange()  # replaced when the order is (toggled mid-listing)
         self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
+        listed = self.listed
         painted = 0.0
         try:
-            async for page in client.tag_pages(repository):
+            async for page in self._tag_pages(repository):
                 if self._stale(generation):
                     return  # the user moved on (or the app is closing); drop the answer
-                pending.add(*order.add(page))
+                listed.update((meta.name, meta) for meta in page if _says_more(meta))
+                if not self.timed and any(meta.pushed is not None for meta in page):
+                    self.timed = True
+                    self._sync_pushed_column()
+                    if self.newest_first is None and not isinstance(self._order, NewestFirst):
+                        self._use_order(newest=True)
+                self._pending.add(*self._order.add([meta.name for meta in page]))
                 if time.monotonic() - painted >= PAINT_INTERVAL:  # the first page at once
-                    self._changed(pending)
+                    self._changed(self._pending)
                     painted = time.monotonic()
             if self._stale(generation):
                 return
-            pending.add(*order.finish())
-            self._changed(pending)
+            self._pending.add(*self._order.finish())
+            self._changed(self._pending)
         except Exception as exc:  # a registry's error, or a bug: one line in the pane, the app goes on
             if self._stale(generation):
                 return
@@ -192,6 +254,60 @@ class TagsPane(FilteredPane):
         self.wait.stop()
         self._update_title()
         self.post_message(self.Loaded(repository))
+
+    async def _tag_pages(self, repository: str) -> AsyncIterator[list[TagMetadata]]:
+        """The tags with what the registry's listing says of them: through ACR's metadata where the
+        registry may have it (times, digests, locks), names only elsewhere; then, once, why not."""
+        app = app_of(self)
+        client = app.source(self.registry)
+        if not isinstance(client, RegistryClient):
+            async for names in client.tag_pages(repository):
+                yield [TagMetadata(name) for name in names]
+            return
+        metadata = app.session.registry_metadata(self.registry)
+        async for page in metadata.tag_metadata_pages(repository):
+            yield page
+        note = metadata.take_note()
+        if note is not None and self.is_attached:
+            app.notify(app.shown(note), title="Tags", markup=False)
+
+    def _make_order(self, newest: bool) -> NaturalOrder | NewestFirst:
+        if not newest:
+            return NaturalOrder()
+        listed = self.listed
+
+        def pushed(name: str) -> datetime | None:
+            meta = listed.get(name)
+            return None if meta is None else meta.pushed
+
+        return NewestFirst(pushed)
+
+    def _use_order(self, *, newest: bool) -> None:
+        """Every tag listed so far in the other order; the filter's rows follow it."""
+        order = self._make_order(newest)
+        order.add(self.tags)
+        if self.complete:
+            order.finish()
+        self._order = order
+        self.tags = order.names
+        self._pending = PendingChange()
+        self._apply_filter()
+
+    def toggle_order(self) -> None:
+        """The sort key: name (natural) <-> newest first. Without times, it says why it stays by name."""
+        if self.repository is None:
+            return
+        newest = not isinstance(self._order, NewestFirst)
+        if newest and not self.timed:
+            app = app_of(self)
+            app.notify(app.shown(f"{self.repository}: no push times known here; tags stay in name order"),
+                       title="Tags", markup=False)
+            return
+        self.newest_first = newest
+        cursor = self.table.cursor_key
+        self._use_order(newest=newest)
+        if cursor is not None and cursor in self.table.keys:
+            self.table.cursor = self.table.keys.index(cursor)
 
     def _changed(self, pending: PendingChange) -> None:
         """Patch the table with what changed since it was last patched, in proportion to the change,
@@ -275,6 +391,9 @@ class TagsPane(FilteredPane):
         room = max(8, self.size.width - len(f"Tags ·  · {count}") - 6)
         self.border_title = Text("Tags · ") + cut(app_of(self).shown(self.repository), room, "start") + f" · {count}"
         subtitle = Text(f"/{terminal_safe(self.filter_text)}" if self.filter_text else "", end="")
+        if self.timed:
+            subtitle.append_text(Text(" · ") if subtitle else Text())
+            subtitle.append("newest first" if isinstance(self._order, NewestFirst) else "by name")
         if self.tags and self.wait.shows_progress():  # rows are in, more awaited (before them the table says it)
             subtitle.append_text(Text(" · ") if subtitle else Text())
             subtitle.append_text(self.wait.text("loading"))
@@ -307,7 +426,8 @@ class TagsPane(FilteredPane):
         cursor = self.table.cursor_key
         for tag in ([cursor] if cursor else []) + self.table.visible_keys():
             entry = self.info.get(tag)
-            unresolved = entry is None or (isinstance(entry, TagInfo) and entry.size_pending)
+            unresolved = entry is None or (isinstance(entry, TagInfo) and entry.size_pending
+                                           and not entry.platforms_size_failed)
             if unresolved and tag not in wanted:
                 wanted.append(tag)
         if wanted:
@@ -318,12 +438,11 @@ class TagsPane(FilteredPane):
         client = app_of(self).source(self.registry)
         limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
         info = self.info
+        hub = isinstance(client, RegistryClient) and client.counts_pulls
 
-        def store(tag: str, result: TagInfo | Exception) -> None:
+        def store(tag: str, result: TagRow) -> None:
             info[tag] = result
             self.table.refresh_key(tag)
-            if isinstance(result, TagInfo) and result.pushed is not None:
-                self._sync_pushed_column()
             if tag == self.table.cursor_key:
                 self.post_message(self.Highlighted(repository, tag))
 
@@ -334,7 +453,8 @@ class TagsPane(FilteredPane):
                 entry = info.get(tag)
                 if entry is None:
                     try:
-                        entry = TagInfo(tag, await client.manifest_for_tag(repository, tag))
+                        entry = (await self._headed(client, repository, tag) if hub
+                                 else TagInfo(tag, await client.manifest_for_tag(repository, tag)))
                     except RegistryError as exc:
                         entry = exc
                     except Exception as exc:  # a bug: logged once; the row says "error", the details why
@@ -343,11 +463,30 @@ class TagsPane(FilteredPane):
                         return
                     store(tag, entry)
             if isinstance(entry, TagInfo) and entry.size_pending:
-                sized = await self._with_platforms_size(client, repository, entry, limit)
+                if hub:  # the platforms' manifests only if they are here already: no pulls for a size
+                    sized = self._known_platforms_size(client, repository, entry)
+                else:
+                    sized = await self._with_platforms_size(client, repository, entry, limit)
                 if not self._stale(generation):
                     store(tag, sized)
 
         await asyncio.gather(*(one(tag) for tag in tags))
+
+    @staticmethod
+    async def _headed(client: Source, repository: str, tag: str) -> TagInfo | TagHead:
+        """Docker Hub: a tag resolved by HEAD (no pull); the manifest if it was read before."""
+        assert isinstance(client, RegistryClient)
+        head = await client.head_manifest(repository, tag)
+        known = client.known_manifest(repository, head.digest)
+        return TagInfo(tag, known) if known is not None else TagHead(tag, head)
+
+    @staticmethod
+    def _known_platforms_size(client: Source, repository: str, entry: TagInfo) -> TagInfo:
+        assert isinstance(entry.manifest, ImageIndex) and isinstance(client, RegistryClient)
+        sizes = [client.known_manifest(repository, d.digest) for d in entry.manifest.platforms]
+        if not sizes or not all(isinstance(m, ImageManifest) for m in sizes):
+            return replace(entry, platforms_size_failed=True)
+        return replace(entry, platforms_size=sum(image_size(m) for m in sizes if isinstance(m, ImageManifest)))
 
     async def _with_platforms_size(self, client: Source, repository: str, entry: TagInfo,
                                    limit: asyncio.Semaphore) -> TagInfo:
@@ -373,23 +512,27 @@ class TagsPane(FilteredPane):
         return replace(entry, platforms_size=sum(size for size in sizes if size is not None))
 
     def _sync_pushed_column(self) -> None:
-        """The pushed column shows only while some row of this repository has a time."""
-        timed = self.repository is not None and any(
-            isinstance(entry, TagInfo) and entry.pushed is not None for entry in self.info.values())
-        if timed != (PUSHED_COLUMN in self.table.columns):
-            if timed:
-                self.table.columns.append(PUSHED_COLUMN)
+        """The pushed and marks columns show only while the listing carries times."""
+        if self.timed != (PUSHED_COLUMN in self.table.columns):
+            if self.timed:
+                self.table.columns.extend((PUSHED_COLUMN, MARKS_COLUMN))
             else:
                 self.table.columns.remove(PUSHED_COLUMN)
+                self.table.columns.remove(MARKS_COLUMN)
             self.table.refresh()
 
     async def info_for(self, tag: str) -> TagInfo:
-        """The tag's info, fetched now if the table has not got to it; raises RegistryError."""
+        """The tag's info with its manifest, fetched now if the table has not got to it or resolved
+        it by HEAD alone (on Docker Hub: the one pull a person asked for); raises RegistryError."""
         assert self.repository is not None
         entry = self.info.get(tag)
         if isinstance(entry, TagInfo):
             return entry
-        manifest = await app_of(self).source(self.registry).manifest_for_tag(self.repository, tag)
+        source = app_of(self).source(self.registry)
+        if isinstance(entry, TagHead):
+            manifest = await source.manifest_by_digest(self.repository, entry.digest)
+        else:
+            manifest = await source.manifest_for_tag(self.repository, tag)
         entry = TagInfo(tag, manifest)
         self.info[tag] = entry
         if self.is_attached:

@@ -1,0 +1,136 @@
+"""Issue 13 in the tags pane, against the test bed's ACR layer (/acr/v1 over the real registry's
+storage): tags newest first with their push times, locks and DCT marks; the sort key toggles name
+order, with the filter kept; a tag's details say when it was created and pushed; a pull-only token
+browses by name and is told once why there are no times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from acrbrowse.oci.name import parse_reference
+from acrbrowse.present.order import natural_key
+from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.widgets.tags import MARKS_COLUMN, PUSHED_COLUMN
+from tests.oci.pushing import image, push_manifest, scratch_repository
+from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
+from tests.ui.conftest import SIZE, user, wait_for
+
+pytestmark = pytest.mark.ui
+
+PUSH_ORDER = ("v1.10", "v1.9", "v2", "v1.11")
+NEWEST_FIRST = ["v1.11", "v2", "v1.9", "v1.10"]
+BY_NAME = ["v1.9", "v1.10", "v1.11", "v2"]
+
+
+@pytest.fixture(scope="module")
+def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-ui")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture(scope="module")
+def pushed(scratch) -> tuple[str, dict]:
+    repo = scratch_repository("ui-times")
+    images = {}
+    for tag in PUSH_ORDER:
+        images[tag] = image(f"{repo}-{tag}")
+        push_manifest(scratch, repo, tag, images[tag])
+    assert scratch.layer is not None
+    scratch.layer.overrides[(repo, "v2")] = {"signed": True, "changeableAttributes": {"writeEnabled": False}}
+    return repo, images
+
+
+@pytest.fixture
+def acr(testbed) -> Iterator[AcrLayer]:
+    layer = start_acr_layer(testbed)
+    try:
+        yield layer
+    finally:
+        layer.stop()
+
+
+async def loaded(pilot):
+    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
+                            what="the browser")
+    await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
+    return screen
+
+
+def cell(pane, tag: str, key: str) -> str:
+    column = next(c for c in pane.table.columns if c.key == key)
+    return str(pane._render_cell(tag, column))
+
+
+async def test_tags_come_newest_first_with_times_and_marks_and_the_sort_key_toggles(testbed, make_app, scratch,
+                                                                                     pushed):
+    repo, images = pushed
+    app = make_app(parse_reference(f"{scratch.host}/{repo}"), user(testbed, "admin"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        tags = screen.tags
+        assert tags.table.keys == NEWEST_FIRST
+        assert PUSHED_COLUMN in tags.table.columns and MARKS_COLUMN in tags.table.columns
+        assert "newest first" in str(tags.border_subtitle)
+        for tag in PUSH_ORDER:  # the listing's digest, shown whether or not the row was resolved yet
+            assert tags.listed[tag].digest == images[tag].digest
+            assert cell(tags, tag, "pushed").endswith("ago") or cell(tags, tag, "pushed") == "just now"
+        assert cell(tags, "v2", "marks") == "locked DCT" and cell(tags, "v1.9", "marks") == ""
+
+        tags.table.focus()
+        await pilot.press("o")
+        await wait_for(pilot, lambda: tags.table.keys == BY_NAME, what="name order")
+        assert "by name" in str(tags.border_subtitle)
+
+        await pilot.press("slash", *"v1.")
+        await wait_for(pilot, lambda: tags.filter_text == "v1.", what="the filter")
+        assert tags.table.keys == ["v1.9", "v1.10", "v1.11"]
+        await pilot.press("down", "o")
+        await wait_for(pilot, lambda: tags.table.keys == ["v1.11", "v1.9", "v1.10"], what="newest first, filtered")
+        assert tags.filter_text == "v1." and "newest first" in str(tags.border_subtitle)
+
+
+async def test_a_tag_s_details_say_when_it_was_created_and_pushed_and_that_it_is_locked(testbed, make_app, scratch,
+                                                                                         pushed):
+    repo, images = pushed
+    app = make_app(parse_reference(f"{scratch.host}/{repo}"), user(testbed, "admin"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        tags = screen.tags
+        tags.table.focus()
+        tags.table.cursor = tags.table.keys.index("v2")
+        await wait_for(pilot, lambda: "Kind" in screen.detail.plain_text() and screen.detail.showing is not None
+                       and screen.detail.showing[2] == "v2" and "image" in screen.detail.plain_text(),
+                       what="v2's details")
+        text = screen.detail.plain_text()
+        assert images["v2"].digest in text
+        for fact in ("Pushed", "Created", "yes: write or delete disabled", "yes: Docker Content Trust"):
+            assert fact in text, fact
+        assert "ago" in text or "just now" in text
+        tags.table.cursor = tags.table.keys.index("v1.9")
+        await wait_for(pilot, lambda: screen.detail.showing is not None and screen.detail.showing[2] == "v1.9",
+                       what="v1.9's details")
+        text = screen.detail.plain_text()
+        assert "Locked" in text and "write or delete disabled" not in text and "Docker Content Trust" not in text
+
+
+async def test_the_pull_only_token_browses_by_name_and_is_told_once_why(testbed, make_app, acr):
+    app = make_app(parse_reference(f"{acr.host}/aspnetapp"), user(testbed, "readonlypull"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        tags = screen.tags
+        assert tags.table.keys == sorted(testbed.content.tags["aspnetapp"], key=natural_key)
+        assert PUSHED_COLUMN not in tags.table.columns and not tags.timed
+        await wait_for(pilot, lambda: any("metadata_read" in text for text in app.messages.texts()), what="the note")
+        tags.table.focus()
+        await pilot.press("o")  # no times: the order stays, and it says why
+        await wait_for(pilot, lambda: any("stay in name order" in text for text in app.messages.texts()),
+                       what="why the order stays")
+        assert tags.table.keys == sorted(testbed.content.tags["aspnetapp"], key=natural_key)
+        screen.tags.reload()
+        await wait_for(pilot, lambda: tags.complete, what="the tags again")
+        assert sum("metadata_read" in text for text in app.messages.texts()) == 1  # once
