@@ -24,6 +24,7 @@ from textual.widgets import Input, Static
 
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
+from acrbrowse.oci.remote.acr import MetadataState
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import Source, TagMetadata
 from acrbrowse.present.safe import safe_text, terminal_safe
@@ -268,8 +269,12 @@ class TagsPane(FilteredPane):
         async for page in metadata.tag_metadata_pages(repository):
             yield page
         note = metadata.take_note()
-        if note is not None and self.is_attached:
+        if note is None or not self.is_attached:
+            return
+        if metadata.state is MetadataState.REFUSED:  # an ACR that would tell another credential: say it
             app.notify(app.shown(note), title="Tags", markup=False)
+        else:  # a registry that keeps no times: nothing amiss, in the run's messages (m) alone
+            app.messages.add("information", "Tags", app.shown(note))
 
     def _make_order(self, newest: bool) -> NaturalOrder | NewestFirst:
         if not newest:
