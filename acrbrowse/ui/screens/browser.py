@@ -41,6 +41,7 @@ from acrbrowse.ui.widgets.filtered_pane import FilteredPane
 from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.manifest_tree import ManifestTree
 from acrbrowse.ui.widgets.repositories import RepositoriesPane
+from acrbrowse.ui.widgets.status import StatusLine
 from acrbrowse.ui.widgets.tags import TagsPane
 from acrbrowse.ui.widgets.virtual_table import VirtualTable
 
@@ -97,6 +98,7 @@ class BrowserScreen(Screen[None]):
                 with Vertical(id=Pane.TREE.value, classes="pane"):
                     yield ManifestTree(self.registry, id="tree")
                 yield DetailPane(id=Pane.DETAIL.value)
+        yield StatusLine(self.registry, id="status-line")
         yield PinnedFooter()
 
     # ---- parts -----------------------------------------------------------------------------
