@@ -173,8 +173,15 @@ class Descriptor:
     artifact_type: str | None = None
 
     @property
+    def reference_type(self) -> str | None:
+        """buildkit's `vnd.docker.reference.type` ("attestation-manifest", "builder", …), if any."""
+        return self.annotations.get(mt.REFERENCE_TYPE_ANNOTATION) or None
+
+    @property
     def is_attestation(self) -> bool:
-        return self.annotations.get(mt.REFERENCE_TYPE_ANNOTATION) == mt.ATTESTATION_MANIFEST
+        """An entry about another entry (any reference type: attestations, the builder image): grouped
+        with the attestations, never counted as a platform."""
+        return self.reference_type is not None
 
     @property
     def attests(self) -> str | None:
@@ -290,6 +297,11 @@ class ImageManifest(_ManifestBase):
     subject: Descriptor | None = None
 
     @property
+    def is_artifact_manifest(self) -> bool:
+        """An OCI 1.1-rc / ORAS artifact manifest: its `blobs` are `layers` here, and it has no config."""
+        return mt.is_artifact_manifest(self.media_type)
+
+    @property
     def compressed_size(self) -> int:
         """Sum of the layer sizes: what a pull downloads (as Docker Hub's "compressed size")."""
         return sum(layer.size for layer in self.layers)
@@ -375,7 +387,8 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
     data = _load(raw, where)
     media_type = manifest_media_type(data, content_type)
     if not isinstance(data, dict):
-        if mt.is_index(media_type) or mt.is_image(media_type) or mt.is_schema1(media_type):
+        if mt.is_index(media_type) or mt.is_image(media_type) or mt.is_schema1(media_type) \
+                or mt.is_artifact_manifest(media_type):
             raise MalformedResponse(f"{where} ({mt.describe(media_type)}) is not a JSON object")
         return UnknownManifest(media_type, digest, raw)
     _text(data, "mediaType", where)
@@ -385,6 +398,8 @@ def parse_manifest(raw: bytes, digest: str, content_type: str | None = None) -> 
         return _parse_image(data, media_type, digest, raw, where)
     if mt.is_schema1(media_type):
         return _parse_schema1(data, media_type, digest, raw, where)
+    if mt.is_artifact_manifest(media_type):
+        return _parse_artifact(data, media_type, digest, raw, where)
     return UnknownManifest(media_type, digest, raw)
 
 
@@ -410,6 +425,16 @@ def _parse_image(data: dict, media_type: str, digest: str, raw: bytes, where: st
         media_type, digest, raw,
         config=Descriptor.from_json(config, f"{where} config"),
         layers=tuple(Descriptor.from_json(d, f"{where} layer {i}") for i, d in enumerate(layers, 1)),
+        **_artifact_fields(data, where),
+    )
+
+
+def _parse_artifact(data: dict, media_type: str, digest: str, raw: bytes, where: str) -> ImageManifest:
+    """An artifact manifest (OCI 1.1-rc, ORAS): `blobs` (maybe none) instead of config and layers."""
+    blobs = _list(data, "blobs", where) or []
+    return ImageManifest(
+        media_type, digest, raw,
+        layers=tuple(Descriptor.from_json(d, f"{where} blob {i}") for i, d in enumerate(blobs, 1)),
         **_artifact_fields(data, where),
     )
 
