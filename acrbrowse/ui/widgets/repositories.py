@@ -1,8 +1,10 @@
 """The repositories pane: the catalog with a filter; or, where the catalog is denied, why, the
-repositories visited before, and an input for a name."""
+repositories visited before, and an input for a name. On an ACR, each row in view also shows its tag
+count and last push (ACR's /acr/v1/<repository>, asked lazily for the rows in view)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -10,16 +12,35 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from acrbrowse.oci.errors import CatalogDenied, InvalidReference, RegistryError
 from acrbrowse.oci.name import repository_in
+from acrbrowse.oci.remote.acr import MetadataState, MetadataUnavailable
+from acrbrowse.oci.remote.client import RegistryClient
+from acrbrowse.oci.source import RepositoryDetails
 from acrbrowse.present.safe import terminal_safe
+from acrbrowse.present.times import relative_time
 from acrbrowse.ui.filtering import FilteredNames
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
 from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTable
+
+DETAILS_CONCURRENCY = 4
+DETAILS_DELAY = 0.1  # let a burst of scrolling settle before asking the registry
+# Shown once a repository's details came (an ACR); the table has no header: the cells say what they are.
+DETAIL_COLUMNS = (Column("tags", "tags", 10, justify="right"), Column("pushed", "pushed", 14, justify="right"))
+
+
+def details_cell(details: RepositoryDetails | None, key: str) -> Text:
+    if details is None:
+        return Text("")
+    if key == "tags":
+        count = details.tag_count
+        return Text("" if count is None else f"{count:,} tag{'s' * (count != 1)}", style="dim")
+    return Text("" if details.updated is None else relative_time(details.updated), style="dim")
 
 
 def repository_text(name: str) -> Text:
@@ -58,6 +79,9 @@ class RepositoriesPane(FilteredPane):
         self.filter_text = ""
         self._matches = FilteredNames([], "")  # the rows of the filter, patched as pages arrive
         self.wait = Wait(self, self._tick)
+        self.details: dict[str, RepositoryDetails] = {}  # what ACR told of each repository asked about
+        self._details_off = False  # the registry (or this credential) cannot tell: never asked again
+        self._details_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
@@ -78,12 +102,70 @@ class RepositoriesPane(FilteredPane):
         self.query_one("#repo-filter").display = False
 
     def _render_cell(self, key: str, column: Column) -> Text:
-        return repository_text(key)
+        if column.key == "name":
+            return repository_text(key)
+        return details_cell(self.details.get(key), column.key)
+
+    # ---- tag count and last push (ACR) -----------------------------------------------------
+
+    @on(VirtualTable.ViewportChanged, "#repo-table")
+    def _viewport_changed(self, event: VirtualTable.ViewportChanged) -> None:
+        event.stop()
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        if self._may_tell_details():
+            self._details_timer = self.set_timer(DETAILS_DELAY, self._details_for_view)
+
+    def _may_tell_details(self) -> bool:
+        """Only an ACR (by name, or by its token service) that has not said it cannot is asked."""
+        if self._details_off:
+            return False
+        app = app_of(self)
+        client = app.source(self.registry)
+        if not isinstance(client, RegistryClient) or client.counts_pulls or not app.session.is_acr_registry(self.registry):
+            return False
+        return app.session.registry_metadata(self.registry).state in (MetadataState.UNKNOWN, MetadataState.AVAILABLE)
+
+    def _details_for_view(self) -> None:
+        wanted = [name for name in self.table.visible_keys() if name not in self.details]
+        if wanted and self._may_tell_details():
+            self._fetch_details(wanted)
+
+    @work(exclusive=True, group="repo-details")
+    async def _fetch_details(self, names: list[str]) -> None:
+        app = app_of(self)
+        metadata = app.session.registry_metadata(self.registry)
+        limit = asyncio.Semaphore(DETAILS_CONCURRENCY)
+
+        async def one(name: str) -> None:
+            async with limit:
+                if self._details_off:
+                    return
+                try:
+                    details = await metadata.repository_details(name)
+                except MetadataUnavailable:  # not an ACR after all, or no metadata_read: the rows stay names
+                    self._details_off = True
+                    return
+                except RegistryError:  # this repository's row stays bare; opening it says why
+                    details = RepositoryDetails(name)
+                except Exception as exc:  # a bug: logged once, the row stays bare
+                    app.failure_line(exc)
+                    details = RepositoryDetails(name)
+            if not self.is_attached:
+                return
+            self.details[name] = details
+            if DETAIL_COLUMNS[0] not in self.table.columns:
+                self.table.columns.extend(DETAIL_COLUMNS)
+                self.table.refresh()
+            self.table.refresh_key(name)
+
+        await asyncio.gather(*(one(name) for name in names))
 
     # ---- loading ---------------------------------------------------------------------------
 
     def load(self) -> None:
         self.names = []
+        self.details = {}
         self.denied = None
         self.failed = False
         self.complete = False
