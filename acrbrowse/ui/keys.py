@@ -57,8 +57,8 @@ BROWSER_KEYS = (
         "Copy the pullable reference REGISTRY/REPO@sha256:…", "C"),
     Key("acrbrowse.raw", "v", "raw", "Raw JSON", "View the raw JSON of the highlighted manifest or config", "v"),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
-    Key("acrbrowse.sort_order", "o", "sort_order", "Order", "Order the tags by name (natural) or newest first "
-        "(where the registry keeps push times)", "o", show=False),
+    Key("acrbrowse.sort_order", "o", "sort_order", "Order", "Order the tags by name or newest first (where times are known)",
+        "o", show=False),
     Key("acrbrowse.sign_in", "u", "sign_in", "Sign in",
         "Sign in, sign in as another user, or sign out of this registry", "u"),
     Key("acrbrowse.zoom", "z", "zoom", "Zoom", "Zoom the focused pane to the whole width (again: back)", "z"),

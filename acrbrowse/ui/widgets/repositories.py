@@ -110,7 +110,7 @@ class RepositoriesPane(FilteredPane):
 
     @on(VirtualTable.ViewportChanged, "#repo-table")
     def _viewport_changed(self, event: VirtualTable.ViewportChanged) -> None:
-        event.stop()
+        # Not stopped: the screen lays its columns out again on it too.
         if self._details_timer is not None:
             self._details_timer.stop()
         if self._may_tell_details():
