@@ -123,7 +123,8 @@ def describe_image(image: ImageManifest, config: ImageConfig | None = None) -> I
     layer the history entry that made it."""
     count = len(image.layers)
     history = config.layer_history(count) if config is not None else [None] * count
-    layers = tuple(BlobFacts(f"layer {position}", layer, layer_note(layer), position, entry)
+    name = "blob" if image.is_artifact_manifest else "layer"  # an artifact manifest lists `blobs`
+    layers = tuple(BlobFacts(f"{name} {position}", layer, layer_note(layer), position, entry)
                    for position, (layer, entry) in enumerate(zip(image.layers, history, strict=True), 1))
     blob = image.config
     return ImageFacts(BlobFacts("config", blob, config_note(blob)) if blob is not None else None, layers,

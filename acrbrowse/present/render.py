@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrbrowse.oci import kinds
 from acrbrowse.oci import mediatypes as mt
-from acrbrowse.oci.manifest import ImageIndex, ImageManifest, LegacyManifest
-from acrbrowse.oci.walk import ImageNode, ManifestTree
+from acrbrowse.oci.errors import RegistryError
+from acrbrowse.oci.manifest import ImageIndex, ImageManifest, LegacyManifest, Manifest
+from acrbrowse.oci.walk import MAX_NESTING, ImageNode, ManifestTree
 from acrbrowse.present.describe import bounded, describe_image
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.present.units import short_digest
 
+# Why a nested index shows no entries of its own.
+NOT_WALKED = {
+    "cycle": "it lists an index above it; not walked again",
+    "too deep": f"more than {MAX_NESTING} indexes deep; open it by digest",
+    "shown above": "its entries are shown above",
+}
+
 
 def node_label(node: ImageNode, index: ImageIndex | None = None) -> str:
-    """linux/arm64/v8 · 'attestation for linux/amd64' · the artifact type; terminal-safe."""
+    """linux/arm64/v8 · 'attestation for linux/amd64' · 'signature (Notation)'; terminal-safe."""
     return bounded(_node_label(node, index))
 
 
@@ -27,13 +36,21 @@ def _node_label(node: ImageNode, index: ImageIndex | None) -> str:
     if descriptor.is_attestation:
         target = descriptor.attests
         platform = _platform_of(index, target) if index and target else None
-        return f"attestation for {platform or short_digest(target or '?')}"
+        what = "attestation" if descriptor.reference_type == mt.ATTESTATION_MANIFEST else descriptor.reference_type
+        return f"{what} for {platform or short_digest(target or '?')}"
     if descriptor.platform is not None:
         return descriptor.platform.label
-    image = node.image
-    if image is not None and image.is_artifact:
-        return _artifact_label(image)
-    return node.manifest.kind if node.manifest is not None else "manifest"
+    if node.manifest is not None:
+        return kind_text(node.manifest, node.tag)
+    return "manifest"
+
+
+def kind_text(manifest: Manifest, tag: str | None = None) -> str:
+    """'signature (Notation)', 'index (3 platforms)', 'artifact application/x'; not escaped."""
+    kind = kinds.kind_of(manifest, tag=tag)
+    if kind.name == kinds.ARTIFACT and isinstance(manifest, ImageManifest):
+        return _artifact_label(manifest)
+    return kind.label
 
 
 def _artifact_label(image: ImageManifest) -> str:
@@ -52,19 +69,48 @@ def _image_lines(image: ImageManifest) -> list[str]:
     return [blob.line for blob in facts.blobs] + [facts.total.line]
 
 
-def _node_children(node: ImageNode) -> list[str]:
+def _node_children(node: ImageNode) -> list:
+    """What is drawn under a node: its layers or its own entries, then what refers to it."""
+    return _manifest_children(node) + _referrer_items(node.referrers, node.referrers_error)
+
+
+def _manifest_children(node: ImageNode) -> list:
     if node.error is not None:
         return [f"error: {node.error}"]
     manifest = node.manifest
     if isinstance(manifest, ImageManifest):
         return _image_lines(manifest)
     if isinstance(manifest, ImageIndex):
-        return [f"nested index, {len(manifest.manifests)} entries (open it by digest)"]
+        if node.children or node.not_walked is None:
+            return _index_items(manifest, node.children)
+        return [f"nested index, {len(manifest.manifests)} entries ({NOT_WALKED[node.not_walked]})"]
     if isinstance(manifest, LegacyManifest):
         return [f"legacy schema 1 manifest, {len(manifest.blob_sums)} layers (sizes unknown)"]
     if manifest is not None:
         return [f"unknown media type {manifest.media_type}; shown raw with --json"]
     return []
+
+
+def _referrer_items(referrers: list[ImageNode], error: RegistryError | None) -> list:
+    """A 'referrers (N)' branch: each referrer's kind, digest (and cosign tag), and its own referrers."""
+    if not referrers and error is None:
+        return []
+    items: list = [(_referrer_label(node), _referrer_children(node)) for node in referrers]
+    if error is not None:
+        items.append(f"error: {error}")
+    return [(f"referrers ({len(referrers)})", items)]
+
+
+def _referrer_label(node: ImageNode) -> str:
+    known = node.manifest
+    what = kind_text(known, node.tag) if known is not None else node.descriptor.artifact_type or "manifest"
+    text = f"{bounded(what)}  {node.descriptor.digest}"
+    return text + (f"  (tag {node.tag})" if node.tag else "")
+
+
+def _referrer_children(node: ImageNode) -> list:
+    children: list = [f"error: {node.error}"] if node.error is not None else []
+    return children + _referrer_items(node.referrers, node.referrers_error)
 
 
 def _branch(lines: list[str], items: list[tuple[str, list]], prefix: str = "") -> None:
@@ -83,28 +129,49 @@ def _entry_item(node: ImageNode, position: int, first: int, index: ImageIndex) -
     return f"{node_label(node, index)}  {node.descriptor.digest}", children
 
 
+def _index_items(index: ImageIndex, nodes: list[ImageNode]) -> list:
+    """An index's entries: its platforms, then the entries about them (attestations, builder) in a
+    group, then what was left unread."""
+    first_of: dict[str, int] = {}
+    entries = [(n, i, first_of.setdefault(n.descriptor.digest, i)) for i, n in enumerate(nodes, 1)]
+    items: list = [_entry_item(n, i, first, index) for n, i, first in entries if not n.descriptor.is_attestation]
+    attestations = [_entry_item(n, i, first, index) for n, i, first in entries if n.descriptor.is_attestation]
+    if attestations:
+        items.append((f"attestations ({len(attestations)})", attestations))
+    if len(index.manifests) > len(nodes):
+        items.append((f"… {len(index.manifests) - len(nodes):,} more entries, not read", []))
+    return items
+
+
+def _annotation_items(annotations) -> list:
+    """An 'annotations (N)' branch, key: value per line, sorted."""
+    if not annotations:
+        return []
+    return [(f"annotations ({len(annotations)})",
+             [f"{bounded(key)}: {bounded(value)}" for key, value in sorted(annotations.items())])]
+
+
 def render_text(tree: ManifestTree) -> str:
     """The tree drawn with box characters, every line terminal-safe."""
     root = tree.root
     lines = [str(tree.reference), f"{root.digest}  {mt.describe(root.media_type)}"]
     if isinstance(root, ImageIndex):
         lines[-1] += f", {len(root.platforms)} platform{'s' * (len(root.platforms) != 1)}"
-        first_of: dict[str, int] = {}
-        entries = [(n, i, first_of.setdefault(n.descriptor.digest, i)) for i, n in enumerate(tree.nodes, 1)]
-        items = [_entry_item(n, i, first, root) for n, i, first in entries if not n.descriptor.is_attestation]
-        attestations = [_entry_item(n, i, first, root) for n, i, first in entries if n.descriptor.is_attestation]
-        if attestations:
-            items.append((f"attestations ({len(attestations)})", attestations))
-        if len(root.manifests) > len(tree.nodes):
-            items.append((f"… {len(root.manifests) - len(tree.nodes):,} more entries, not read", []))
-        _branch(lines, items)
+        if root.artifact_type:
+            lines[-1] += f", artifact type {bounded(root.artifact_type)}"
+        if root.subject is not None:
+            lines.append(f"refers to {root.subject.digest}")
+        items = _annotation_items(root.annotations) + _index_items(root, tree.nodes)
+        _branch(lines, items + _referrer_items(tree.referrers, tree.referrers_error))
     else:
         node = tree.nodes[0]
-        if isinstance(root, ImageManifest) and root.is_artifact:
-            lines[-1] += f", {_artifact_label(root)}"
-        if isinstance(root, ImageManifest) and root.subject is not None:
-            lines.append(f"refers to {root.subject.digest}")
-        _branch(lines, [(c, []) for c in _node_children(node)])
+        if isinstance(root, ImageManifest):
+            kind = kind_text(root, tree.reference.tag)
+            if kind != kinds.IMAGE:
+                lines[-1] += f", {bounded(kind)}"
+            if root.subject is not None:
+                lines.append(f"refers to {root.subject.digest}")
+        _branch(lines, [c if isinstance(c, tuple) else (c, []) for c in _node_children(node)])
     return "\n".join(terminal_safe(line) for line in lines)
 
 
@@ -114,12 +181,50 @@ def _image_json(image: ImageManifest) -> dict[str, Any]:
         out["artifactType"] = image.artifact_type
     if image.config is not None:
         out["config"] = image.config.to_json()
-    out["layers"] = [layer.to_json() for layer in image.layers]
+    out["blobs" if image.is_artifact_manifest else "layers"] = [layer.to_json() for layer in image.layers]
     out["totalSize"] = image.compressed_size
     if image.subject is not None:
         out["subject"] = image.subject.to_json()
     if image.annotations:
         out["annotations"] = dict(image.annotations)
+    return out
+
+
+def _index_json(index: ImageIndex, nodes: list[ImageNode]) -> dict[str, Any]:
+    """An index's own fields and its entries (an entry repeating an earlier digest says which)."""
+    out: dict[str, Any] = {}
+    if index.artifact_type:
+        out["artifactType"] = index.artifact_type
+    if index.subject is not None:
+        out["subject"] = index.subject.to_json()
+    if index.annotations:
+        out["annotations"] = dict(index.annotations)
+    first_seen: dict[str, int] = {}
+    out["manifests"] = []
+    for i, node in enumerate(nodes):
+        first = first_seen.setdefault(node.descriptor.digest, i)
+        out["manifests"].append(_node_json(node, None if first == i else first))
+    return out
+
+
+def _referrers_json(out: dict[str, Any], referrers: list[ImageNode], error: RegistryError | None) -> None:
+    if referrers or error is not None:
+        out["referrers"] = [_referrer_json(node) for node in referrers]
+    if error is not None:
+        out["referrersError"] = str(error)
+
+
+def _referrer_json(node: ImageNode) -> dict[str, Any]:
+    out = node.descriptor.to_json()
+    if node.tag:
+        out["tag"] = node.tag
+    if node.error is not None:
+        out["error"] = str(node.error)
+    elif node.manifest is not None:
+        out["kind"] = kind_text(node.manifest, node.tag)
+        if isinstance(node.manifest, ImageManifest):
+            out.update(_image_json(node.manifest))
+    _referrers_json(out, node.referrers, node.referrers_error)
     return out
 
 
@@ -129,31 +234,41 @@ def _node_json(node: ImageNode, same_as: int | None = None) -> dict[str, Any]:
         out["attestation"] = True
     if same_as is not None:
         out["sameAs"] = same_as  # the position (from 0) of the entry with the same digest, shown in full there
-    elif node.error is not None:
+        return out
+    if node.error is not None:
         out["error"] = str(node.error)
+    elif node.manifest is not None:
+        out["kind"] = kind_text(node.manifest, node.tag)
+    if node.error is not None:
+        pass  # nothing more is known
     elif isinstance(node.manifest, ImageManifest):
         out.update(_image_json(node.manifest))
-    elif node.manifest is not None and not isinstance(node.manifest, ImageIndex):
+    elif isinstance(node.manifest, ImageIndex):
+        if node.children or node.not_walked is None:
+            out.update(_index_json(node.manifest, node.children))
+            if node.children_truncated is not None:
+                out["truncated"] = str(node.children_truncated)
+        else:
+            out["notWalked"] = NOT_WALKED[node.not_walked]
+    elif node.manifest is not None:
         out["raw"] = node.manifest.raw.decode("utf-8", "replace")
+    _referrers_json(out, node.referrers, node.referrers_error)
     return out
 
 
 def render_json(tree: ManifestTree) -> dict[str, Any]:
     root = tree.root
     out: dict[str, Any] = {"reference": str(tree.reference), "mediaType": root.media_type,
-                           "digest": root.digest, "size": root.size}
+                           "digest": root.digest, "size": root.size,
+                           "kind": kind_text(root, tree.reference.tag)}
     if isinstance(root, ImageIndex):
-        if root.annotations:
-            out["annotations"] = dict(root.annotations)
-        first_seen: dict[str, int] = {}
-        out["manifests"] = []
-        for i, node in enumerate(tree.nodes):
-            first = first_seen.setdefault(node.descriptor.digest, i)
-            out["manifests"].append(_node_json(node, None if first == i else first))
+        out.update(_index_json(root, tree.nodes))
         if tree.truncated is not None:
             out["truncated"] = str(tree.truncated)
+        _referrers_json(out, tree.referrers, tree.referrers_error)
     elif isinstance(root, ImageManifest):
         out.update(_image_json(root))
+        _referrers_json(out, tree.nodes[0].referrers, tree.nodes[0].referrers_error)
     else:
         out["raw"] = root.raw.decode("utf-8", "replace")
     return out

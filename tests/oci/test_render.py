@@ -39,7 +39,8 @@ def test_render_text_index_with_attestations_and_an_error():
     lines = text.splitlines()
     assert lines[0] == "x.io/app:v1"
     assert lines[1] == f"{c.sha256(raw)}  OCI image index, 2 platforms"
-    assert lines[2] == f"├── linux/amd64  {c.sha256(amd)}"
+    assert lines[2:4] == ["├── annotations (1)", "│   └── org.opencontainers.image.version: 1.2"]
+    assert lines[4] == f"├── linux/amd64  {c.sha256(amd)}"
     assert f"│   ├── config  {c.sha256(c.image_config())}  " in text
     assert f"│   ├── layer 1  {c.fake_digest(100)}  1.0 kB" in lines
     assert "│   └── total  2 layers, 3.0 kB" in lines
@@ -101,7 +102,7 @@ def test_artifact_with_subject():
     artifact = _parsed(raw)
     tree = ManifestTree(parse_reference("x.io/app@" + c.sha256(raw)), artifact, [ImageNode(artifact.descriptor(), artifact)])
     lines = render_text(tree).splitlines()
-    assert lines[1] == f"{c.sha256(raw)}  OCI image manifest, artifact {c.SBOM_TYPE}"
+    assert lines[1] == f"{c.sha256(raw)}  OCI image manifest, SBOM (SPDX)"
     assert lines[2] == f"refers to {c.fake_digest(9)}"
     assert f"├── layer 1  {c.fake_digest(4)}  4.2 kB  {c.SBOM_TYPE}" in lines
     out = render_json(tree)
@@ -116,7 +117,7 @@ def test_helm_chart_and_untyped_artifact_labels():
         "config": c.descriptor(c.HELM_CONFIG, c.fake_digest(2), 120),
         "layers": [c.descriptor(c.HELM_LAYER, c.fake_digest(3), 4096)],
     }))
-    assert node_label(ImageNode(helm.descriptor(), helm)) == f"artifact {c.HELM_CONFIG}"
+    assert node_label(ImageNode(helm.descriptor(), helm)) == "Helm chart"
     untyped = _parsed(c.encode({
         "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
         "config": c.descriptor(mt.OCI_EMPTY, c.fake_digest(3), 2), "layers": [],
@@ -147,8 +148,7 @@ def test_nested_index_and_unfetched_entry():
     tree = ManifestTree(parse_reference("x.io/app:v1"), root,
                         [ImageNode(root.manifests[0], _parsed(inner)), ImageNode(root.manifests[1])])
     text = render_text(tree)
-    assert f"├── index  {c.sha256(inner)}" in text
-    assert "nested index, 0 entries (open it by digest)" in text
+    assert f"├── index (0 platforms)  {c.sha256(inner)}" in text
     assert f"└── manifest  {c.fake_digest(8)}" in text
     assert render_text(tree).splitlines()[1].endswith("OCI image index, 2 platforms")
     out = render_json(tree)

@@ -102,21 +102,87 @@ async def test_an_index_with_bad_digests_is_refused_before_any_child_is_fetched(
     assert not anything_else.called
 
 
-async def test_a_nested_index_is_shown_one_level_deep_and_never_walked(mock, make_client):
-    # Content addressing rules out a cycle of digests (an index cannot hold its own hash), so
-    # walking one level deep is what keeps a chain of nested indexes from being followed.
+def _chain(levels: int) -> list[bytes]:
+    """Indexes nested `levels` deep, the innermost listing IMAGE: [outermost, …, innermost]."""
     inner = c.index([c.platform_entry(IMAGE, "linux", "amd64")])
-    outer = c.index([c.descriptor(mt.OCI_INDEX, c.sha256(inner), len(inner))])
-    KNOWN[c.sha256(inner)] = inner
+    chain = [inner]
+    for _ in range(levels - 1):
+        chain.insert(0, c.index([c.descriptor(mt.OCI_INDEX, c.sha256(chain[0]), len(chain[0]))]))
+    return chain
+
+
+async def test_nested_indexes_are_walked_to_the_nesting_cap_and_no_deeper(mock, make_client, monkeypatch):
+    # Content addressing rules out a cycle of digests (an index cannot hold its own hash), so the
+    # depth cap is what keeps a long chain of nested indexes from being followed without end.
+    chain = _chain(walk_module.MAX_NESTING + 3)
+    KNOWN.update({c.sha256(body): body for body in chain[1:]})
     try:
-        _serve_index(mock, outer)
+        _serve_index(mock, chain[0])
         by_digest, blobs = _children(mock)
         tree = await walk(make_client(), parse_reference(f"{REGISTRY}/app:v1"))
     finally:
+        for body in chain[1:]:
+            del KNOWN[c.sha256(body)]
+    depth, node = 1, tree.nodes[0]
+    while node.children:
+        assert isinstance(node.manifest, ImageIndex) and node.not_walked is None
+        [node] = node.children
+        depth += 1
+    assert depth == walk_module.MAX_NESTING + 1 and node.not_walked == "too deep"
+    assert isinstance(node.manifest, ImageIndex) and node.manifest.digest == c.sha256(chain[depth])
+    assert by_digest.call_count == depth and not blobs.called  # nothing below the cap is fetched
+
+
+async def test_a_nested_index_three_deep_reaches_its_image(mock, make_client):
+    chain = _chain(4)
+    KNOWN.update({c.sha256(body): body for body in chain[1:]})
+    try:
+        _serve_index(mock, chain[0])
+        _children(mock)
+        tree = await walk(make_client(), parse_reference(f"{REGISTRY}/app:v1"))
+    finally:
+        for body in chain[1:]:
+            del KNOWN[c.sha256(body)]
+    leaf = tree.nodes[0].children[0].children[0].children[0]
+    assert leaf.image is not None and leaf.config is not None and leaf.config.architecture == "amd64"
+    assert tree.errors == []
+
+
+async def test_an_index_listing_itself_is_not_walked_again(mock, make_client):
+    raw = c.index([c.platform_entry(IMAGE, "linux", "amd64")])
+    index = parse_manifest(raw, c.sha256(raw))
+    looped = ImageIndex(index.media_type, index.digest, index.raw, manifests=(index.descriptor(), *index.manifests))
+    mock.get("/v2/app/manifests/v1").respond(200, content=raw, headers={"Docker-Content-Digest": c.sha256(raw)})
+    _children(mock)
+
+    class Looping:  # a source whose tag answers the looped index (no registry can: its digest is not its hash)
+        def __init__(self, client):
+            self.client = client
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+        async def get_manifest(self, repository, reference):
+            return looped
+
+    tree = await walk(Looping(make_client()), parse_reference(f"{REGISTRY}/app:v1"))
+    assert tree.nodes[0].manifest is looped and tree.nodes[0].not_walked == "cycle" and not tree.nodes[0].children
+    assert tree.nodes[1].image is not None
+
+
+async def test_an_index_named_twice_is_walked_once(mock, make_client):
+    inner = c.index([c.platform_entry(IMAGE, "linux", "amd64")])
+    entry = c.descriptor(mt.OCI_INDEX, c.sha256(inner), len(inner))
+    KNOWN[c.sha256(inner)] = inner
+    try:
+        _serve_index(mock, c.index([entry, entry]))
+        by_digest, _ = _children(mock)
+        tree = await walk(make_client(), parse_reference(f"{REGISTRY}/app:v1"))
+    finally:
         del KNOWN[c.sha256(inner)]
-    [node] = tree.nodes
-    assert isinstance(node.manifest, ImageIndex) and node.config is None and node.error is None
-    assert by_digest.call_count == 1 and not blobs.called  # the inner index's image is not fetched
+    first, second = tree.nodes
+    assert len(first.children) == 1 and second.children == [] and second.not_walked == "shown above"
+    assert by_digest.call_count == 2
 
 
 def test_index_nodes_give_an_entry_naming_the_index_the_index_itself():
