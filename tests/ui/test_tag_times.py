@@ -5,6 +5,7 @@ browses by name and is told once why there are no times."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -134,3 +135,21 @@ async def test_the_pull_only_token_browses_by_name_and_is_told_once_why(testbed,
         screen.tags.reload()
         await wait_for(pilot, lambda: tags.complete, what="the tags again")
         assert sum("metadata_read" in text for text in app.messages.texts()) == 1  # once
+
+
+async def test_a_tag_whose_announced_digest_is_of_another_body_says_so_in_its_details(testbed, make_app,
+                                                                                       fault_proxy):
+    image = testbed.content.aspnetapp_amd64
+    proxy = fault_proxy("anon")
+    proxy.replace_body("GET", rf"/manifests/(8\.0-amd64|{image.digest})$", lambda body: body + b" ")
+    app = make_app(f"{proxy.host}/aspnetapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        tags = screen.tags
+        tags.table.focus()
+        tags.table.cursor = tags.table.keys.index("8.0-amd64")
+        await wait_for(pilot, lambda: "Warning" in screen.detail.plain_text(), what="the warning")
+        text = screen.detail.plain_text(width=400)
+        received = "sha256:" + hashlib.sha256(image.raw + b" ").hexdigest()
+        assert f"the registry announced {image.digest}; shown by the digest of what was received" in text
+        assert received in text.split("Warning")[0]  # shown under the digest of what came
