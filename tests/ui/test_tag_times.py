@@ -12,6 +12,7 @@ import pytest
 
 from acrbrowse.oci.name import parse_reference
 from acrbrowse.present.order import natural_key
+from acrbrowse.present.units import human_size
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.widgets.tags import MARKS_COLUMN, PUSHED_COLUMN
 from tests.oci.pushing import image, push_manifest, scratch_repository
@@ -81,6 +82,11 @@ async def test_tags_come_newest_first_with_times_and_marks_and_the_sort_key_togg
             assert tags.listed[tag].digest == images[tag].digest
             assert cell(tags, tag, "pushed").endswith("ago") or cell(tags, tag, "pushed") == "just now"
         assert cell(tags, "v2", "marks") == "locked DCT" and cell(tags, "v1.9", "marks") == ""
+        # sizes from ACR's /_manifests, as the registry counts them (config and layers)
+        await wait_for(pilot, lambda: all(tags.listed[tag].size is not None for tag in PUSH_ORDER), what="sizes")
+        for tag in PUSH_ORDER:
+            image = images[tag]
+            assert cell(tags, tag, "size") == human_size(image.config.size + sum(layer.size for layer in image.layers))
 
         tags.table.focus()
         await pilot.press("o")

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
 from acrbrowse.oci.remote.acr import MetadataState
@@ -173,10 +174,11 @@ class TagsPane(FilteredPane):
                 return human_size(listed.size)
             return "–"
         if column.key == "size":
+            if isinstance(entry.manifest, ImageManifest) and listed is not None and listed.size is not None:
+                return human_size(listed.size)  # the registry's count (config and layers), as before the manifest came
             if entry.size_pending:
                 return Text("…", style="dim")
-            size = entry.size if entry.size is not None else (listed.size if listed is not None else None)
-            return "–" if size is None else human_size(size)
+            return "–" if entry.size is None else human_size(entry.size)
         count = entry.platform_count
         return "–" if count is None else str(count)
 
@@ -255,6 +257,34 @@ class TagsPane(FilteredPane):
         self.wait.stop()
         self._update_title()
         self.post_message(self.Loaded(repository))
+        if self.timed:
+            self._load_sizes(repository, generation)
+
+    @work(exclusive=True, group="tag-sizes")
+    async def _load_sizes(self, repository: str, generation: int) -> None:
+        """ACR: every image's size from /_manifests (a request per 1,000 manifests), so a row shows its
+        size before (or without) its manifest is read. An index's own is the size of its JSON: its row
+        adds up its platforms instead."""
+        app = app_of(self)
+        metadata = app.session.registry_metadata(self.registry)
+        if metadata.state is not MetadataState.AVAILABLE:
+            return
+        sizes: dict[str, int] = {}
+        try:
+            async for page in metadata.manifest_metadata_pages(repository):
+                sizes.update((m.digest, m.size) for m in page if m.size is not None and not mt.is_index(m.media_type))
+        except RegistryError:  # sizes are a convenience: the rows read them from the manifests instead
+            return
+        except Exception as exc:  # a bug: logged once
+            app.failure_line(exc)
+            return
+        if self._stale(generation):
+            return
+        listed = self.listed
+        for name, meta in list(listed.items()):
+            if meta.digest in sizes and meta.size is None:
+                listed[name] = replace(meta, size=sizes[meta.digest])
+        self.table.refresh()
 
     async def _tag_pages(self, repository: str) -> AsyncIterator[list[TagMetadata]]:
         """The tags with what the registry's listing says of them: through ACR's metadata where the
