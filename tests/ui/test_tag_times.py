@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from acrbrowse.oci.name import parse_reference
 from acrbrowse.present.order import natural_key
 from acrbrowse.present.units import human_size
+from acrbrowse.ui.filtering import NewestFirst
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.widgets.tags import MARKS_COLUMN, PUSHED_COLUMN
 from tests.oci.pushing import image, push_manifest, scratch_repository
@@ -159,3 +161,14 @@ async def test_a_tag_whose_announced_digest_is_of_another_body_says_so_in_its_de
         received = "sha256:" + hashlib.sha256(image.raw + b" ").hexdigest()
         assert f"the registry announced {image.digest}; shown by the digest of what was received" in text
         assert received in text.split("Warning")[0]  # shown under the digest of what came
+
+
+def test_newest_first_takes_pages_in_any_order_and_puts_tags_without_a_time_last():
+    times = {"a": datetime(2024, 1, 1, tzinfo=UTC), "b": datetime(2024, 3, 1, tzinfo=UTC),
+             "c": datetime(2024, 2, 1, tzinfo=UTC)}
+    order = NewestFirst(times.get)
+    assert order.add(["b", "x10", "x9"]) == (0, [])
+    assert order.names == ["b", "x9", "x10"]  # no time: last, in natural order
+    start, removed = order.add(["c", "a", "b"])  # out of order: sorted again; "b" is not listed twice
+    assert order.names == ["b", "c", "a", "x9", "x10"] and (start, removed) == (0, ["b", "x9", "x10"])
+    assert order.finish() == (5, [])

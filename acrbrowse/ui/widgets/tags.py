@@ -459,8 +459,15 @@ class TagsPane(FilteredPane):
             return
         wanted = []
         cursor = self.table.cursor_key
+        client = app_of(self).source(self.registry)
         for tag in ([cursor] if cursor else []) + self.table.visible_keys():
             entry = self.info.get(tag)
+            if isinstance(entry, TagHead) and isinstance(client, RegistryClient):
+                # Read since (the tree opened it, v showed it): the row has it all now, at no cost.
+                known = client.known_manifest(self.repository, entry.digest)
+                if known is not None:
+                    entry = self.info[tag] = TagInfo(tag, known)
+                    self.table.refresh_key(tag)
             unresolved = entry is None or (isinstance(entry, TagInfo) and entry.size_pending
                                            and not entry.platforms_size_failed)
             if unresolved and tag not in wanted:
