@@ -190,8 +190,25 @@ async def cmd_tree(args: argparse.Namespace) -> int:
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     async with session.opened(reference, credential) as client:
-        tree = await walk(client, reference)
+        tree = await walk(client, reference, referrers=args.referrers)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
+    for error in tree.errors:
+        say(advice(error), "error")
+    return EXIT_ERROR if tree.errors else EXIT_OK
+
+
+async def cmd_referrers(args: argparse.Namespace) -> int:
+    from acrbrowse.oci.walk import referrers_of
+    from acrbrowse.present.render import render_referrers_json, render_referrers_text
+
+    reference = _require_repository(args.reference)
+    if reference.manifest_ref is None:
+        reference = reference.with_tag("latest")
+    session = session_from(args)
+    credential = resolve_credential(args, session, reference.registry)
+    async with session.opened(reference, credential) as client:
+        tree = await referrers_of(client, reference, artifact_type=args.artifact_type, recursive=args.recursive)
+    print(json.dumps(render_referrers_json(tree), indent=2) if args.json else render_referrers_text(tree))
     for error in tree.errors:
         say(advice(error), "error")
     return EXIT_ERROR if tree.errors else EXIT_OK

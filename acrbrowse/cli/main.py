@@ -14,7 +14,7 @@ from typing import Any
 from acrbrowse import __version__
 from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, advice, say
 
-SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "login", "logout", "logins")
+SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "referrers", "login", "logout", "logins")
 
 VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
 
@@ -77,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help="show a tag's manifest tree: platforms, configs, layers and sizes")
     tree.add_argument("reference", metavar="REGISTRY/REPO[:TAG|@DIGEST]")
     tree.add_argument("--json", action="store_true", help="print the tree as JSON with exact byte sizes")
+    tree.add_argument("--referrers", action="store_true",
+                      help="also show what refers to each manifest: signatures, SBOMs, attestations (the "
+                           "referrers API, or its tag schema, and cosign's .sig/.att/.sbom tags)")
+
+    referrers = sub.add_parser("referrers", parents=[common],
+                               help="list what refers to a manifest: signatures, SBOMs, attestations")
+    referrers.add_argument("reference", metavar="REGISTRY/REPO[:TAG|@DIGEST]")
+    referrers.add_argument("--artifact-type", metavar="TYPE", help="only referrers of this artifact type")
+    referrers.add_argument("--recursive", action="store_true",
+                           help="also the referrers' own (a signature on an SBOM) and, for an index, its "
+                                "platform manifests' referrers")
+    referrers.add_argument("--json", action="store_true", help="print JSON")
 
     login = sub.add_parser("login", parents=[common],
                            help="check a credential against the registry and keep it in the OS keyring")
@@ -145,10 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:
                 parser.print_help()
                 return EXIT_USAGE
-            from acrbrowse.cli.commands import cmd_manifests, cmd_repos, cmd_tags, cmd_tree
+            from acrbrowse.cli.commands import cmd_manifests, cmd_referrers, cmd_repos, cmd_tags, cmd_tree
 
             handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "manifests": cmd_manifests,
-                                             "tree": cmd_tree}
+                                             "tree": cmd_tree, "referrers": cmd_referrers}
             if args.command in handlers:
                 return asyncio.run(handlers[args.command](args))
             return _login_commands()[args.command](args)

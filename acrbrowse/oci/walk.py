@@ -126,11 +126,12 @@ class Budget:
 
 async def walk(client: Source, reference: Reference, *, with_configs: bool = True,
                concurrency: int = DEFAULT_CONCURRENCY, referrers: bool = False,
-               artifact_type: str | None = None) -> ManifestTree:
+               artifact_type: str | None = None, referrer_depth: int = MAX_REFERRER_DEPTH) -> ManifestTree:
     """The manifest at `reference`, and for an index its entries' manifests and configs, fetched
     concurrently: each distinct digest once, the result shared by every entry that names it. Nested
     indexes are walked too; with `referrers`, what refers to every manifest in the tree (only of
-    `artifact_type` when given: for the tree's own manifests, not for referrers of referrers)."""
+    `artifact_type` when given: for the tree's own manifests, not for referrers of referrers),
+    `referrer_depth` levels deep."""
     repository = reference.repository
     assert repository is not None
     root = await client.get_manifest(repository, reference.manifest_ref or "latest")
@@ -150,7 +151,7 @@ async def walk(client: Source, reference: Reference, *, with_configs: bool = Tru
                 f"acrbrowse stopped there and left {skipped:,} of them unread")
         tree.truncated = RegistryError(f"{tree.truncated}; {over}" if tree.truncated else over)
     if referrers:
-        lookups = Referrers(client, repository, budget, gate, artifact_type)
+        lookups = Referrers(client, repository, budget, gate, artifact_type, referrer_depth)
         holders: dict[str, list[ImageNode]] = {}  # each distinct manifest asked about once
         for node in (node for top in tree.nodes for node in top.walk_nodes()):
             if node.manifest is not None:
@@ -194,9 +195,10 @@ class Referrers:
     cosign's `sha256-<hex>.sig|.att|.sbom` tags; recursively, within one tree's budget."""
 
     def __init__(self, client: Source, repository: str, budget: Budget, gate: asyncio.Semaphore,
-                 artifact_type: str | None = None) -> None:
+                 artifact_type: str | None = None, max_depth: int = MAX_REFERRER_DEPTH) -> None:
         self.client, self.repository, self.budget, self.gate = client, repository, budget, gate
         self.artifact_type = artifact_type
+        self.max_depth = min(max_depth, MAX_REFERRER_DEPTH)
 
     async def fill(self, node: ImageNode, path: set[str], depth: int = 1) -> None:
         node.referrers, node.referrers_error = await self.of(node.descriptor.digest, path, depth)
@@ -223,7 +225,7 @@ class Referrers:
         await fill_nodes(self.client, self.repository, unread, with_configs=False, budget=self.budget)
         if wanted is not None:  # cosign's tags have no artifactType to filter on: their manifest tells
             found = [n for n in found if n.tag is None or (n.image is not None and n.image.effective_artifact_type == wanted)]
-        if depth < MAX_REFERRER_DEPTH:
+        if depth < self.max_depth:
             await asyncio.gather(*(self.fill(node, path | {node.descriptor.digest}, depth + 1)
                                    for node in found if node.descriptor.digest not in path and node.manifest is not None))
         return found, error
@@ -275,3 +277,23 @@ async def fill_nodes(client: Source, repository: str, nodes: list[ImageNode], *,
 
     await asyncio.gather(*(fill_group(*group) for group in by_digest.values()))
     return skipped
+
+
+async def referrers_of(client: Source, reference: Reference, *, artifact_type: str | None = None,
+                       recursive: bool = False) -> ManifestTree:
+    """What refers to the manifest at `reference`: one level; `recursive`, the referrers' own (up to
+    MAX_REFERRER_DEPTH) and, for an index, its platform manifests' too. A tree whose root's
+    referrers are in `referrers` (an index) or on its one node (an image)."""
+    repository = reference.repository
+    assert repository is not None
+    if recursive:
+        return await walk(client, reference, with_configs=False, referrers=True, artifact_type=artifact_type)
+    root = await client.get_manifest(repository, reference.manifest_ref or "latest")
+    tree = ManifestTree(reference, root)
+    lookups = Referrers(client, repository, Budget(), asyncio.Semaphore(DEFAULT_CONCURRENCY), artifact_type, 1)
+    found, error = await lookups.of(root.digest, {root.digest}, 1)
+    if isinstance(root, ImageIndex):
+        tree.referrers, tree.referrers_error = found, error
+    else:
+        tree.nodes = [ImageNode(root.descriptor(), manifest=root, referrers=found, referrers_error=error)]
+    return tree

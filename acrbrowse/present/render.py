@@ -272,3 +272,65 @@ def render_json(tree: ManifestTree) -> dict[str, Any]:
     else:
         out["raw"] = root.raw.decode("utf-8", "replace")
     return out
+
+
+def _own_referrers(tree: ManifestTree) -> tuple[list[ImageNode], RegistryError | None]:
+    if isinstance(tree.root, ImageIndex) or not tree.nodes:
+        return tree.referrers, tree.referrers_error
+    return tree.nodes[0].referrers, tree.nodes[0].referrers_error
+
+
+def _entries_with_referrers(tree: ManifestTree) -> list[tuple[ImageNode, ImageIndex]]:
+    """An index's entries (nested ones too) that have referrers or failed to get them, with their index."""
+    out: list[tuple[ImageNode, ImageIndex]] = []
+
+    def visit(nodes: list[ImageNode], index: ImageIndex) -> None:
+        for node in nodes:
+            if node.referrers or node.referrers_error is not None:
+                out.append((node, index))
+            if isinstance(node.manifest, ImageIndex):
+                visit(node.children, node.manifest)
+
+    if isinstance(tree.root, ImageIndex):
+        visit(tree.nodes, tree.root)
+    return out
+
+
+def render_referrers_text(tree: ManifestTree) -> str:
+    """What refers to the tree's root (and, walked recursively, to its entries), terminal-safe."""
+    root = tree.root
+    lines = [str(tree.reference), f"{root.digest}  {bounded(kind_text(root, tree.reference.tag))}"]
+    referrers, error = _own_referrers(tree)
+    items: list = [(_referrer_label(node), _referrer_children(node)) for node in referrers]
+    if error is not None:
+        items.append(f"error: {error}")
+    seen: set[str] = set()
+    for node, index in _entries_with_referrers(tree):
+        if node.descriptor.digest not in seen:
+            seen.add(node.descriptor.digest)
+            items.append((f"{node_label(node, index)}  {node.descriptor.digest}",
+                          _referrer_items(node.referrers, node.referrers_error)))
+    if not items:
+        items = ["no referrers"]
+    _branch(lines, [c if isinstance(c, tuple) else (c, []) for c in items])
+    return "\n".join(terminal_safe(line) for line in lines)
+
+
+def render_referrers_json(tree: ManifestTree) -> dict[str, Any]:
+    root = tree.root
+    out: dict[str, Any] = {"reference": str(tree.reference), "mediaType": root.media_type, "digest": root.digest,
+                           "kind": kind_text(root, tree.reference.tag)}
+    referrers, error = _own_referrers(tree)
+    _referrers_json(out, referrers, error)
+    out.setdefault("referrers", [])
+    entries = []
+    seen: set[str] = set()
+    for node, _ in _entries_with_referrers(tree):
+        if node.descriptor.digest not in seen:
+            seen.add(node.descriptor.digest)
+            entry = node.descriptor.to_json()
+            _referrers_json(entry, node.referrers, node.referrers_error)
+            entries.append(entry)
+    if entries:
+        out["manifests"] = entries
+    return out
