@@ -169,6 +169,8 @@ def render_text(tree: ManifestTree) -> str:
             kind = kind_text(root, tree.reference.tag)
             if kind != kinds.IMAGE:
                 lines[-1] += f", {bounded(kind)}"
+            if root.is_artifact and not kind.startswith("artifact"):  # the kind, then the exact type it is read from
+                lines[-1] += f", {bounded(_artifact_label(root))}"
             if root.subject is not None:
                 lines.append(f"refers to {root.subject.digest}")
         _branch(lines, [c if isinstance(c, tuple) else (c, []) for c in _node_children(node)])

@@ -179,7 +179,7 @@ async def test_an_oras_artifact_manifest_lists_its_blobs(scratch_registry, fault
     async with RegistryClient(proxy.host) as client:
         tree = await walk(client, parse_reference(f"{proxy.host}/{repository}:sig"))
     lines = render_text(tree).splitlines()
-    assert lines[1].endswith("ORAS artifact manifest, signature (Notation)")
+    assert lines[1].endswith("ORAS artifact manifest, signature (Notation), artifact application/vnd.cncf.notary.signature")
     assert lines[2] == f"refers to {subject.digest}"
     assert f"├── blob 1  sha256:{'9' * 64}  32.7 kB  application/jose+json" in lines
     out = render_json(tree)

@@ -102,7 +102,7 @@ def test_artifact_with_subject():
     artifact = _parsed(raw)
     tree = ManifestTree(parse_reference("x.io/app@" + c.sha256(raw)), artifact, [ImageNode(artifact.descriptor(), artifact)])
     lines = render_text(tree).splitlines()
-    assert lines[1] == f"{c.sha256(raw)}  OCI image manifest, SBOM (SPDX)"
+    assert lines[1] == f"{c.sha256(raw)}  OCI image manifest, SBOM (SPDX), artifact {c.SBOM_TYPE}"
     assert lines[2] == f"refers to {c.fake_digest(9)}"
     assert f"├── layer 1  {c.fake_digest(4)}  4.2 kB  {c.SBOM_TYPE}" in lines
     out = render_json(tree)
