@@ -59,4 +59,8 @@ async def test_a_registry_that_is_not_acr_is_never_asked(testbed, make_app, faul
         await pilot.press("enter")  # a repository's tags: the metadata layer learns it is not ACR too
         await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
         assert DETAIL_COLUMNS[0] not in repos.table.columns and repos.details == {}
+        # why its tags have no times: in the run's messages (m), once, not in a toast
+        await wait_for(pilot, lambda: any("not an Azure Container Registry" in text for text in app.messages.texts()),
+                       what="the note")
+        assert not screen.tags.timed
         assert not [entry for entry in proxy.log if entry.path.startswith("/acr/")]
