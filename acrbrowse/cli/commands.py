@@ -190,7 +190,7 @@ async def cmd_tree(args: argparse.Namespace) -> int:
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     async with session.opened(reference, credential) as client:
-        tree = await walk(client, reference, referrers=args.referrers)
+        tree = await walk(client, reference, referrers=args.referrers, inside=args.referrers)
     print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
     for error in tree.errors:
         say(advice(error), "error")
@@ -207,7 +207,8 @@ async def cmd_referrers(args: argparse.Namespace) -> int:
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     async with session.opened(reference, credential) as client:
-        tree = await referrers_of(client, reference, artifact_type=args.artifact_type, recursive=args.recursive)
+        tree = await referrers_of(client, reference, artifact_type=args.artifact_type, recursive=args.recursive,
+                                  inside=True)
     print(json.dumps(render_referrers_json(tree), indent=2) if args.json else render_referrers_text(tree))
     for error in tree.errors:
         say(advice(error), "error")

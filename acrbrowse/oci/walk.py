@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from acrbrowse.limits import MAX_INDEX_CHILDREN, MAX_REFERRERS, TREE_BYTES
 from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.artifacts import Inside, look_inside
 from acrbrowse.oci.errors import ManifestNotFound, RegistryError
 from acrbrowse.oci.manifest import Descriptor, ImageConfig, ImageIndex, ImageManifest, Manifest
 from acrbrowse.oci.name import Reference, validate_digest
@@ -43,6 +44,7 @@ class ImageNode:
     referrers: list[ImageNode] = field(default_factory=list)
     referrers_error: RegistryError | None = None
     tag: str | None = None  # for a referrer found by cosign's tag, that tag
+    inside: Inside | None = None  # for a referrer, when looked inside: its SBOM's, signature's facts
 
     @property
     def image(self) -> ImageManifest | None:
@@ -126,12 +128,13 @@ class Budget:
 
 async def walk(client: Source, reference: Reference, *, with_configs: bool = True,
                concurrency: int = DEFAULT_CONCURRENCY, referrers: bool = False,
-               artifact_type: str | None = None, referrer_depth: int = MAX_REFERRER_DEPTH) -> ManifestTree:
+               artifact_type: str | None = None, referrer_depth: int = MAX_REFERRER_DEPTH,
+               inside: bool = False) -> ManifestTree:
     """The manifest at `reference`, and for an index its entries' manifests and configs, fetched
     concurrently: each distinct digest once, the result shared by every entry that names it. Nested
     indexes are walked too; with `referrers`, what refers to every manifest in the tree (only of
     `artifact_type` when given: for the tree's own manifests, not for referrers of referrers),
-    `referrer_depth` levels deep."""
+    `referrer_depth` levels deep; with `inside`, a look inside each referrer (artifacts.look_inside)."""
     repository = reference.repository
     assert repository is not None
     root = await client.get_manifest(repository, reference.manifest_ref or "latest")
@@ -162,7 +165,38 @@ async def walk(client: Source, reference: Reference, *, with_configs: bool = Tru
         for first, *others in holders.values():
             for other in others:
                 other.referrers, other.referrers_error = first.referrers, first.referrers_error
+        if inside:
+            await look_inside_referrers(client, repository, tree, gate)
     return tree
+
+
+def _referrer_nodes(tree: ManifestTree) -> Iterator[ImageNode]:
+    """Every referrer in the tree, at any depth (one that refers to several manifests, as often)."""
+    for node in (n for top in tree.nodes for n in top.walk_nodes()):
+        yield from node.referrers
+    for top in tree.referrers:
+        yield from top.walk_nodes()
+
+
+async def look_inside_referrers(client: Source, repository: str, tree: ManifestTree,
+                                gate: asyncio.Semaphore | None = None) -> None:
+    """Look inside every referrer in the tree (each distinct one once): its SBOM's package count,
+    its signature's signer. A blob each at most, INSIDE_BYTES at most."""
+    gate = gate or asyncio.Semaphore(DEFAULT_CONCURRENCY)
+    by_digest: dict[str, list[ImageNode]] = {}
+    for node in _referrer_nodes(tree):
+        by_digest.setdefault(node.descriptor.digest, []).append(node)
+
+    async def look(nodes: list[ImageNode]) -> None:
+        image = nodes[0].image
+        if image is None:
+            return
+        async with gate:
+            found = await look_inside(client, repository, image, nodes[0].tag)
+        for node in nodes:
+            node.inside = found
+
+    await asyncio.gather(*(look(nodes) for nodes in by_digest.values()))
 
 
 async def _walk_nested(client: Source, repository: str, nodes: list[ImageNode], path: set[str], expanded: set[str],
@@ -280,14 +314,15 @@ async def fill_nodes(client: Source, repository: str, nodes: list[ImageNode], *,
 
 
 async def referrers_of(client: Source, reference: Reference, *, artifact_type: str | None = None,
-                       recursive: bool = False) -> ManifestTree:
+                       recursive: bool = False, inside: bool = False) -> ManifestTree:
     """What refers to the manifest at `reference`: one level; `recursive`, the referrers' own (up to
     MAX_REFERRER_DEPTH) and, for an index, its platform manifests' too. A tree whose root's
     referrers are in `referrers` (an index) or on its one node (an image)."""
     repository = reference.repository
     assert repository is not None
     if recursive:
-        return await walk(client, reference, with_configs=False, referrers=True, artifact_type=artifact_type)
+        return await walk(client, reference, with_configs=False, referrers=True, artifact_type=artifact_type,
+                          inside=inside)
     root = await client.get_manifest(repository, reference.manifest_ref or "latest")
     tree = ManifestTree(reference, root)
     lookups = Referrers(client, repository, Budget(), asyncio.Semaphore(DEFAULT_CONCURRENCY), artifact_type, 1)
@@ -296,4 +331,6 @@ async def referrers_of(client: Source, reference: Reference, *, artifact_type: s
         tree.referrers, tree.referrers_error = found, error
     else:
         tree.nodes = [ImageNode(root.descriptor(), manifest=root, referrers=found, referrers_error=error)]
+    if inside:
+        await look_inside_referrers(client, repository, tree)
     return tree

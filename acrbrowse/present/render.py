@@ -110,6 +110,8 @@ def _referrer_label(node: ImageNode) -> str:
 
 def _referrer_children(node: ImageNode) -> list:
     children: list = [f"error: {node.error}"] if node.error is not None else []
+    if node.inside is not None and node.inside.facts:
+        children.append(bounded(node.inside.line))
     return children + _referrer_items(node.referrers, node.referrers_error)
 
 
@@ -226,6 +228,8 @@ def _referrer_json(node: ImageNode) -> dict[str, Any]:
         out["kind"] = kind_text(node.manifest, node.tag)
         if isinstance(node.manifest, ImageManifest):
             out.update(_image_json(node.manifest))
+    if node.inside is not None:
+        out["inside"] = list(node.inside.facts)
     _referrers_json(out, node.referrers, node.referrers_error)
     return out
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.oci.pushing import ScratchRegistry
-from tests.oci.signed import SignedApp, push_signed_app
+from tests.oci.signed import ISSUER, NOTATION_SIGNER, SIGNER, SIGNING_TIME, SignedApp, push_signed_app
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,13 @@ def test_tree_referrers_shows_signature_sbom_and_provenance_under_the_platform(c
                  f"attestation (SLSA provenance v0.2)  {app.cosign_attestation.digest}",
                  f"signature (Notation)  {app.sbom_signature.digest}"):
         assert any(text in line for line in amd64), (text, amd64)
+    # a look inside: the SBOM's package count, the signers (never verified)
+    assert any(line.endswith("│   └── SPDX-2.3, 3 packages") or line.endswith("│   ├── SPDX-2.3, 3 packages")
+               for line in amd64), amd64
+    assert any(line.endswith(f"signer {SIGNER}, issuer {ISSUER}, not verified") for line in amd64)
+    assert any(line.endswith(f"signed {SIGNING_TIME}, signer {NOTATION_SIGNER}, not verified") for line in amd64)
     arm64 = _block(result.lines, f"├── linux/arm64  {app.arm64.digest}", "└── attestations")
+    assert any(line.endswith("CycloneDX 1.5, 1 package") for line in arm64)
     assert any(line.endswith(f"SBOM (CycloneDX)  {app.cyclonedx.digest}") for line in arm64)
     assert "└── attestations (2)" in result.lines  # buildkit's attestation and builder entries
 
@@ -59,7 +65,7 @@ def test_tree_referrers_json(cli, pushed):
                      app.notation.digest: "signature (Notation)", app.cosign_signature.digest: "signature (cosign)",
                      app.cosign_attestation.digest: "attestation (SLSA provenance v0.2)"}
     [sbom] = [r for r in amd64["referrers"] if r["digest"] == app.sbom.digest]
-    assert sbom["subject"]["digest"] == app.amd64.digest
+    assert sbom["subject"]["digest"] == app.amd64.digest and sbom["inside"] == ["SPDX-2.3", "3 packages"]
     assert [r["digest"] for r in sbom["referrers"]] == [app.sbom_signature.digest]
     assert out["annotations"] == {"org.opencontainers.image.version": "1.0"}
     assert [m.get("attestation", False) for m in out["manifests"]] == [False, False, True, True]
@@ -77,7 +83,9 @@ def test_referrers_command(cli, pushed):
     result = cli("referrers", f"{host}/{app.repository}@{app.amd64.digest}")
     assert result.code == 0, result.err
     assert result.lines[1] == f"{app.amd64.digest}  image"
-    assert len(result.lines) == 2 + 5 and all(line.startswith(("├── ", "└── ")) for line in result.lines[2:])
+    tops = [line for line in result.lines[2:] if line.startswith(("├── ", "└── "))]
+    assert len(tops) == 5 and all(line.startswith(("│   ", "    ")) for line in result.lines[2:] if line not in tops)
+    assert any(line.endswith("SPDX-2.3, 3 packages") for line in result.lines)
     typed = cli("referrers", f"{host}/{app.repository}@{app.amd64.digest}", "--json",
                 "--artifact-type", "application/spdx+json")
     assert typed.code == 0, typed.err

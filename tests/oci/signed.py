@@ -15,8 +15,15 @@ Media types and annotations as cosign, Notation, buildkit, oras, Helm and wasm-t
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from tests.testbed.content import (
     OCI_CONFIG,
@@ -41,7 +48,57 @@ CYCLONEDX = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5",
 PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 PROVENANCE_V02 = "https://slsa.dev/provenance/v0.2"
 NOTATION = "application/vnd.cncf.notary.signature"
-CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIC…\n-----END CERTIFICATE-----\n"
+SIGNER, ISSUER = "release@example.com", "https://token.actions.githubusercontent.com"
+NOTATION_SIGNER, SIGNING_TIME = "Example Release Signing", "2024-06-01T10:00:00Z"
+
+
+def fulcio_certificate(identity: str = SIGNER, issuer: str = ISSUER) -> x509.Certificate:
+    """A certificate shaped as Fulcio issues them: the identity as a SAN, the OIDC issuer in
+    Fulcio's extensions (v1 raw, v2 a DER UTF8String). Self-signed: nothing here is verified."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigstore.dev")])
+    encoded = issuer.encode()
+    return (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(datetime(2024, 6, 1, tzinfo=UTC))
+            .not_valid_after(datetime(2024, 6, 1, 0, 10, tzinfo=UTC))
+            .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(identity)]), critical=True)
+            .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.57264.1.1"), encoded), False)
+            .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.57264.1.8"),
+                                                      b"\x0c" + bytes([len(encoded)]) + encoded), False)
+            .sign(key, hashes.SHA256()))
+
+
+def notation_certificate(common_name: str = NOTATION_SIGNER) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example")])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(2).not_valid_before(datetime(2024, 6, 1, tzinfo=UTC))
+            .not_valid_after(datetime(2025, 6, 1, tzinfo=UTC)).sign(key, hashes.SHA256()))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def notation_jws(subject: Manifest, certificate: x509.Certificate | None = None) -> bytes:
+    """A Notation JWS envelope (JSON serialization) as `notation sign` writes it."""
+    protected = {"alg": "ES256", "cty": "application/vnd.cncf.notary.payload.v1+json",
+                 "crit": ["io.cncf.notary.signingScheme"], "io.cncf.notary.signingScheme": "notary.x509",
+                 "io.cncf.notary.signingTime": SIGNING_TIME}
+    payload = {"targetArtifact": {"mediaType": subject.media_type, "digest": subject.digest, "size": subject.size}}
+    der = (certificate or notation_certificate()).public_bytes(serialization.Encoding.DER)
+    return json.dumps({"payload": _b64url(json.dumps(payload).encode()),
+                       "protected": _b64url(json.dumps(protected).encode()),
+                       "header": {"x5c": [base64.b64encode(der).decode()], "io.cncf.notary.signingAgent": "notation/1.1"},
+                       "signature": _b64url(b"not a real signature")}).encode()
+
+
+def statement(subject: Manifest, name: str, predicate_type: str) -> bytes:
+    """An in-toto v1 statement about `subject`."""
+    return json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": predicate_type,
+                       "subject": [{"name": name, "digest": {"sha256": subject.digest[7:]}}],
+                       "predicate": {"buildDefinition": {"buildType": "https://example.com/build/v1"}}}).encode()
 
 
 @dataclass
@@ -100,6 +157,7 @@ def build(repository: str) -> SignedApp:
                                "vnd.docker.reference.digest": amd64.digest}),
         _entry(builder, **{"vnd.docker.reference.type": "builder", "vnd.docker.reference.digest": amd64.digest}),
     ], annotations={"org.opencontainers.image.version": "1.0"})
+    certificate = fulcio_certificate().public_bytes(serialization.Encoding.PEM).decode()
     cosign_signature = make_image(
         OCI_MANIFEST, OCI_CONFIG, b'{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}',
         [Blob.of("application/vnd.dev.cosign.simplesigning.v1+json",
@@ -107,20 +165,20 @@ def build(repository: str) -> SignedApp:
                                           "image": {"docker-manifest-digest": amd64.digest},
                                           "type": "cosign container image signature"}, "optional": None}).encode(),
                  {"dev.cosignproject.cosign/signature": "MEUCIQDxexample",
-                  "dev.sigstore.cosign/certificate": CERTIFICATE,
-                  "dev.sigstore.cosign/chain": CERTIFICATE})])
+                  "dev.sigstore.cosign/certificate": certificate,
+                  "dev.sigstore.cosign/chain": certificate})])
     cosign_attestation = make_image(
         OCI_MANIFEST, OCI_CONFIG, b'{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}',
         [Blob.of("application/vnd.dsse.envelope.v1+json",
-                 json.dumps({"payloadType": "application/vnd.in-toto+json", "payload": "e30=",
+                 json.dumps({"payloadType": "application/vnd.in-toto+json",
+                             "payload": base64.b64encode(statement(amd64, repository, PROVENANCE_V02)).decode(),
                              "signatures": [{"sig": "MEUCIQ"}]}).encode(),
                  {"dev.cosignproject.cosign/signature": "", "predicateType": PROVENANCE_V02})])
     sbom = _referrer(amd64, "application/spdx+json", "application/spdx+json", SPDX)
     provenance = _referrer(amd64, "application/vnd.in-toto+json", "application/vnd.in-toto+json",
-                           b'{"predicateType":"' + PROVENANCE_V1.encode() + b'"}',
-                           {"in-toto.io/predicate-type": PROVENANCE_V1})
-    notation = _referrer(amd64, NOTATION, "application/jose+json", b'{"payload":"e30","protected":"e30"}')
-    sbom_signature = _referrer(sbom, NOTATION, "application/jose+json", b'{"payload":"e30","protected":"sbom"}')
+                           statement(amd64, repository, PROVENANCE_V1), {"in-toto.io/predicate-type": PROVENANCE_V1})
+    notation = _referrer(amd64, NOTATION, "application/jose+json", notation_jws(amd64))
+    sbom_signature = _referrer(sbom, NOTATION, "application/jose+json", notation_jws(sbom))
     cyclonedx = _referrer(arm64, "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+json", CYCLONEDX)
     chart = make_image(OCI_MANIFEST, "application/vnd.cncf.helm.config.v1+json",
                        b'{"apiVersion":"v2","name":"app","version":"1.0.0","type":"application"}',
