@@ -30,6 +30,7 @@ from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTa
 
 DETAILS_CONCURRENCY = 4
 DETAILS_DELAY = 0.1  # let a burst of scrolling settle before asking the registry
+DETAILS_BACKOFF = 0.25  # while a repository's tags are being listed: they come first
 # Shown once a repository's details came (an ACR); the table has no header: the cells say what they are.
 DETAIL_COLUMNS = (Column("tags", "tags", 10, justify="right"), Column("pushed", "pushed", 14, justify="right"))
 
@@ -127,9 +128,20 @@ class RepositoriesPane(FilteredPane):
         return app.session.registry_metadata(self.registry).state in (MetadataState.UNKNOWN, MetadataState.AVAILABLE)
 
     def _details_for_view(self) -> None:
+        if self._tags_listing():  # the tags the user asked for first; the counts after
+            self._details_timer = self.set_timer(DETAILS_BACKOFF, self._details_for_view)
+            return
         wanted = [name for name in self.table.visible_keys() if name not in self.details]
         if wanted and self._may_tell_details():
             self._fetch_details(wanted)
+
+    def _tags_listing(self) -> bool:
+        from acrbrowse.ui.widgets.tags import TagsPane  # a sibling pane, looked at, not driven
+
+        if not self.is_attached:
+            return False
+        return any(pane.repository is not None and not (pane.complete or pane.failed or pane.stopped)
+                   for pane in self.screen.query(TagsPane))
 
     @work(exclusive=True, group="repo-details")
     async def _fetch_details(self, names: list[str]) -> None:
