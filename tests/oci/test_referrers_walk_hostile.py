@@ -105,3 +105,26 @@ async def test_hostile_artifact_types_reach_the_terminal_escaped(mock, make_clie
     assert not any(line.startswith("forged line") for line in text.splitlines())
     assert re.search(r"artifact application/x\\x1b\]52;c;ZWNobyBQV05FRA==\\x07\\x0aforged line  sha256:", text)
     assert render_json(tree)["referrers"][0]["artifactType"] == hostile  # exact in JSON
+
+
+async def test_a_registry_without_the_api_is_asked_for_it_once(mock, make_client):
+    """A plain 404 (no OCI error body: the route is unknown) means no API: later subjects go
+    straight to the tag schema. One with an OCI error body keeps the API in use."""
+    other = c.fake_digest(8)
+    api = mock.get(url__regex=r"/v2/app/referrers/").respond(404, text="404 page not found")
+    tags = mock.get(url__regex=r"/v2/app/manifests/sha256-").respond(
+        404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+    client = make_client()
+    assert await client.referrers("app", c.fake_digest(7)) == [] and await client.referrers("app", other) == []
+    assert api.call_count == 1 and tags.call_count == 2
+
+
+async def test_an_oci_error_from_the_referrers_api_keeps_it_in_use(mock, make_client):
+    api = mock.get(url__regex=r"/v2/app/referrers/").respond(
+        404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+    mock.get(url__regex=r"/v2/app/manifests/sha256-").respond(
+        404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+    client = make_client()
+    await client.referrers("app", c.fake_digest(7))
+    await client.referrers("app", c.fake_digest(8))
+    assert api.call_count == 2

@@ -105,6 +105,8 @@ class RegistryClient:
         self._fetching: dict[tuple[str, str], asyncio.Future[Manifest]] = {}
         # What tags/list said of each tag beyond its name (Google's `manifest` map), per repository.
         self._tag_metadata: dict[str, dict[str, TagMetadata]] = {}
+        # False once the registry showed it has no referrers API: then only the tag schema is asked.
+        self._referrers_api = True
         self.auth = RegistryAuth(self.registry, credential, loopback=loopback, known_challenge=known_challenge)
         self.transport = Transport(
             self.reference, self.auth, credential=credential, plain_http=self.plain_http, ca_cert=ca_cert,
@@ -525,11 +527,16 @@ class RegistryClient:
             url = url.copy_merge_params({"artifactType": artifact_type})
         found: list[Descriptor] = []
         seen: set[str] = set()
+        if not self._referrers_api:
+            return await self._referrers_by_tag(repository, digest, artifact_type)
         while True:
             response = await self.transport.send("GET", url, route=f"pull:{repository}", scope=scope(repository),
                                                  headers={"Accept": mt.OCI_INDEX},
                                                  body=(MANIFEST_BYTES, f"a page of {what} from {self.registry}"))
             if not seen and response.status_code in REFERRERS_UNSUPPORTED:
+                # A route the registry does not know (no OCI error body) means no API at all: a tree
+                # of many manifests asks the tag schema straight away after the first.
+                self._referrers_api = self._referrers_api and _is_oci_error(response)
                 return await self._referrers_by_tag(repository, digest, artifact_type)
             if not response.is_success:
                 raise self.transport.fail(response, what=f"list {what}", repository=repository)
@@ -578,6 +585,15 @@ class RegistryClient:
             raise MalformedResponse(f"{self.registry} lists more than {MAX_REFERRERS:,} referrers of "
                                     f"{repository}@{digest[:19]}…; stopped there")
         return found
+
+
+def _is_oci_error(response: httpx.Response) -> bool:
+    """An OCI error document (`{"errors": [...]}`): the registry knows the route and refused this call."""
+    try:
+        body = boundedjson.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
 MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
