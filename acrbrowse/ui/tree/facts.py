@@ -69,8 +69,11 @@ def descriptor_facts(facts: Facts, descriptor: Descriptor, size_label: str = "Si
         facts.add("Artifact type", descriptor.artifact_type)
     for url in descriptor.urls:
         facts.add("URL", url)
+    if descriptor.is_attestation and descriptor.reference_type != mt.ATTESTATION_MANIFEST:
+        facts.add("Reference type", descriptor.reference_type)  # buildkit's builder image, or another
     if descriptor.is_attestation and descriptor.attests:
-        facts.add("Attests", safe_text(descriptor.attests, style="cyan"))
+        facts.add("Attests" if descriptor.reference_type == mt.ATTESTATION_MANIFEST else "Refers to",
+                  safe_text(descriptor.attests, style="cyan"))
 
 
 def annotations_block(annotations: Mapping[str, str] | None) -> RenderableType | None:
@@ -145,6 +148,10 @@ def manifest_renderables(manifest: Manifest, config: ImageConfig | None,
         facts.add("Platforms", str(len(manifest.platforms)))
         if manifest.attestations:
             facts.add("Attestations", str(len(manifest.attestations)))
+        if manifest.artifact_type:
+            facts.add("Artifact type", manifest.artifact_type)
+        if manifest.subject is not None:
+            facts.add("Refers to", safe_text(manifest.subject.digest, style="cyan"))
         if total is not None:
             index_size_facts(facts, total)
         if own:
