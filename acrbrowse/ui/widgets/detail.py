@@ -32,13 +32,13 @@ from acrbrowse.ui.widgets.tags import TagsPane
 
 
 def _time_text(when: datetime) -> str:
-    return f"{iso_time(when)}  ({relative_time(when)})"
+    return f"{iso_time(when.replace(microsecond=0))}  ({relative_time(when)})"
 
 
 def listed_facts(facts: Facts, listed: TagMetadata) -> None:
     """What the registry's listing said of the tag: times, locks, DCT, its own size."""
     if listed.pushed is not None:
-        facts.add("Pushed", Text(_time_text(listed.pushed)).append("  last updated", style="dim"))
+        facts.add("Pushed", _time_text(listed.pushed))
     if listed.created is not None:
         facts.add("Created", _time_text(listed.created))
     if listed.changeable is not None:
@@ -76,8 +76,6 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None
         facts.add("Digest", safe_text(info.digest, style="cyan"))
         facts.add("Kind", info.kind)
         facts.add("Media type", media_type_text(info.media_type))
-    if listed is not None:
-        listed_facts(facts, listed)
     if isinstance(info, TagHead):
         parts.append(Text("\nEach manifest read here is a pull of the registry's quota: only the tag you "
                           "open is read. Enter opens its manifest tree.", style="dim"))
@@ -105,6 +103,8 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None
             facts.add("Warning", Text(f"the registry announced {display(manifest.announced_digest)}; shown by "
                                       "the digest of what was received", style="yellow"))
         parts.append(Text("\nEnter opens its manifest tree.", style="dim"))
+    if listed is not None:
+        listed_facts(facts, listed)
     return Group(*parts)
 
 

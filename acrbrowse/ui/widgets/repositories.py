@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -21,7 +22,7 @@ from acrbrowse.oci.remote.acr import MetadataState, MetadataUnavailable
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import RepositoryDetails
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.present.times import relative_time
+from acrbrowse.present.times import FUTURE_SLACK
 from acrbrowse.ui.filtering import FilteredNames
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
@@ -31,17 +32,38 @@ from acrbrowse.ui.widgets.virtual_table import PAINT_INTERVAL, Column, VirtualTa
 DETAILS_CONCURRENCY = 4
 DETAILS_DELAY = 0.1  # let a burst of scrolling settle before asking the registry
 DETAILS_BACKOFF = 0.25  # while a repository's tags are being listed: they come first
-# Shown once a repository's details came (an ACR); the table has no header: the cells say what they are.
-DETAIL_COLUMNS = (Column("tags", "tags", 10, justify="right"), Column("pushed", "pushed", 14, justify="right"))
+# Shown once a repository's details came (an ACR) and the pane is wide enough to keep the names
+# readable; the table has no header: the cell says what it is ("12 tags · 3d": count, last push).
+DETAILS_WIDTH = 12
+DETAILS_COLUMN = Column("details", "details", DETAILS_WIDTH, justify="right")
+DETAILS_MIN_WIDTH = 28  # the pane's width when it has the focus (the screen gives it 30 columns at least)
+_AGES = ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (30 * 86400, 86400, "d"), (365 * 86400, 30 * 86400, "mo"))
 
 
-def details_cell(details: RepositoryDetails | None, key: str) -> Text:
+def short_age(when: datetime, now: datetime | None = None) -> str:
+    """How long ago, in a few characters: "now", "5m", "3h", "2d", "4mo", "1y"; "?" ahead of now."""
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < -FUTURE_SLACK:
+        return "?"
+    if seconds < 60:
+        return "now"
+    for limit, unit, name in _AGES:
+        if seconds < limit:
+            return f"{int(seconds // unit)}{name}"
+    return f"{int(seconds // (365 * 86400))}y"
+
+
+def details_text(details: RepositoryDetails | None) -> Text:
+    """"4 tags · 2d"; with more tags than the column has room for, "2,100 · 3mo"."""
     if details is None:
         return Text("")
-    if key == "tags":
-        count = details.tag_count
-        return Text("" if count is None else f"{count:,} tag{'s' * (count != 1)}", style="dim")
-    return Text("" if details.updated is None else relative_time(details.updated), style="dim")
+    count = "" if details.tag_count is None else f"{details.tag_count:,}"
+    age = "" if details.updated is None else short_age(details.updated)
+    for text in (f"{count} tag{'s' * (details.tag_count != 1)}" if count else "", count):
+        joined = " · ".join(part for part in (text, age) if part)
+        if len(joined) <= DETAILS_WIDTH or not text:
+            return Text(joined, style="dim")
+    return Text(count, style="dim")
 
 
 def repository_text(name: str) -> Text:
@@ -105,7 +127,7 @@ class RepositoriesPane(FilteredPane):
     def _render_cell(self, key: str, column: Column) -> Text:
         if column.key == "name":
             return repository_text(key)
-        return details_cell(self.details.get(key), column.key)
+        return details_text(self.details.get(key))
 
     # ---- tag count and last push (ACR) -----------------------------------------------------
 
@@ -116,6 +138,19 @@ class RepositoriesPane(FilteredPane):
             self._details_timer.stop()
         if self._may_tell_details():
             self._details_timer = self.set_timer(DETAILS_DELAY, self._details_for_view)
+
+    def on_resize(self) -> None:
+        self._sync_details_column()
+
+    def _sync_details_column(self) -> None:
+        """The details column, while there are details and room for them beside the names."""
+        wanted = bool(self.details) and self.size.width >= DETAILS_MIN_WIDTH
+        if wanted != (DETAILS_COLUMN in self.table.columns):
+            if wanted:
+                self.table.columns.append(DETAILS_COLUMN)
+            else:
+                self.table.columns.remove(DETAILS_COLUMN)
+            self.table.refresh()
 
     def _may_tell_details(self) -> bool:
         """Only an ACR (by name, or by its token service) that has not said it cannot is asked."""
@@ -166,9 +201,7 @@ class RepositoriesPane(FilteredPane):
             if not self.is_attached:
                 return
             self.details[name] = details
-            if DETAIL_COLUMNS[0] not in self.table.columns:
-                self.table.columns.extend(DETAIL_COLUMNS)
-                self.table.refresh()
+            self._sync_details_column()
             self.table.refresh_key(name)
 
         await asyncio.gather(*(one(name) for name in names))
