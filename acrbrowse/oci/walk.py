@@ -11,7 +11,7 @@ limits.MAX_REFERRERS in the whole tree. So no registry can make acrbrowse loop o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from acrbrowse.limits import MAX_INDEX_CHILDREN, MAX_REFERRERS, TREE_BYTES
@@ -182,9 +182,15 @@ async def look_inside_referrers(client: Source, repository: str, tree: ManifestT
                                 gate: asyncio.Semaphore | None = None) -> None:
     """Look inside every referrer in the tree (each distinct one once): its SBOM's package count,
     its signature's signer. A blob each at most, INSIDE_BYTES at most."""
+    await look_inside_nodes(client, repository, _referrer_nodes(tree), gate)
+
+
+async def look_inside_nodes(client: Source, repository: str, nodes: Iterable[ImageNode],
+                            gate: asyncio.Semaphore | None = None) -> None:
+    """Look inside each of `nodes` (referrers; each distinct digest once) and keep what was found on it."""
     gate = gate or asyncio.Semaphore(DEFAULT_CONCURRENCY)
     by_digest: dict[str, list[ImageNode]] = {}
-    for node in _referrer_nodes(tree):
+    for node in nodes:
         by_digest.setdefault(node.descriptor.digest, []).append(node)
 
     async def look(nodes: list[ImageNode]) -> None:
