@@ -24,6 +24,7 @@ ATTACHED = frozenset({SIGNATURE, SBOM, ATTESTATION})  # kinds that are about ano
 COSIGN_PREDICATE_ANNOTATION = "predicateType"  # on cosign's .att layers
 SIGSTORE_PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType"  # on sigstore bundles of attestations
 COSIGN_TAG = re.compile(r"(?P<algorithm>sha256|sha512)-(?P<hex>[0-9a-f]{64}|[0-9a-f]{128})\.(?P<suffix>sig|att|sbom)")
+REFERRERS_TAG = re.compile(r"(?P<algorithm>sha256|sha512)-(?P<hex>[0-9a-f]{64})")
 COSIGN_TAG_KINDS = {"sig": SIGNATURE, "att": ATTESTATION, "sbom": SBOM}
 
 # Predicate types with a short name; any other is shown as it is.
@@ -87,11 +88,22 @@ def kind_of(manifest: Manifest, *, tag: str | None = None) -> Kind:
     return Kind(ARTIFACT, manifest.effective_artifact_type)
 
 
+def referrers_tag(tag: str) -> str | None:
+    """For a tag of the referrers tag schema (`sha256-<hex>`, as oras and Notation keep it where a
+    registry has no referrers API), the digest of the subject it lists referrers of; else None."""
+    match = REFERRERS_TAG.fullmatch(tag)
+    return f"{match['algorithm']}:{match['hex']}" if match else None
+
+
 def _index_kind(index: ImageIndex) -> Kind:
     if index.artifact_type:
         count = len(index.manifests)
         return Kind(INDEX, f"{index.artifact_type}, {count} entr{'y' if count == 1 else 'ies'}")
-    count = len(index.platforms)
+    platforms = index.platforms
+    if platforms and all(d.platform is None and d.artifact_type for d in platforms):
+        # a referrers tag's index, or any index of artifacts: nothing in it runs
+        return Kind(INDEX, f"{len(platforms)} artifact{'s' * (len(platforms) != 1)}")
+    count = len(platforms)
     return Kind(INDEX, f"{count} platform{'s' * (count != 1)}")
 
 

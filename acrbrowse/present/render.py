@@ -158,11 +158,12 @@ def render_text(tree: ManifestTree) -> str:
     root = tree.root
     lines = [str(tree.reference), f"{root.digest}  {mt.describe(root.media_type)}"]
     if isinstance(root, ImageIndex):
-        lines[-1] += f", {len(root.platforms)} platform{'s' * (len(root.platforms) != 1)}"
-        if root.artifact_type:
-            lines[-1] += f", artifact type {bounded(root.artifact_type)}"
+        lines[-1] += f", {bounded(kinds.kind_of(root).detail or '')}"
         if root.subject is not None:
             lines.append(f"refers to {root.subject.digest}")
+        listed_for = kinds.referrers_tag(tree.reference.tag) if tree.reference.tag else None
+        if listed_for is not None:  # sha512's tag keeps 64 of its 128 hex digits: a prefix
+            lines.append(f"referrers of {listed_for}{'…' if listed_for.startswith('sha512') else ''}")
         items = _annotation_items(root.annotations) + _index_items(root, tree.nodes)
         _branch(lines, items + _referrer_items(tree.referrers, tree.referrers_error))
     else:

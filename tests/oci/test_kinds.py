@@ -159,3 +159,16 @@ def test_the_oras_artifact_manifest_lists_its_blobs():
     assert manifest.config is None and [b.media_type for b in manifest.layers] == ["application/jose+json"]
     assert manifest.subject is not None and manifest.subject.digest == D3
     assert manifest.artifact_type == "application/vnd.cncf.notary.signature"
+
+
+def test_the_referrers_tag_schema_names_its_subject():
+    from acrbrowse.oci.kinds import referrers_tag
+
+    assert referrers_tag(f"sha256-{'a' * 64}") == f"sha256:{'a' * 64}"
+    assert referrers_tag(f"sha256-{'a' * 64}.sig") is None and referrers_tag("latest") is None
+
+
+def test_an_index_of_artifacts_counts_artifacts_not_platforms():
+    raw = c.index([c.descriptor(OCI_MANIFEST, c.sha256(m), len(m), artifactType=t)
+                   for m, t in ((NOTATION, "application/vnd.cncf.notary.signature"), (ORAS_SPDX, "application/spdx+json"))])
+    assert _kind(raw).label == "index (2 artifacts)"

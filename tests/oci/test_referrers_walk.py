@@ -185,3 +185,14 @@ async def test_an_oras_artifact_manifest_lists_its_blobs(scratch_registry, fault
     out = render_json(tree)
     assert out["blobs"][0]["mediaType"] == "application/jose+json" and out["subject"]["digest"] == subject.digest
     assert out["artifactType"] == "application/vnd.cncf.notary.signature"
+
+
+async def test_the_referrers_tag_reads_as_the_referrers_of_its_subject(scratch_registry, app):
+    host = scratch_registry.anon.host
+    tag = f"sha256-{app.amd64.digest[7:]}"
+    async with RegistryClient(host) as client:
+        tree = await walk(client, parse_reference(f"{host}/{app.repository}:{tag}"))
+    lines = render_text(tree).splitlines()
+    assert lines[1].endswith("OCI image index, 3 artifacts")
+    assert lines[2] == f"referrers of {app.amd64.digest}"
+    assert any(line.startswith("├── SBOM (SPDX)  ") for line in lines)
