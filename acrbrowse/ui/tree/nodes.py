@@ -337,7 +337,8 @@ class AttestationsGroup(TreeItem):
 
     def details(self, display: Display) -> RenderableType:
         return Group(banner("Attestations"),
-                     Text("Provenance and SBOM manifests that buildkit attached to the platforms above. "
+                     Text("Manifests that refer to the platforms above (vnd.docker.reference.type): "
+                          "buildkit's provenance and SBOMs, builder entries and the like. "
                           "They are not runnable images."))
 
     def known_children(self) -> list[TreeItem]:
