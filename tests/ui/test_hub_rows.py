@@ -52,6 +52,9 @@ async def test_rows_in_view_spend_no_pulls_and_opening_one_spends_one(testbed, m
 
         tags.table.focus()
         tags.table.cursor = tags.table.keys.index("sbom")
+        await pilot.press("c")  # the digest is the row's: copying it reads nothing
+        await wait_for(pilot, lambda: app.clipboard == expected["sbom"], what="the digest copied")
+        assert hub.pulls == 1
         await pilot.press("v")  # raw JSON: the one more read it asks for
         await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
         assert hub.pulls == 2 and isinstance(tags.info["sbom"], TagInfo)

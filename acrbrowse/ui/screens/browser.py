@@ -419,8 +419,7 @@ class BrowserScreen(Screen[None]):
         highlighted_tag = self.tags.highlighted()
         if pane is Pane.TAGS and highlighted_tag is not None:
             repository = self.tags.repository
-            info = await self.tags.info_for(highlighted_tag)
-            digest = info.digest
+            digest = await self.tags.digest_for(highlighted_tag)
         elif pane in (Pane.TREE, Pane.DETAIL):
             repository = self.manifest_tree.repository
             item = self._tree_target()

@@ -581,6 +581,14 @@ class TagsPane(FilteredPane):
             self.table.refresh_key(tag)
         return entry
 
+    async def digest_for(self, tag: str) -> str:
+        """The tag's digest: known from its row, else a HEAD (no pull on Docker Hub); raises RegistryError."""
+        assert self.repository is not None
+        entry = self.info.get(tag)
+        if isinstance(entry, (TagInfo, TagHead)):
+            return entry.digest
+        return (await app_of(self).source(self.registry).head_manifest(self.repository, tag)).digest
+
     def settled(self) -> bool:
         """Every row shown has its details, sizes included (what a snapshot waits for)."""
         if self.repository is None:
