@@ -4,8 +4,6 @@ rows in view only; the pushed column only once a row has a time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
@@ -55,22 +53,6 @@ async def test_an_index_size_leaves_attestations_out(testbed, make_app):
         await wait_for(pilot, lambda: isinstance(info.get("latest"), TagInfo) and not info["latest"].size_pending,
                        what="the index's size")
         assert info["latest"].size == sum(pulled_size(image) for image in content.buildkit_images.values())
-
-
-async def test_the_pushed_column_appears_when_a_tag_has_a_time(testbed, make_app):
-    app = make_app(testbed.anon.host)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await browser(pilot)
-        manifest = await app.source(testbed.anon.host).manifest_for_tag("public/hello", "latest")
-        pushed = datetime(2024, 1, 9, 12, 34, tzinfo=UTC)
-        app.tag_cache.of(testbed.anon.host, "public/hello")["latest"] = TagInfo("latest", manifest, pushed=pushed)
-        screen.tags.show_repository("public/hello")
-        await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
-        assert PUSHED_COLUMN in screen.tags.table.columns
-        assert str(screen.tags.table.render_cell("latest", PUSHED_COLUMN)) == "2024-01-09 12:34"
-
-        screen.tags.show_repository("aspnetapp")  # none of its tags has a time
-        assert PUSHED_COLUMN not in screen.tags.table.columns
 
 
 async def test_tag_info_sizes(testbed, make_app):
