@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.testbed import FaultProxy, Testbed, TokenServer
+from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +58,23 @@ def fault_proxy(testbed: Testbed) -> Iterator[Callable[..., FaultProxy]]:
     finally:
         for p in proxies:
             p.stop()
+
+
+@pytest.fixture
+def acr(testbed: Testbed) -> Iterator[AcrLayer]:
+    """The bed's token registry behind an ACR-compatible /acr/v1 layer (tests/testbed/acr.py)."""
+    layer = start_acr_layer(testbed)
+    try:
+        yield layer
+    finally:
+        layer.stop()
+
+
+@pytest.fixture(scope="module")
+def scratch(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AcrScratch]:
+    """An ACR-like registry of one test module's own to push into (the shared bed stays as filled)."""
+    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()

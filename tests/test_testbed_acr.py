@@ -5,23 +5,11 @@ time format, Link paging, NAME_UNKNOWN; everything else is forwarded to the regi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
-
-from tests.testbed.acr import AcrLayer, start_acr_layer
 
 ACR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z")
 
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
 
 
 def token(testbed, user: str | None, repo: str) -> str:

@@ -4,35 +4,13 @@ ACR layer), untagged ones without platforms or referrers; elsewhere the tagged m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from acrbrowse.present.units import human_size
 from tests.cli.conftest import assert_one_line_error
 from tests.oci.pushing import artifact, image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 from tests.testbed.content import OCI_INDEX, make_index
-
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
-
-
-@pytest.fixture(scope="module")
-def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
-    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
-    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
-
 
 ADMIN = "admin"
 

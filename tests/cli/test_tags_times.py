@@ -4,33 +4,12 @@ real registry's storage), and the names-only fallbacks with their one-line note.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from acrbrowse.present.order import natural_key
 from acrbrowse.present.units import human_size
 from tests.oci.pushing import image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
-
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
-
-
-@pytest.fixture(scope="module")
-def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
-    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
-    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
 
 
 def as_user(testbed, user: str) -> dict:

@@ -4,7 +4,6 @@ over the real registry's storage, and the fallbacks on registries that are not A
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,26 +16,6 @@ from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import ManifestMetadataSource, TagMetadataSource
 from acrbrowse.session import Session, SessionOptions
 from tests.oci.pushing import image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
-
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
-
-
-@pytest.fixture(scope="module")
-def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
-    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
-    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
 
 
 def session(tmp_path) -> Session:

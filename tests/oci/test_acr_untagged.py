@@ -5,9 +5,6 @@ counted are those no tagged manifest shares."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from acrbrowse.oci.credential import Credential, Secret
 from acrbrowse.oci.name import parse_registry
@@ -15,18 +12,7 @@ from acrbrowse.oci.source import ManifestMetadata, PlatformRef
 from acrbrowse.oci.untagged import find_untagged, untagged_manifests
 from acrbrowse.session import Session, SessionOptions
 from tests.oci.pushing import artifact, image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrScratch
 from tests.testbed.content import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, Blob, Manifest, make_image, make_index
-
-
-@pytest.fixture(scope="module")
-def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
-    """An ACR-like registry of these tests' own to push into (the shared bed stays as filled)."""
-    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-scratch")).start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
 
 
 def sharing(base: Manifest, seed: str) -> Manifest:

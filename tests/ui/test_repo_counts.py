@@ -3,7 +3,6 @@ last push; a registry that is not ACR is never asked, and its rows stay names.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,19 +10,10 @@ import pytest
 from acrbrowse.oci.source import RepositoryDetails
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.widgets.repositories import DETAILS_COLUMN, DETAILS_MIN_WIDTH, details_text, short_age
-from tests.testbed.acr import AcrLayer, start_acr_layer
 from tests.ui.conftest import SIZE, user, wait_for
 
 pytestmark = pytest.mark.ui
 
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
 
 
 async def test_rows_in_view_show_their_tag_count_and_last_push(testbed, make_app, acr):

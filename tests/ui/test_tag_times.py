@@ -6,7 +6,6 @@ browses by name and is told once why there are no times."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +17,6 @@ from acrbrowse.ui.filtering import NewestFirst
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.widgets.tags import MARKS_COLUMN, PUSHED_COLUMN
 from tests.oci.pushing import image, push_manifest, scratch_repository
-from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 from tests.ui.conftest import SIZE, user, wait_for
 
 pytestmark = pytest.mark.ui
@@ -27,14 +25,6 @@ PUSH_ORDER = ("v1.10", "v1.9", "v2", "v1.11")
 NEWEST_FIRST = ["v1.11", "v2", "v1.9", "v1.10"]
 BY_NAME = ["v1.9", "v1.10", "v1.11", "v2"]
 
-
-@pytest.fixture(scope="module")
-def scratch(testbed, tmp_path_factory) -> Iterator[AcrScratch]:
-    registry = AcrScratch(testbed, tmp_path_factory.mktemp("acr-ui")).start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +38,6 @@ def pushed(scratch) -> tuple[str, dict]:
     scratch.layer.overrides[(repo, "v2")] = {"signed": True, "changeableAttributes": {"writeEnabled": False}}
     return repo, images
 
-
-@pytest.fixture
-def acr(testbed) -> Iterator[AcrLayer]:
-    layer = start_acr_layer(testbed)
-    try:
-        yield layer
-    finally:
-        layer.stop()
 
 
 async def loaded(pilot):
