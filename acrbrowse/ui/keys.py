@@ -78,6 +78,12 @@ TABLE_KEYS = (
     Key("acrbrowse.last", "end,G,shift+g", "last", "Last", "Move to the last row", "End / G", show=False),
     Key("acrbrowse.open", "enter", "select", "Open", "Open the repository or tag", "Enter", footer_display=False),
 )
+# The tags pane's own (while the focus is in it).
+TAGS_KEYS = (
+    Key("acrbrowse.toggle_attached", "a", "toggle_attached", "Attached",
+        "Show or hide the tags of signatures, SBOMs and attestations (cosign's, referrers tags)", "a",
+        show=False),
+)
 TREE_KEYS = (
     Key("acrbrowse.tree_up", "k", "cursor_up", "Up", "Move the cursor up", "k", show=False),
     Key("acrbrowse.tree_down", "j", "cursor_down", "Down", "Move the cursor down", "j", show=False),
@@ -209,6 +215,7 @@ def help_rows() -> list[tuple[str, str]]:
     rows = [(k.display, k.help) for k in (APP_KEYS[2], APP_KEYS[3])]
     rows += list(WIDGET_KEYS)
     rows += [(k.display, k.help) for k in BROWSER_KEYS]
+    rows += [(k.display, k.help) for k in TAGS_KEYS]
     rows += [(k.display, k.help) for k in TREE_KEYS if k.show]
     rows += [(k.display, f"Raw JSON view: {k.help[0].lower()}{k.help[1:]}") for k in RAW_KEYS
              if k.action in RAW_HELP]

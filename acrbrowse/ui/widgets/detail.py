@@ -22,7 +22,7 @@ from acrbrowse.present.describe import IndexTotal, index_total
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.times import iso_time, relative_time
 from acrbrowse.present.units import human_size, short_digest
-from acrbrowse.ui.taginfo import TagHead, TagInfo, TagRow, image_size
+from acrbrowse.ui.taginfo import Attached, TagHead, TagInfo, TagRow, image_size, kind_cell
 from acrbrowse.ui.tree.facts import Facts, banner, exact_size, index_size_facts, media_type_text
 from acrbrowse.ui.tree.nodes import RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
@@ -51,11 +51,13 @@ def listed_facts(facts: Facts, listed: TagMetadata) -> None:
 
 def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None, display,
                    total: IndexTotal | None = None, waiting: Callable[[str], Text] | None = None, *,
-                   listed: TagMetadata | None = None, counts_pulls: bool = False) -> RenderableType:
+                   listed: TagMetadata | None = None, counts_pulls: bool = False,
+                   attached: list[Attached] | None = None) -> RenderableType:
     """`display` makes outside text showable (the app's `shown`); `total`, an index's platforms added
     up, once their manifests came; `waiting(what)`, how a wait reads now (with its elapsed time);
     `listed`, what the registry's listing said of the tag; `counts_pulls`, Docker Hub (an index's
-    platforms are not added up: each platform's manifest would be a pull)."""
+    platforms are not added up: each platform's manifest would be a pull); `attached`, the signatures,
+    SBOMs and attestations its tags name as being about this one (or its platforms)."""
 
     def pending(what: str) -> Text:
         text = waiting(what) if waiting is not None else Text(f"{what}…")
@@ -74,14 +76,14 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None
         parts.append(Text(display(str(info)), style="red"))
     elif isinstance(info, TagHead):
         facts.add("Digest", safe_text(info.digest, style="cyan"))
-        facts.add("Kind", info.kind)
+        facts.add("Kind", safe_text(kind_cell(info)))
         facts.add("Media type", media_type_text(info.media_type))
     if isinstance(info, TagHead):
         parts.append(Text("\nEach manifest read here is a pull of the registry's quota: only the tag you "
                           "open is read. Enter opens its manifest tree.", style="dim"))
     elif isinstance(info, TagInfo):
         facts.add("Digest", safe_text(info.digest, style="cyan"))
-        facts.add("Kind", info.kind)
+        facts.add("Kind", safe_text(info.glance.label))
         facts.add("Media type", media_type_text(info.manifest.media_type))
         manifest = info.manifest
         if isinstance(manifest, ImageIndex):
@@ -103,9 +105,21 @@ def tag_renderable(registry: str, repository: str, tag: str, info: TagRow | None
             facts.add("Warning", Text(f"the registry announced {display(manifest.announced_digest)}; shown by "
                                       "the digest of what was received", style="yellow"))
         parts.append(Text("\nEnter opens its manifest tree.", style="dim"))
+    if attached:
+        facts.add("Attached", attached_text(attached))
     if listed is not None:
         listed_facts(facts, listed)
     return Group(*parts)
+
+
+def attached_text(attached: list[Attached]) -> Text:
+    """"signature (cosign), SBOM, attestation" and, a line each, the tags that say so (hidden in the
+    tags table until `a`)."""
+    text = Text(", ".join(dict.fromkeys(a.label for a in attached)))
+    for tag in dict.fromkeys(a.tag for a in attached):
+        text.append("\n")
+        text.append_text(safe_text(tag, style="dim"))
+    return text
 
 
 NOTHING_HIGHLIGHTED = "Highlight a tag or a tree node to see its details."
@@ -238,9 +252,12 @@ class DetailPane(VerticalScroll):
 
     def _tag_view(self, registry: str, repository: str, tag: str, *args) -> RenderableType:
         """tag_renderable, with what the listing said of the tag and whether reads are pulls."""
-        listed = app_of(self).tag_cache.listed(registry, repository).get(tag)
+        cache = app_of(self).tag_cache
+        listed = cache.listed(registry, repository).get(tag)
+        rows = cache.of(registry, repository)
+        attached = cache.attachments(registry, repository).attached(rows.get(tag), rows)
         return tag_renderable(registry, repository, tag, *args, listed=listed,
-                              counts_pulls=self._counts_pulls(registry))
+                              counts_pulls=self._counts_pulls(registry), attached=attached)
 
     def _show_tag(self, *args) -> None:
         if self._wait.active:

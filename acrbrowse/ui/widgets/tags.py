@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from acrbrowse.oci import kinds
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import RegistryError
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
@@ -32,8 +33,9 @@ from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.times import relative_time
 from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.filtering import FilteredNames, NaturalOrder, NewestFirst, PendingChange
+from acrbrowse.ui.keys import TAGS_KEYS, bindings
 from acrbrowse.ui.layout import cut
-from acrbrowse.ui.taginfo import TagHead, TagInfo, TagRow, image_size
+from acrbrowse.ui.taginfo import REFERRERS, Attachments, TagHead, TagInfo, TagRow, image_size, kind_cell
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane, failure_text
@@ -45,6 +47,9 @@ TYPING_RESOLVE_DELAY = 0.3  # longer than the gap between keystrokes: no fetches
 # Shown while the listing says more than names (a source that keeps tag times: ACR, Google's).
 PUSHED_COLUMN = Column("pushed", "pushed", 15)
 MARKS_COLUMN = Column("marks", "marks", 10)  # "locked" (write or delete disabled), "DCT" (Docker Content Trust)
+# Shown while the repository holds attached tags: "signed SBOM attested" for the tags they are about.
+ATTACHED_COLUMN = Column("attached", "attached", 20)
+QUIET_KINDS = frozenset({kinds.ARTIFACT, "manifest", kinds.UNKNOWN, *kinds.ATTACHED})  # dim in the kind column
 
 
 def tag_marks(listed: TagMetadata | None) -> str:
@@ -63,6 +68,7 @@ def _says_more(meta: TagMetadata) -> bool:
 
 class TagsPane(FilteredPane):
     LISTING_GROUP = "tags"
+    BINDINGS = bindings(TAGS_KEYS)
 
     @dataclass
     class Opened(Message):
@@ -86,7 +92,7 @@ class TagsPane(FilteredPane):
     COLUMNS = (
         Column("tag", "tag", cut="middle", highlight=True),  # "2024.01…build.1234": a tag's end tells builds apart
         Column("digest", "digest", 19),
-        Column("kind", "kind", 8),
+        Column("kind", "kind", 10),
         Column("platforms", "platforms", 9, justify="right"),
         Column("size", "size", 9, justify="right"),
     )
@@ -112,6 +118,8 @@ class TagsPane(FilteredPane):
         self.newest_first: bool | None = None  # the sort key's choice; None: newest first where times are known
         self.timed = False  # the listing carries push times
         self._order: NaturalOrder | NewestFirst = NaturalOrder()
+        # Tags of signatures, SBOMs and attestations (known by name) are hidden unless this is on.
+        self.show_attached = False
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
@@ -138,6 +146,12 @@ class TagsPane(FilteredPane):
         assert self.repository is not None
         return app_of(self).tag_cache.listed(self.registry, self.repository)
 
+    @property
+    def attachments(self) -> Attachments:
+        """The repository's attached tags (cosign's, referrers tags), by their subject's digest."""
+        assert self.repository is not None
+        return app_of(self).tag_cache.attachments(self.registry, self.repository)
+
     def _counts_pulls(self) -> bool:
         client = app_of(self).source(self.registry)
         return isinstance(client, RegistryClient) and client.counts_pulls
@@ -155,6 +169,8 @@ class TagsPane(FilteredPane):
         if column.key == "marks":
             return Text(tag_marks(listed), style="yellow")
         entry = self.info.get(tag)
+        if column.key == "attached":
+            return Text(" ".join(self.attachments.marks(entry, self.info)), style="green")
         if entry is None or isinstance(entry, Exception):
             if column.key == "digest":
                 if isinstance(entry, Exception):
@@ -168,7 +184,8 @@ class TagsPane(FilteredPane):
         if column.key == "digest":
             return safe_text(short_digest(entry.digest), style="cyan")
         if column.key == "kind":
-            return safe_text(entry.kind, style="dim" if entry.kind in ("artifact", "manifest") else "")
+            kind = kind_cell(entry)
+            return safe_text(kind, style="dim" if kind in QUIET_KINDS else "")
         if isinstance(entry, TagHead):  # Docker Hub: no manifest, no sizes (each would be a pull)
             if column.key == "size" and listed is not None and listed.size is not None:
                 return human_size(listed.size)
@@ -201,6 +218,7 @@ class TagsPane(FilteredPane):
             app_of(self).tag_cache.clear(self.registry, repository)
         self.timed = False
         self._sync_pushed_column()
+        self._sync_attached_column()
         self.tags = []
         self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
         self.complete = False
@@ -229,6 +247,7 @@ class TagsPane(FilteredPane):
         self._pending = PendingChange()  # replaced when the order is (toggled mid-listing)
         self._matches = FilteredNames([], self.filter_text) if self.filter_text else None
         listed = self.listed
+        attachments = self.attachments
         painted = 0.0
         try:
             async for page in self._tag_pages(repository):
@@ -240,7 +259,14 @@ class TagsPane(FilteredPane):
                     self._sync_pushed_column()
                     if self.newest_first is None and not isinstance(self._order, NewestFirst):
                         self._use_order(newest=True)
-                self._pending.add(*self._order.add([meta.name for meta in page]))
+                names = [meta.name for meta in page]
+                attached = [name for name in names if attachments.add(name)]
+                if attached:
+                    self._sync_attached_column()
+                    if not self.show_attached:
+                        hidden = set(attached)
+                        names = [name for name in names if name not in hidden]
+                self._pending.add(*self._order.add(names))
                 if time.monotonic() - painted >= PAINT_INTERVAL:  # the first page at once
                     self._changed(self._pending)
                     painted = time.monotonic()
@@ -320,7 +346,7 @@ class TagsPane(FilteredPane):
     def _use_order(self, *, newest: bool) -> None:
         """Every tag listed so far in the other order; the filter's rows follow it."""
         order = self._make_order(newest)
-        order.add(self.tags)
+        order.add(self._shown(list(dict.fromkeys([*self.tags, *self.attachments.tags]))))
         if self.complete:
             order.finish()
         self._order = order
@@ -343,6 +369,43 @@ class TagsPane(FilteredPane):
         self._use_order(newest=newest)
         if cursor is not None and cursor in self.table.keys:
             self.table.cursor = self.table.keys.index(cursor)
+
+    def _shown(self, names: list[str]) -> list[str]:
+        """`names` less the attached tags, unless they are shown."""
+        if self.show_attached:
+            return names
+        attached = self.attachments.tags
+        return [name for name in names if name not in attached]
+
+    def hidden_count(self) -> int:
+        """How many attached tags the table leaves out (0 while they are shown)."""
+        if self.repository is None or self.show_attached:
+            return 0
+        return len(self.attachments.tags)
+
+    def action_toggle_attached(self) -> None:
+        self.toggle_attached()
+
+    def toggle_attached(self) -> None:
+        """Show or hide the tags of signatures, SBOMs and attestations; the cursor stays on its tag."""
+        self.show_attached = not self.show_attached
+        if self.repository is None:
+            return
+        cursor = self.table.cursor_key
+        self._use_order(newest=isinstance(self._order, NewestFirst))
+        if cursor is not None and cursor in self.table.keys:
+            self.table.cursor = self.table.keys.index(cursor)
+        self._schedule_resolve()
+
+    def _sync_attached_column(self) -> None:
+        """The attached column shows while the repository holds attached tags."""
+        wanted = self.repository is not None and bool(self.attachments.tags)
+        if wanted != (ATTACHED_COLUMN in self.table.columns):
+            if wanted:
+                self.table.columns.append(ATTACHED_COLUMN)
+            else:
+                self.table.columns.remove(ATTACHED_COLUMN)
+            self.table.refresh()
 
     def _changed(self, pending: PendingChange) -> None:
         """Patch the table with what changed since it was last patched, in proportion to the change,
@@ -421,6 +484,8 @@ class TagsPane(FilteredPane):
             count = f"{count}…" if total else "loading…"
         if self.failed:
             count = "failed"
+        elif hidden := self.hidden_count():
+            count = f"{count} · {hidden} attached hidden"
         # Text, not str: a str title is markup, and a repository name is the registry's to choose.
         # The count always shows; a long repository name gives up its start, never its end.
         room = max(8, self.size.width - len(f"Tags ·  · {count}") - 6)
@@ -472,8 +537,21 @@ class TagsPane(FilteredPane):
                                            and not entry.platforms_size_failed)
             if unresolved and tag not in wanted:
                 wanted.append(tag)
+        wanted += [tag for tag in self._unread_referrers() if tag not in wanted]
         if wanted:
             self._resolve(self.repository, self.generation, wanted)
+
+    def _unread_referrers(self) -> list[str]:
+        """The referrers tags about rows in view whose index is not read yet (what they list is in it;
+        not on Docker Hub, where each read is a pull)."""
+        if self.repository is None or self._counts_pulls():
+            return []
+        info, unread = self.info, []
+        for tag in self.table.visible_keys():
+            for attached in self.attachments.attached(info.get(tag), info):
+                if attached.label == REFERRERS and attached.tag not in info and attached.tag not in unread:
+                    unread.append(attached.tag)
+        return unread
 
     @work(exclusive=True, group="tag-info")
     async def _resolve(self, repository: str, generation: int, tags: list[str]) -> None:
@@ -484,9 +562,12 @@ class TagsPane(FilteredPane):
 
         def store(tag: str, result: TagRow) -> None:
             info[tag] = result
+            if tag in self.attachments.tags:  # its subject's row may have new marks
+                self.table.refresh()
             self.table.refresh_key(tag)
-            if tag == self.table.cursor_key:
-                self.post_message(self.Highlighted(repository, tag))
+            cursor = self.table.cursor_key
+            if cursor is not None and (tag == cursor or tag in self.attachments.tags):  # its details may change
+                self.post_message(self.Highlighted(repository, cursor))
 
         async def one(tag: str) -> None:
             async with limit:
@@ -513,6 +594,8 @@ class TagsPane(FilteredPane):
                     store(tag, sized)
 
         await asyncio.gather(*(one(tag) for tag in tags))
+        if not self._stale(generation) and self._unread_referrers():  # rows just read are about some
+            self._schedule_resolve()
 
     @staticmethod
     async def _headed(client: Source, repository: str, tag: str) -> TagInfo | TagHead:
