@@ -26,6 +26,7 @@ from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
 from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
+from acrbrowse.ui.tree.nodes import EntryItem  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
 SIZE = (160, 45)
@@ -54,8 +55,9 @@ def steady(app: AcrBrowseApp) -> None:
 def platforms_sized(screen: BrowserScreen) -> bool:
     """The tree's root has arrived and each platform line shows its layers and size."""
     root = screen.manifest_tree.root
-    return root.data is not None and root.data.manifest is not None and bool(root.children) and all(
-        "layers" in child.label.plain for child in root.children)
+    platforms = [child for child in root.children if isinstance(child.data, EntryItem)]
+    return root.data is not None and root.data.manifest is not None and bool(platforms) and all(
+        "layers" in child.label.plain for child in platforms)
 
 
 async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:

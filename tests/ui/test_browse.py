@@ -66,7 +66,7 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
         assert tree.has_focus and tree.cursor_line == 0
         platforms = labels(tree.root)
         assert [p.split("  ")[0] for p in platforms] == [
-            "linux/amd64", "linux/arm64/v8", "linux/arm/v7", "windows/amd64 10.0.17763.5329"]
+            "linux/amd64", "linux/arm64/v8", "linux/arm/v7", "windows/amd64 10.0.17763.5329", "referrers"]
 
         # expand linux/amd64: a loading state, then config, 7 layers with human sizes, total
         await pilot.press("down", "enter")
@@ -80,7 +80,7 @@ async def test_repositories_tags_tree_layers(testbed, make_app):
         assert len(layer_lines) == 7
         for line, layer in zip(layer_lines, image.layers, strict=False):
             assert line.endswith(human_size(layer.size))
-        assert children[-1] == f"total  7 layers, {human_size(image.layers_size)}"
+        assert children[-2:] == [f"total  7 layers, {human_size(image.layers_size)}", "referrers"]
         assert human_size(image.layers_size) in str(amd64.label.plain)
 
         # a layer's detail: exact bytes and the history line that made it
@@ -186,8 +186,8 @@ async def test_open_at_tag_expands_tree_with_cursor_on_root(testbed, make_app):
         assert tree.cursor_line == 0 and tree.cursor_node is tree.root
         assert tree.root.is_expanded
         top = labels(tree.root)
-        assert [t.split("  ")[0] for t in top] == ["linux/amd64", "linux/arm64", "attestations (2)"]
-        group = tree.root.children[-1]
+        assert [t.split("  ")[0] for t in top] == ["linux/amd64", "linux/arm64", "attestations (2)", "referrers"]
+        group = tree.root.children[-2]
         assert group.label.style == "dim"
         assert [c.split("  ")[0] for c in labels(group)] == ["attestation for linux/amd64", "attestation for linux/arm64"]
         assert screen.tags.repository == "buildkit/app"

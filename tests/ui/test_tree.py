@@ -88,7 +88,7 @@ async def test_reload_keeps_what_was_expanded_and_the_cursor(testbed, make_app):
     async with app.run_test(size=SIZE) as pilot:
         screen, tree = await open_tree(pilot)
         arm64 = tree.root.children[1]
-        group = tree.root.children[-1]
+        group = tree.root.children[-2]  # the attestations; the referrers come last
         arm64.expand()
         group.expand()
         await wait_for(pilot, lambda: arm64.children and isinstance(arm64.children[0].data, ConfigItem), what="linux/arm64's parts")
@@ -98,7 +98,7 @@ async def test_reload_keeps_what_was_expanded_and_the_cursor(testbed, make_app):
         await pilot.press("r")
         await wait_for(pilot, lambda: tree.root.children and tree.root.children[1] is not arm64,
                        what="the tree reloaded")
-        new_arm64, new_group = tree.root.children[1], tree.root.children[-1]
+        new_arm64, new_group = tree.root.children[1], tree.root.children[-2]
         await wait_for(pilot, lambda: new_arm64.is_expanded and new_arm64.children and isinstance(new_arm64.children[0].data, ConfigItem),
                        what="linux/arm64 expanded again")
         assert new_group.is_expanded and not tree.root.children[0].is_expanded

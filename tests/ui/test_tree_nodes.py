@@ -28,6 +28,7 @@ from acrbrowse.ui.tree.nodes import (
     LayerItem,
     LoadingLeaf,
     PlatformEntry,
+    ReferrersGroup,
     RootItem,
     TotalItem,
     TreeItem,
@@ -224,7 +225,7 @@ async def test_an_entry_fetches_its_manifest_and_config():
     assert isinstance(index, ImageIndex)
     entry = PlatformEntry(index.manifests[0], index)
     children = await entry.fetch_children(Source(IMAGE, configs=(CONFIG,)), "app")
-    assert [type(child) for child in children] == [ConfigItem, LayerItem, LayerItem, TotalItem]
+    assert [type(child) for child in children] == [ConfigItem, LayerItem, LayerItem, TotalItem, ReferrersGroup]
     assert entry.manifest is not None and entry.config is not None and entry.config_error is None
     assert entry.label().plain == f"linux/amd64  {c.sha256(IMAGE)[:19]}  2 layers, 3.0 kB"
     assert entry.raw() == (f"manifest {c.sha256(IMAGE)}", IMAGE)
@@ -237,7 +238,7 @@ async def test_an_attestation_s_config_is_not_fetched():
     source = Source(ATTESTATION, config_error=RegistryError("must not be asked"))
     children = await entry.fetch_children(source, "app")
     assert entry.config is None and entry.config_error is None
-    assert children[-1].label().plain == "total  1 layer, 1.2 kB"
+    assert children[-2].label().plain == "total  1 layer, 1.2 kB"
     assert children[1].label().plain.endswith("https://spdx.dev/Document")
 
 
@@ -248,7 +249,7 @@ async def test_a_root_fetches_by_tag_and_keeps_a_config_error_beside_its_childre
     children = await root.fetch_children(Source(tags={"v1": IMAGE}, config_error=failure), "app")
     assert root.manifest is not None and root.digest == c.sha256(IMAGE)
     assert root.config is None and root.config_error is failure
-    assert [type(child) for child in children] == [ConfigItem, LayerItem, LayerItem, TotalItem]
+    assert [type(child) for child in children] == [ConfigItem, LayerItem, LayerItem, TotalItem, ReferrersGroup]
 
 
 async def test_a_failed_fetch_says_so_and_the_next_expand_retries():
@@ -316,7 +317,7 @@ async def test_an_index_root_fetches_its_platforms_at_once_and_adds_them_up():
     """Defect 5: sizes while collapsed; the index's sum (attestations apart) and largest platform."""
     source = Source(IMAGE, IMAGE_ARM, ATTESTATION, configs=(CONFIG,), tags={"latest": TWO_PLATFORMS})
     root = RootItem("latest", "app:latest")
-    amd64, arm64, group = await root.fetch_children(source, "app")
+    amd64, arm64, group, _referrers = await root.fetch_children(source, "app")
     assert amd64.label().plain == f"linux/amd64  {c.sha256(IMAGE)[:19]}  2 layers, 3.0 kB"
     assert arm64.label().plain == f"linux/arm64  {c.sha256(IMAGE_ARM)[:19]}  3 layers, 8.0 kB"
     assert not amd64.fetched and amd64.config is None  # still collapsed: its config comes on expand
@@ -333,7 +334,7 @@ async def test_an_index_root_fetches_its_platforms_at_once_and_adds_them_up():
 async def test_an_index_whose_platform_failed_says_how_much_is_known():
     source = Source(IMAGE, tags={"latest": TWO_PLATFORMS})  # the arm64 manifest is missing
     root = RootItem("latest", "app:latest")
-    amd64, arm64, _ = await root.fetch_children(source, "app")
+    amd64, arm64, _, _referrers = await root.fetch_children(source, "app")
     assert arm64.manifest is None and not arm64.fetched  # expanding it tries again and says why
     assert fact("All platforms", "3,000 bytes (3.0 kB)  compressed, 1 of 2 known") in plain(root.details(DISPLAY))
 
@@ -421,7 +422,8 @@ async def test_a_new_tag_cancels_the_old_one_s_load(testbed, make_app):
         await wait_for(pilot, lambda: tree.root.data.manifest is not None, what="8.0-amd64")
         await wait_for(pilot, cancelled.is_set, what="the first load cancelled")
         assert tree.root.data.title == "aspnetapp:8.0-amd64" and first.manifest is None
-        assert [type(node.data) for node in tree.root.children] == [ConfigItem, *[LayerItem] * 7, TotalItem]
+        assert [type(node.data) for node in tree.root.children] == [ConfigItem, *[LayerItem] * 7, TotalItem,
+                                                                      ReferrersGroup]
 
 
 @pytest.mark.ui
@@ -438,6 +440,6 @@ async def test_a_root_whose_config_fails_lists_its_layers_and_says_why(testbed, 
         tree.show("aspnetapp", "8.0-amd64")
         await wait_for(pilot, lambda: isinstance(tree.root.children[-1].data, ErrorLeaf), what="the config's error")
         *parts, error = tree.root.children
-        assert [type(node.data) for node in parts] == [ConfigItem, *[LayerItem] * 7, TotalItem]
+        assert [type(node.data) for node in parts] == [ConfigItem, *[LayerItem] * 7, TotalItem, ReferrersGroup]
         assert str(error.label).startswith("config: config sha256:") and "is not JSON" in str(error.label)
         assert plain(parts[0].data.details(str)).startswith("Config")  # no image config to describe

@@ -7,6 +7,7 @@ Every string from a registry reaches a label or a detail through present.safe: e
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
@@ -26,7 +27,16 @@ from acrbrowse.oci.manifest import (
     Manifest,
 )
 from acrbrowse.oci.name import validate_digest
-from acrbrowse.oci.walk import ImageNode, fill_node, fill_nodes, index_nodes
+from acrbrowse.oci.walk import (
+    DEFAULT_CONCURRENCY,
+    Budget,
+    ImageNode,
+    Referrers,
+    fill_node,
+    fill_nodes,
+    index_nodes,
+    look_inside_nodes,
+)
 from acrbrowse.present.describe import (
     BlobFacts,
     IndexTotal,
@@ -37,7 +47,7 @@ from acrbrowse.present.describe import (
     index_total,
     layer_count,
 )
-from acrbrowse.present.render import node_label
+from acrbrowse.present.render import kind_text, node_label
 from acrbrowse.present.safe import safe_text, terminal_safe
 from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.tree.facts import (
@@ -192,6 +202,8 @@ class ManifestItem(TreeItem):
         if filled.manifest is None:
             raise filled.error or RegistryError("no manifest came")
         children = manifest_children(filled.manifest, filled.config)
+        if isinstance(filled.manifest, (ImageIndex, ImageManifest)):
+            children.append(ReferrersGroup(filled.manifest))  # fetched only when expanded
         entries: list[EntryItem] = [child for child in children if isinstance(child, (PlatformEntry, ArtifactEntry))]
         await prefetch_manifests(source, repository, entries)
         self.manifest, self.config, self.config_error = filled.manifest, filled.config, filled.error
@@ -343,6 +355,82 @@ class AttestationsGroup(TreeItem):
 
     def known_children(self) -> list[TreeItem]:
         return list(self.entries)
+
+
+# ---- what refers to a manifest -------------------------------------------------------------
+
+
+class ReferrersGroup(TreeItem):
+    """What refers to a manifest (signatures, SBOMs, attestations), asked for only when expanded:
+    the referrers API, or its tag schema, and cosign's tags (walk.Referrers, as `tree --referrers`)."""
+
+    expandable = True
+
+    def __init__(self, subject: Manifest) -> None:
+        self.subject = subject
+        self.count: int | None = None  # known once expanded
+        self.fetched = False
+
+    def label(self) -> Text:
+        return Text("referrers" if self.count is None else f"referrers ({self.count})", style="dim")
+
+    def details(self, display: Display) -> RenderableType:
+        text = ("Signatures, SBOMs and attestations that name this manifest as their subject. "
+                "Nothing here is verified.")
+        if self.count is None:
+            text += "\nExpand it (Enter) to ask the registry."
+        return Group(banner("Referrers"), Text(text))
+
+    @property
+    def manifest_digest(self) -> str | None:
+        return self.subject.digest
+
+    async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
+        lookups = Referrers(source, repository, Budget(), asyncio.Semaphore(DEFAULT_CONCURRENCY), max_depth=1)
+        found, error = await lookups.of(self.subject.digest, {self.subject.digest}, 1)
+        if error is not None and not found:
+            raise error
+        await look_inside_nodes(source, repository, found)
+        self.count = len(found)
+        items: list[TreeItem] = [ReferrerItem(node) for node in found]
+        if error is not None:
+            items.append(InfoLeaf(str(error), "yellow"))
+        return items or [InfoLeaf("none found")]
+
+
+class ReferrerItem(ManifestItem):
+    """A signature, SBOM or attestation: its kind and what a look inside found; expanding it shows
+    its layers and its own referrers."""
+
+    heading = "Referrer"
+    unloaded_hint = "\nExpand it (Enter) to load its layers."
+
+    def __init__(self, node: ImageNode) -> None:
+        super().__init__(node.manifest)
+        self.node = node
+
+    @property
+    def descriptor(self) -> Descriptor | None:
+        return self.node.descriptor
+
+    def label(self) -> Text:
+        manifest = self.manifest
+        what = kind_text(manifest, self.node.tag) if manifest is not None else self.node.descriptor.artifact_type
+        text = Text.assemble((bounded(what or "manifest"), "bold"), "  ", digest_text(self.node.descriptor.digest))
+        if self.node.inside is not None and self.node.inside.facts:
+            text.append(f"  {bounded(self.node.inside.line)}", style="dim")
+        return text
+
+    def details(self, display: Display) -> RenderableType:
+        parts: list[RenderableType] = [super().details(display)]
+        if self.node.tag:
+            parts.append(safe_text(f"Found by cosign's tag {self.node.tag}", "dim"))
+        if self.node.inside is not None and self.node.inside.facts:
+            parts.append(safe_text(self.node.inside.line))
+        return Group(*parts)
+
+    async def fetch_children(self, source: Source, repository: str) -> list[TreeItem]:
+        return await self._fill(source, repository, ImageNode(self.node.descriptor, manifest=self.manifest))
 
 
 # ---- an image's parts ----------------------------------------------------------------------
