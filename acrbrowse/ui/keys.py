@@ -81,7 +81,7 @@ TABLE_KEYS = (
 # The tags pane's own (while the focus is in it).
 TAGS_KEYS = (
     Key("acrbrowse.toggle_attached", "a", "toggle_attached", "Attached",
-        "Show or hide the tags of signatures, SBOMs and attestations (cosign's, referrers tags)", "a",
+        "Show or hide the tags of signatures, SBOMs and attestations", "a",
         show=False),
 )
 TREE_KEYS = (
