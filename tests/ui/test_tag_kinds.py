@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.name import parse_reference
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.taginfo import Attachments, TagHead, kind_cell
 from acrbrowse.ui.widgets.tags import ATTACHED_COLUMN
 from tests.oci.pushing import referrers_tag
 from tests.oci.signed import SignedApp, push_signed_app
+from tests.testbed.content import OCI_INDEX, OCI_MANIFEST
 from tests.ui.conftest import SIZE, user, wait_for
 
 pytestmark = pytest.mark.ui
@@ -89,3 +92,19 @@ async def test_one_row_1_0_marked_signed_sbom_attested_and_a_shows_the_attached_
         await pilot.press("slash", *"1.")  # a filter over the hidden tags' names finds no hidden one
         await wait_for(pilot, lambda: tags.table.keys == ["1.0"], what="the filtered row")
         assert "1 of 4" in str(tags.border_title)
+
+
+def test_on_docker_hub_a_head_only_row_is_marked_from_the_attached_tags_names_alone():
+    """Hub rows are HEADs (no manifest): the kind of a cosign tag and the subject's marks come from the
+    names; a referrers tag, never read there (a pull), says only "referrers" in the details."""
+    subject = "sha256:" + "ab" * 32
+    head = TagHead("1.0", Descriptor(OCI_INDEX, subject, 100))
+    signature = TagHead(f"sha256-{'ab' * 32}.sig", Descriptor(OCI_MANIFEST, "sha256:" + "cd" * 32, 100))
+    attachments = Attachments()
+    names = ["1.0", signature.tag, f"sha256-{'ab' * 32}", "sha256-abc.sig", "latest"]
+    assert [name for name in names if attachments.add(name)] == [signature.tag, f"sha256-{'ab' * 32}"]
+    rows: dict = {"1.0": head, signature.tag: signature}
+    assert kind_cell(signature) == "signature" and kind_cell(head) == "index"
+    assert attachments.marks(head, rows) == ["signed"]
+    assert [a.label for a in attachments.attached(head, rows)] == ["signature (cosign)", "referrers"]
+    assert attachments.marks(TagHead("latest", Descriptor(OCI_INDEX, "sha256:" + "ef" * 32, 1)), rows) == []
