@@ -30,14 +30,12 @@ from acrbrowse.limits import LIST_PAGE_BYTES, MAX_LIST_PAGES
 from acrbrowse.oci.errors import (
     AuthenticationFailed,
     AuthenticationRequired,
-    InsecureRequest,
     MalformedResponse,
     RegistryError,
     RepositoryNotFound,
     oci_error_codes,
 )
 from acrbrowse.oci.name import METADATA_READ, metadata_scope, validate_digest, validate_repository, validate_tag
-from acrbrowse.oci.remote.auth import http_url, origin
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import (
     ChangeableAttributes,
@@ -164,7 +162,7 @@ class AcrMetadata:
         response = await self._get(url, repository, what)
         while True:
             seen.add(str(url))
-            next_url = self._next_page(response, what)
+            next_url = self.client.next_page(response, what)
             upcoming: asyncio.Future[httpx.Response] | None = None
             if next_url is not None and str(next_url) not in seen:
                 if len(seen) >= MAX_LIST_PAGES:
@@ -185,19 +183,6 @@ class AcrMetadata:
             if upcoming is None or next_url is None:
                 return
             response, url = await upcoming, next_url
-
-    def _next_page(self, response: httpx.Response, what: str) -> httpx.URL | None:
-        try:
-            link = response.links.get("next", {}).get("url")
-        except (ValueError, TypeError, AttributeError):
-            raise MalformedResponse(f"{self.registry} sent a Link header that cannot be read") from None
-        if not link:
-            return None
-        next_url = http_url(link, f"{self.registry}'s next page of {what}", base=response.url)
-        if origin(next_url) != origin(response.url):
-            raise InsecureRequest(f"{self.registry}'s next page of {what} points to another host "
-                                  f"({next_url.host[:100]}); refusing to follow it")
-        return next_url
 
     # ---- what it offers -----------------------------------------------------------------------
 

@@ -184,7 +184,7 @@ class RegistryClient:
             if items:
                 yield items
             seen.add(str(url))
-            next_url = self._next_page(response, key)
+            next_url = self.next_page(response, key)
             if next_url is None or str(next_url) in seen:
                 return  # the last page, or a registry linking back to a page already read
             if len(seen) >= MAX_LIST_PAGES:
@@ -230,8 +230,9 @@ class RegistryClient:
         nothing more. Read it after (or while) `tag_pages` lists the repository."""
         return MappingProxyType(self._tag_metadata.get(repository, {}))
 
-    def _next_page(self, response: httpx.Response, key: str) -> httpx.URL | None:
-        """The Link rel="next" URL: on the same origin as the page, or refused."""
+    def next_page(self, response: httpx.Response, key: str) -> httpx.URL | None:
+        """The Link rel="next" URL of a listing's page (`key`: what is listed): on the same origin as
+        the page, or refused. ACR's /acr/v1 listings page the same way."""
         try:
             link = response.links.get("next", {}).get("url")
         except (ValueError, TypeError, AttributeError):
@@ -549,7 +550,7 @@ class RegistryClient:
                 raise MalformedResponse(f"{self.registry} lists more than {MAX_REFERRERS:,} referrers of {label}; "
                                         "stopped there")
             seen.add(str(url))
-            next_url = self._next_page(response, "referrers")
+            next_url = self.next_page(response, "referrers")
             if next_url is None or str(next_url) in seen:
                 return found
             if len(seen) >= MAX_LIST_PAGES:
