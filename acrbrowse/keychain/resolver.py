@@ -136,20 +136,16 @@ def resolve(
     except DockerConfigError as exc:
         report_unusable(str(exc), notes, warnings)
     else:
-        if credential is not None:
-            if username is None or credential.username == username:
-                return credential
-            _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
+        if _for_user(credential, username, registry, notes):
+            return credential
 
     try:
         credential = podman_credential(registry, env=env)
     except DockerConfigError as exc:
         report_unusable(str(exc), notes, warnings)
     else:
-        if credential is not None:
-            if username is None or credential.username == username:
-                return credential
-            _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
+        if _for_user(credential, username, registry, notes):
+            return credential
 
     if entra is not None and not entra_tried and username is None and is_acr_host(registry) and entra_available(env):
         try:
@@ -255,6 +251,17 @@ def _entra_logins(settings: Config) -> set[str]:
     if not isinstance(section, dict):
         return set()
     return {registry for registry, entry in section.items() if isinstance(entry, dict) and entry.get("kind") == "entra"}
+
+
+def _for_user(credential: Credential | None, username: str | None, registry: str,
+              notes: list[str] | None) -> bool:
+    """A credential found in a file is used when no username was asked for, or it is that user's."""
+    if credential is None:
+        return False
+    if username is None or credential.username == username:
+        return True
+    _note(notes, f"{credential.source} has {credential.username!r} for {registry}, not {username!r}; not using it")
+    return False
 
 
 def _note(notes: list[str] | None, text: str) -> None:
