@@ -72,14 +72,20 @@ def docker_config_path(env: Mapping[str, str] = os.environ) -> Path:
     return (Path(home) if home else Path.home()) / ".docker" / "config.json"
 
 
+def read_config_file(path: Path) -> dict[str, Any] | None:
+    """A credentials file (Docker's or Podman's) as a JSON object, read bounded; None without a file.
+    Raises DockerConfigError (one line) when it can't be used."""
+    try:
+        return read_json_object(path)
+    except LocalFileError as exc:
+        raise DockerConfigError(f"{exc}; fix or delete it") from None
+
+
 def load_docker_config(env: Mapping[str, str] = os.environ) -> DockerConfig | None:
     """The parsed config, or None when there is no file. Raises DockerConfigError (one line)
     when the file can't be used: acrbrowse then goes on without it."""
     path = docker_config_path(env)
-    try:
-        doc = read_json_object(path)
-    except LocalFileError as exc:
-        raise DockerConfigError(f"{exc}; fix or delete it") from None
+    doc = read_config_file(path)
     if doc is None:
         return None
     auths = _field(doc, "auths", dict, path) or {}

@@ -17,9 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from acrbrowse.keychain.docker_config import convert_to_hostname, credential_from_auth_entry, registry_for_key
+from acrbrowse.keychain.docker_config import (
+    convert_to_hostname,
+    credential_from_auth_entry,
+    read_config_file,
+    registry_for_key,
+)
 from acrbrowse.keychain.errors import DockerConfigError
-from acrbrowse.localfile import LocalFileError, read_json_object
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.name import normalize_registry
 
@@ -45,10 +49,7 @@ def auth_file_paths(env: Mapping[str, str] = os.environ) -> list[Path]:
 def _auths(path: Path) -> dict[str, Mapping[str, Any]] | None:
     """The file's `auths` (entries that are objects), or None without a file. DockerConfigError
     (one line) when it can't be used."""
-    try:
-        doc = read_json_object(path)
-    except LocalFileError as exc:
-        raise DockerConfigError(f"{exc}; fix or delete it") from None
+    doc = read_config_file(path)
     if doc is None:
         return None
     auths = doc.get("auths")
