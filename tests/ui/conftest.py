@@ -19,6 +19,7 @@ from acrbrowse.oci.name import Reference, parse_reference
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.app import AcrBrowseApp
+from acrbrowse.ui.screens.browser import BrowserScreen
 
 SIZE = (160, 45)
 # Every test-bed registry is shown under one fixed name, so snapshots do not depend on its port.
@@ -136,6 +137,20 @@ async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 10.0, w
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await pilot.pause(0.02)
+
+
+async def tags_listed(pilot):
+    """The browser, once its tags pane has listed every tag."""
+    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
+                            what="the browser")
+    await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
+    return screen
+
+
+def cell(pane, tag: str, key: str) -> str:
+    """What a list pane's row shows in the column `key`, as plain text."""
+    column = next(c for c in pane.table.columns if c.key == key)
+    return str(pane._render_cell(tag, column))
 
 
 def write_docker_config(session: Session, auths: dict[str, dict]) -> None:

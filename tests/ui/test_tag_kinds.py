@@ -9,13 +9,12 @@ import pytest
 
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.name import parse_reference
-from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.taginfo import Attachments, TagHead, kind_cell
 from acrbrowse.ui.widgets.tags import ATTACHED_COLUMN
 from tests.oci.pushing import referrers_tag
 from tests.oci.signed import SignedApp, push_signed_app
 from tests.testbed.content import OCI_INDEX, OCI_MANIFEST
-from tests.ui.conftest import SIZE, user, wait_for
+from tests.ui.conftest import SIZE, cell, tags_listed, user, wait_for
 
 pytestmark = pytest.mark.ui
 
@@ -32,23 +31,11 @@ def attached_tags(app: SignedApp) -> set[str]:
     return {f"{amd64}.sig", f"{amd64}.att", amd64, referrers_tag(app.arm64.digest), referrers_tag(app.sbom.digest)}
 
 
-async def loaded(pilot):
-    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
-                            what="the browser")
-    await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
-    return screen
-
-
-def cell(pane, tag: str, key: str) -> str:
-    column = next(c for c in pane.table.columns if c.key == key)
-    return str(pane._render_cell(tag, column))
-
-
 async def test_one_row_1_0_marked_signed_sbom_attested_and_a_shows_the_attached_tags(testbed, make_app, scratch,
                                                                                      signed):
     app = make_app(parse_reference(f"{scratch.host}/{signed.repository}"), user(testbed, "admin"))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen = await tags_listed(pilot)
         tags = screen.tags
         assert sorted(tags.table.keys) == SHOWN  # five attached tags hidden, from their names alone
         assert "5 attached hidden" in str(tags.border_title)

@@ -14,17 +14,15 @@ from acrbrowse.oci.name import parse_reference
 from acrbrowse.present.order import natural_key
 from acrbrowse.present.units import human_size
 from acrbrowse.ui.filtering import NewestFirst
-from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.widgets.tags import MARKS_COLUMN, PUSHED_COLUMN
 from tests.oci.pushing import image, push_manifest, scratch_repository
-from tests.ui.conftest import SIZE, user, wait_for
+from tests.ui.conftest import SIZE, cell, tags_listed, user, wait_for
 
 pytestmark = pytest.mark.ui
 
 PUSH_ORDER = ("v1.10", "v1.9", "v2", "v1.11")
 NEWEST_FIRST = ["v1.11", "v2", "v1.9", "v1.10"]
 BY_NAME = ["v1.9", "v1.10", "v1.11", "v2"]
-
 
 
 @pytest.fixture(scope="module")
@@ -39,25 +37,12 @@ def pushed(scratch) -> tuple[str, dict]:
     return repo, images
 
 
-
-async def loaded(pilot):
-    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, BrowserScreen) and pilot.app.screen,
-                            what="the browser")
-    await wait_for(pilot, lambda: screen.tags.complete, what="the tags")
-    return screen
-
-
-def cell(pane, tag: str, key: str) -> str:
-    column = next(c for c in pane.table.columns if c.key == key)
-    return str(pane._render_cell(tag, column))
-
-
 async def test_tags_come_newest_first_with_times_and_marks_and_the_sort_key_toggles(testbed, make_app, scratch,
                                                                                      pushed):
     repo, images = pushed
     app = make_app(parse_reference(f"{scratch.host}/{repo}"), user(testbed, "admin"))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen = await tags_listed(pilot)
         tags = screen.tags
         assert tags.table.keys == NEWEST_FIRST
         assert PUSHED_COLUMN in tags.table.columns and MARKS_COLUMN in tags.table.columns
@@ -90,7 +75,7 @@ async def test_a_tag_s_details_say_when_it_was_created_and_pushed_and_that_it_is
     repo, images = pushed
     app = make_app(parse_reference(f"{scratch.host}/{repo}"), user(testbed, "admin"))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen = await tags_listed(pilot)
         tags = screen.tags
         tags.table.focus()
         tags.table.cursor = tags.table.keys.index("v2")
@@ -112,7 +97,7 @@ async def test_a_tag_s_details_say_when_it_was_created_and_pushed_and_that_it_is
 async def test_the_pull_only_token_browses_by_name_and_is_told_once_why(testbed, make_app, acr):
     app = make_app(parse_reference(f"{acr.host}/aspnetapp"), user(testbed, "readonlypull"))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen = await tags_listed(pilot)
         tags = screen.tags
         assert tags.table.keys == sorted(testbed.content.tags["aspnetapp"], key=natural_key)
         assert PUSHED_COLUMN not in tags.table.columns and not tags.timed
@@ -134,7 +119,7 @@ async def test_a_tag_whose_announced_digest_is_of_another_body_says_so_in_its_de
     proxy.replace_body("GET", rf"/manifests/(8\.0-amd64|{image.digest})$", lambda body: body + b" ")
     app = make_app(f"{proxy.host}/aspnetapp")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen = await tags_listed(pilot)
         tags = screen.tags
         tags.table.focus()
         tags.table.cursor = tags.table.keys.index("8.0-amd64")
