@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_STEPS = (  # (limit in seconds, unit in seconds, name)
-    (3600, 60, "minute"),
-    (86400, 3600, "hour"),
-    (30 * 86400, 86400, "day"),
-    (365 * 86400, 30 * 86400, "month"),
+_STEPS = (  # (limit in seconds, unit in seconds, name, short name)
+    (3600, 60, "minute", "m"),
+    (86400, 3600, "hour", "h"),
+    (30 * 86400, 86400, "day", "d"),
+    (365 * 86400, 30 * 86400, "month", "mo"),
 )
 _YEAR = 365 * 86400
 FUTURE_SLACK = 120  # seconds: clocks disagree this much without anything being odd
@@ -25,10 +25,23 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
         return "in the future"
     if seconds < 60:
         return "just now"
-    for limit, unit, name in _STEPS:
+    for limit, unit, name, _short in _STEPS:
         if seconds < limit:
             return _count(int(seconds // unit), name)
     return _count(int(seconds // _YEAR), "year")
+
+
+def short_age(when: datetime, now: datetime | None = None) -> str:
+    """How long ago, in a few characters: "now", "5m", "3h", "2d", "4mo", "1y"; "?" ahead of now."""
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < -FUTURE_SLACK:
+        return "?"
+    if seconds < 60:
+        return "now"
+    for limit, unit, _name, short in _STEPS:
+        if seconds < limit:
+            return f"{int(seconds // unit)}{short}"
+    return f"{int(seconds // _YEAR)}y"
 
 
 def _count(value: int, name: str) -> str:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acrbrowse.oci.source import RepositoryDetails
+from acrbrowse.present.times import short_age
 from acrbrowse.ui.screens.browser import BrowserScreen
-from acrbrowse.ui.widgets.repositories import DETAILS_COLUMN, DETAILS_MIN_WIDTH, details_text, short_age
+from acrbrowse.ui.widgets.repositories import DETAILS_COLUMN, DETAILS_MIN_WIDTH, details_text
 from tests.ui.conftest import SIZE, user, wait_for
 
 pytestmark = pytest.mark.ui

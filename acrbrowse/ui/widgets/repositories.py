@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +21,7 @@ from acrbrowse.oci.remote.acr import MetadataState, MetadataUnavailable
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import RepositoryDetails
 from acrbrowse.present.safe import terminal_safe
-from acrbrowse.present.times import FUTURE_SLACK
+from acrbrowse.present.times import short_age
 from acrbrowse.ui.filtering import FilteredNames
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.waiting import Wait
@@ -37,20 +36,6 @@ DETAILS_BACKOFF = 0.25  # while a repository's tags are being listed: they come 
 DETAILS_WIDTH = 12
 DETAILS_COLUMN = Column("details", "details", DETAILS_WIDTH, justify="right")
 DETAILS_MIN_WIDTH = 28  # the pane's width when it has the focus (the screen gives it 30 columns at least)
-_AGES = ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (30 * 86400, 86400, "d"), (365 * 86400, 30 * 86400, "mo"))
-
-
-def short_age(when: datetime, now: datetime | None = None) -> str:
-    """How long ago, in a few characters: "now", "5m", "3h", "2d", "4mo", "1y"; "?" ahead of now."""
-    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
-    if seconds < -FUTURE_SLACK:
-        return "?"
-    if seconds < 60:
-        return "now"
-    for limit, unit, name in _AGES:
-        if seconds < limit:
-            return f"{int(seconds // unit)}{name}"
-    return f"{int(seconds // (365 * 86400))}y"
 
 
 def details_text(details: RepositoryDetails | None) -> Text:
