@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, advice, resolve_credential, say, session_from
 from acrbrowse.present.safe import terminal_safe
+
+if TYPE_CHECKING:
+    from acrbrowse.oci.name import Reference
 
 
 def _require_repository(text: str):
@@ -180,37 +185,42 @@ def _print_manifests(args: argparse.Namespace, listed: list, report, about: dict
         "manifests of tagged indexes", "note")
 
 
+def _manifest_reference(text: str) -> Reference:
+    """REGISTRY/REPO[:TAG|@DIGEST], the tag `latest` when neither is given."""
+    reference = _require_repository(text)
+    return reference if reference.manifest_ref is not None else reference.with_tag("latest")
+
+
+def _printed(output: str, errors: Sequence[BaseException]) -> int:
+    """Print what was found, then each error on stderr (one line each): the exit status says which."""
+    print(output)
+    for error in errors:
+        say(advice(error), "error")
+    return EXIT_ERROR if errors else EXIT_OK
+
+
 async def cmd_tree(args: argparse.Namespace) -> int:
     from acrbrowse.oci.walk import walk
     from acrbrowse.present.render import render_json, render_text
 
-    reference = _require_repository(args.reference)
-    if reference.manifest_ref is None:
-        reference = reference.with_tag("latest")
+    reference = _manifest_reference(args.reference)
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     async with session.opened(reference, credential) as client:
         tree = await walk(client, reference, referrers=args.referrers, inside=args.referrers)
-    print(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree))
-    for error in tree.errors:
-        say(advice(error), "error")
-    return EXIT_ERROR if tree.errors else EXIT_OK
+    return _printed(json.dumps(render_json(tree), indent=2) if args.json else render_text(tree), tree.errors)
 
 
 async def cmd_referrers(args: argparse.Namespace) -> int:
     from acrbrowse.oci.walk import referrers_of
     from acrbrowse.present.render import render_referrers_json, render_referrers_text
 
-    reference = _require_repository(args.reference)
-    if reference.manifest_ref is None:
-        reference = reference.with_tag("latest")
+    reference = _manifest_reference(args.reference)
     session = session_from(args)
     credential = resolve_credential(args, session, reference.registry)
     async with session.opened(reference, credential) as client:
         tree = await referrers_of(client, reference, artifact_type=args.artifact_type, recursive=args.recursive,
                                   inside=True)
-    print(json.dumps(render_referrers_json(tree), indent=2) if args.json else render_referrers_text(tree))
-    for error in tree.errors:
-        say(advice(error), "error")
-    return EXIT_ERROR if tree.errors else EXIT_OK
+    return _printed(json.dumps(render_referrers_json(tree), indent=2) if args.json else render_referrers_text(tree),
+                    tree.errors)
 
