@@ -30,7 +30,12 @@ class StatusLine(Static):
 
     def on_mount(self) -> None:
         self.display = False
-        self.set_interval(REFRESH_INTERVAL, self.refresh_quota)
+        if self._counts_pulls():  # a registry's name decides it: no timer for the others
+            self.set_interval(REFRESH_INTERVAL, self.refresh_quota)
+
+    def _counts_pulls(self) -> bool:
+        client = app_of(self).source(self.registry)
+        return isinstance(client, RegistryClient) and client.counts_pulls
 
     def refresh_quota(self) -> None:
         client = app_of(self).source(self.registry)
