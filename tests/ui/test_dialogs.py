@@ -103,7 +103,8 @@ async def test_raw_view_moves_searches_and_copies(testbed, make_app):
         assert body.selection.start == matches[1]
         await pilot.press("N", "N")
         assert body.selection.start == matches[-1]
-        assert body.scroll_offset.y > 0 or body.size.height > last  # the last match is in view
+        await wait_for(pilot, lambda: body.scroll_offset.y > 0 or body.size.height > last,
+                       what="the last match scrolled into view")
 
         # Esc in the search field closes the field, not the view
         await pilot.press("slash", "escape")

@@ -31,9 +31,10 @@ async def test_first_last_and_half_pages_in_a_list(testbed, make_app):
 
         await pilot.press("G")
         assert table.cursor == rows - 1 and table.cursor_key == table.keys[-1]
-        assert table.scroll_y > 0  # the last row is in view
+        await wait_for(pilot, lambda: table.scroll_y > 0, what="the last row scrolled into view")
         await pilot.press("g")
-        assert table.cursor == 0 and table.scroll_y == 0
+        assert table.cursor == 0
+        await wait_for(pilot, lambda: table.scroll_y == 0, what="the first row scrolled into view")
         await pilot.press("end")
         assert table.cursor == rows - 1
         await pilot.press("home")
