@@ -18,6 +18,11 @@ MAX_INDEX_CHILDREN = 4_096  # manifests fetched for one index
 TREE_BYTES = 64 * MiB  # manifests and configs fetched for one tree; past it the rest is not fetched
 MANIFEST_MEMORY_BYTES = 64 * MiB  # manifests a client keeps in memory, oldest dropped first
 BLOB_CHUNK_BYTES = 1 * MiB  # the most a streamed blob yields at once
+LAYER_ENTRIES = 2_000_000  # files listed from one layer (a million stays under 300 MiB)
+TAR_META_BYTES = 1 * MiB  # one pax header or GNU long name in a layer's tar
+TAR_ENTRY_BYTES = 1 << 40  # a tar header claiming a bigger file is a bomb, not a file
+TOC_BYTES = 64 * MiB  # an eStargz / zstd:chunked table of contents, compressed or not; past it: stream
+LISTING_CACHE_BYTES = 256 * MiB  # the listing cache on disk, oldest dropped first
 JSON_DEPTH = 64  # nesting of any JSON document read from outside (OCI documents use < 10)
 
 

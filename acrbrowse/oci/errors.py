@@ -112,6 +112,15 @@ class MalformedResponse(RegistryError):
     """The registry answered something that is not what the API promises."""
 
 
+class UnreadableLayer(RegistryError):
+    """A layer whose files cannot be listed: not a tar, a truncated or hostile archive, a foreign
+    layer, a compression acrbrowse does not read."""
+
+
+class RangeIgnored(RegistryError):
+    """The registry answered a byte range with the whole blob (read nothing of it)."""
+
+
 class InsecureRequest(RegistryError):
     """acrbrowse refused to do something that would expose credentials or follow a foreign link."""
 

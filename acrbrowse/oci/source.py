@@ -58,9 +58,10 @@ class Source(Protocol):
         ...
 
     def blob_stream(self, repository: str, digest: str, *, start: int = 0,
-                    end: int | None = None) -> AsyncIterator[bytes]:
+                    end: int | None = None, ranged_only: bool = False) -> AsyncIterator[bytes]:
         """A blob's bytes `start` to `end` (inclusive; None: to the end) as they arrive, never held
-        whole. A whole read raises IntegrityError after its last chunk if it does not match `digest`."""
+        whole. A whole read raises IntegrityError after its last chunk if it does not match `digest`.
+        `ranged_only`: raise RangeIgnored rather than read the whole blob to reach the range."""
         ...
 
     async def referrers(self, repository: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:

@@ -12,7 +12,7 @@ import pytest
 
 from acrbrowse.limits import BLOB_CHUNK_BYTES, MiB
 from acrbrowse.oci.credential import Credential, Secret
-from acrbrowse.oci.errors import Hint, IntegrityError, InvalidReference, MalformedResponse, NotFound, Timeout
+from acrbrowse.oci.errors import Hint, IntegrityError, InvalidReference, MalformedResponse, NotFound, RangeIgnored, Timeout
 from acrbrowse.oci.remote.client import RegistryClient
 
 from . import content as c
@@ -101,7 +101,11 @@ async def test_a_registry_that_ignores_range_is_skipped_through(scratch_registry
         assert b"".join(await read(client, repository, digest, start=3 * MiB + 1, end=3 * MiB + 1)) == \
             data[3 * MiB + 1:3 * MiB + 2]
         assert b"".join(await read(client, repository, digest, start=SIZE - 5)) == data[-5:]
-    assert [entry.status for entry in proxy.log] == [200, 200, 200]
+        with pytest.raises(RangeIgnored, match="ignores byte ranges"):  # a caller that would rather not read it all
+            await read(client, repository, digest, start=SIZE - 5, ranged_only=True)
+        # a whole read asked as such is no range: ranged_only changes nothing
+        assert b"".join(await read(client, repository, digest, ranged_only=True)) == data
+    assert [entry.status for entry in proxy.log] == [200, 200, 200, 200, 200]
 
 
 async def test_a_whole_200_to_a_range_is_still_verified(scratch_registry, fault_proxy, big_blob):

@@ -36,6 +36,7 @@ from acrbrowse.oci.errors import (
     IntegrityError,
     MalformedResponse,
     ManifestNotFound,
+    RangeIgnored,
     RegistryError,
 )
 from acrbrowse.oci.manifest import (
@@ -445,11 +446,12 @@ class RegistryClient:
         return parse_config(data, config.digest)
 
     async def blob_stream(self, repository: str, digest: str, *, start: int = 0,
-                          end: int | None = None) -> AsyncIterator[bytes]:
+                          end: int | None = None, ranged_only: bool = False) -> AsyncIterator[bytes]:
         """A blob's bytes as they arrive, never held whole: all of it, or bytes `start` to `end`
         (inclusive; None: to the end) through an HTTP Range. A whole read is checked against `digest`
         after its last chunk (IntegrityError then: its bytes are unverified until the end); a part
-        cannot be. Redirects (blob storage elsewhere) are followed without credentials."""
+        cannot be. Redirects (blob storage elsewhere) are followed without credentials. `ranged_only`:
+        a registry that ignores Range raises RangeIgnored before a byte is read."""
         validate_repository(repository)
         validate_digest(digest)
         if not _offset(start) or (end is not None and (not _offset(end) or end < start)):
@@ -467,6 +469,9 @@ class RegistryClient:
                 if not ranged:
                     raise MalformedResponse(f"{self.registry} answered part of {label} though all of it was asked for")
                 parts = self._partial(response, label, start, end)
+            elif response.status_code == 200 and ranged and ranged_only:
+                raise RangeIgnored(f"{self.registry} ignores byte ranges: it answered the whole of {label}",
+                                   registry=self.registry)
             elif response.status_code == 200:
                 # A registry that ignores Range sends the whole blob: skip to `start` here, hashing
                 # what is skipped, so that a read to the end is still verified.
