@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acrbrowse.config import Config, ConfigError
 from acrbrowse.keychain import (
@@ -41,6 +42,9 @@ from acrbrowse.oci.name import Reference, parse_registry
 from acrbrowse.oci.remote.acr import AcrMetadata
 from acrbrowse.oci.remote.challenge import Challenge
 from acrbrowse.oci.remote.client import RegistryClient
+
+if TYPE_CHECKING:
+    from acrbrowse.layerfiles.listcache import ListingCache
 
 ClientFactory = Callable[[Reference, "Credential | None"], RegistryClient]
 
@@ -93,6 +97,16 @@ class Session:
         self._credentials: dict[str, Credential | None] = {}
         self._metadata: dict[int, AcrMetadata] = {}  # by id() of the client it serves
         self._not_acr: set[str] = set()  # registries that proved they have no /acr/v1: never asked again
+        self._listings: ListingCache | None = None
+
+    @property
+    def listing_cache(self) -> ListingCache | None:
+        """Layer listings already read, by layer digest (None with the cache off)."""
+        if self._listings is None and self.options.use_cache:
+            from acrbrowse.layerfiles.listcache import ListingCache
+
+            self._listings = ListingCache(cache_dir(self.env) / "listings")
+        return self._listings
 
     def __repr__(self) -> str:
         return f"Session(registries={sorted(self._clients)!r})"

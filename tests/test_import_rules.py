@@ -17,6 +17,7 @@ PACKAGE = ROOT / "acrbrowse"
 FORBIDDEN = {
     "acrbrowse.oci": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.keychain": ("textual", "acrbrowse.ui", "acrbrowse.cli"),
+    "acrbrowse.layerfiles": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.present": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.ui": ("acrbrowse.cli",),
     "acrbrowse.session": ("textual", "acrbrowse.ui", "acrbrowse.cli"),

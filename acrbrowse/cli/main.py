@@ -14,7 +14,7 @@ from typing import Any
 from acrbrowse import __version__
 from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, advice, say
 
-SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "referrers", "login", "logout", "logins")
+SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "referrers", "ls", "login", "logout", "logins")
 
 VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
 
@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "platform manifests' referrers")
     referrers.add_argument("--json", action="store_true", help="print JSON")
 
+    from acrbrowse.cli.files import add_parser as add_ls
+
+    add_ls(sub, common)
+
     login = sub.add_parser("login", parents=[common],
                            help="check a credential against the registry and keep it in the OS keyring")
     login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
@@ -161,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             handlers: dict[str, Callable] = {"repos": cmd_repos, "tags": cmd_tags, "manifests": cmd_manifests,
                                              "tree": cmd_tree, "referrers": cmd_referrers}
+            if args.command == "ls":
+                from acrbrowse.cli.files import cmd_ls
+
+                return asyncio.run(cmd_ls(args))
             if args.command in handlers:
                 return asyncio.run(handlers[args.command](args))
             return _login_commands()[args.command](args)

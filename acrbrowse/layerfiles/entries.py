@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 WHITEOUT_PREFIX = ".wh."
@@ -68,7 +68,7 @@ _MAX_SIZE = 2**63 - 1
 _MAX_ID = 2**32 - 1
 
 
-class Listing:
+class Listing(Sequence[FileEntry]):
     """A layer's entries in the order the layer holds them. Append-only while the layer streams;
     `complete` once its last entry (and, for a full stream, its digest) has been checked."""
 
@@ -113,7 +113,7 @@ class Listing:
         for entry in entries:
             self.append(entry)
 
-    def __getitem__(self, index: int) -> FileEntry:
+    def __getitem__(self, index: int) -> FileEntry:  # type: ignore[override]  # no slices
         user, _, group = self._names[self._owners[index]].partition("\0")
         return FileEntry(self._paths[index], Kind(self._kinds[index]), self._sizes[index], self._modes[index],
                          self._uids[index], self._gids[index], user, group, self._links.get(index, ""),

@@ -1,4 +1,4 @@
-"""A table that renders only the rows in view, for lists of 20,000 tags or repositories.
+"""A table that renders only the rows in view, for lists of 20,000 tags or a million files.
 
 DataTable measures every cell of every row it is given, so rebuilding it on each keystroke of a
 filter costs about a second at 20,000 rows. This widget keeps a list of row keys and asks a
@@ -8,8 +8,10 @@ comprehension, and a cell that changes (a digest that arrived) repaints one line
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -39,13 +41,13 @@ class Column:
     highlight: bool = False  # the characters the filter matched are highlighted in this column
 
 
-CellRenderer = Callable[[str, Column], "Text | str"]
+CellRenderer = Callable[[Any, Column], "Text | str"]
 # New rows relayout the screen (the virtual size changes): while pages arrive, patch at most this often.
 PAINT_INTERVAL = 0.1
 
 
 class VirtualTable(ScrollView, can_focus=True):
-    """Rows are keys (a tag, a repository name); `render_cell(key, column)` draws a cell."""
+    """Rows are keys (a tag, a repository name, a node number); `render_cell(key, column)` draws a cell."""
 
     BINDINGS = bindings(TABLE_KEYS)
 
@@ -79,7 +81,7 @@ class VirtualTable(ScrollView, can_focus=True):
     @dataclass
     class Highlighted(Message):
         table: VirtualTable
-        key: str | None
+        key: Any  # a row key (str for names; the files view uses ints), None when there are no rows
 
         @property
         def control(self) -> VirtualTable:
@@ -88,7 +90,7 @@ class VirtualTable(ScrollView, can_focus=True):
     @dataclass
     class Selected(Message):
         table: VirtualTable
-        key: str
+        key: Any
 
         @property
         def control(self) -> VirtualTable:
@@ -120,7 +122,7 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.render_cell = render_cell
-        self.keys: list[str] = []
+        self.keys: MutableSequence[Any] = []
         self.empty_text = empty_text
         self.show_header = show_header
         self._last_view: tuple[int, int] | None = None
@@ -136,10 +138,11 @@ class VirtualTable(ScrollView, can_focus=True):
     def header_height(self) -> int:
         return 1 if self.show_header else 0
 
-    def set_keys(self, keys: Sequence[str], *, keep: str | None = None) -> None:
-        """Show these rows; the cursor stays on `keep` (or the current key) when it is still there."""
+    def set_keys(self, keys: Sequence[Any], *, keep: Any = None) -> None:
+        """Show these rows; the cursor stays on `keep` (or the current key) when it is still there.
+        A list or an array of keys is taken as it is, not copied (a million rows)."""
         current = keep if keep is not None else self.cursor_key
-        self.keys = list(keys)
+        self.keys = keys if isinstance(keys, (list, array)) else list(keys)
         self.virtual_size = Size(self.size.width, len(self.keys) + self.header_height)
         index = 0
         if current is not None:
@@ -154,7 +157,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self, self.cursor_key))
         self._viewport_maybe_changed(force=True)
 
-    def splice_keys(self, start: int, tail: Sequence[str]) -> None:
+    def splice_keys(self, start: int, tail: Sequence[Any]) -> None:
         """Replace the rows from `start` on (a page arrived): work in proportion to the tail, not to
         the whole list; the cursor stays on its key."""
         current, old_cursor = self.cursor_key, self.cursor
@@ -174,18 +177,18 @@ class VirtualTable(ScrollView, can_focus=True):
         self._viewport_maybe_changed(force=True)
 
     @property
-    def cursor_key(self) -> str | None:
+    def cursor_key(self) -> Any:
         return self.keys[self.cursor] if 0 <= self.cursor < len(self.keys) else None
 
     @property
     def page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - self.header_height)
 
-    def visible_keys(self) -> list[str]:
+    def visible_keys(self) -> list[Any]:
         top = round(self.scroll_y)
-        return self.keys[top: top + self.page_height]
+        return list(self.keys[top: top + self.page_height])
 
-    def refresh_key(self, key: str) -> None:
+    def refresh_key(self, key: Any) -> None:
         """Repaint the line of `key` if it is on screen."""
         top = round(self.scroll_y)
         for offset, visible in enumerate(self.keys[top: top + self.page_height]):
@@ -286,11 +289,11 @@ class VirtualTable(ScrollView, can_focus=True):
         share = rest // len(flexible) if flexible else 0
         return [c.width if c.width is not None else share for c in self.columns]
 
-    def _highlighted(self, key: str, cell: Text | str, match: Style) -> Text | str:
+    def _highlighted(self, key: Any, cell: Text | str, match: Style) -> Text | str:
         """The cell with the filter's characters in `match` style (only for the rows painted): those
         the filter matched in the key, where the cell shows them (escapes make it longer)."""
         plain = cell.plain if isinstance(cell, Text) else cell
-        if plain == terminal_safe(key):
+        if isinstance(key, str) and plain == terminal_safe(key):
             positions = shown_match_positions(key, self.highlight_query)
         else:  # a cell that shows something else than its key: matched as it reads
             positions = match_positions(plain, self.highlight_query)
@@ -306,7 +309,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return text
 
     def _line(self, cells: list[Text | str], width: int, style: Style, match: Style | None = None,
-              key: str = "") -> Strip:
+              key: Any = "") -> Strip:
         line = Text(" ", end="")
         for i, (cell, cell_width) in enumerate(zip(cells, self._widths(width), strict=False)):
             if match is not None and self.columns[i].highlight:
@@ -325,7 +328,7 @@ class VirtualTable(ScrollView, can_focus=True):
         strip = Strip(segments).crop_extend(0, width, None)
         return strip.apply_style(style) if style else strip
 
-    def _cell(self, key: str, column: Column) -> Text | str:
+    def _cell(self, key: Any, column: Column) -> Text | str:
         """A cell never breaks the table: odd data the renderer did not expect shows as "?" (once
         logged as the bug it is)."""
         try:

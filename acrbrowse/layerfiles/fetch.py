@@ -1,0 +1,154 @@
+"""Reading a layer's listing: from the listing cache, else from its table of contents (eStargz,
+zstd:chunked), else by streaming the blob. The network stays on the event loop; decompression and
+the tar walk run in a worker thread, one batch behind the download, so both go at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from acrbrowse.layerfiles.entries import FileEntry, Listing
+from acrbrowse.layerfiles.listcache import ListingCache
+from acrbrowse.layerfiles.reader import LayerReader
+from acrbrowse.layerfiles.toc import read_toc
+from acrbrowse.limits import MiB
+from acrbrowse.oci import mediatypes as mt
+from acrbrowse.oci.errors import UnreadableLayer
+from acrbrowse.oci.manifest import Descriptor
+from acrbrowse.oci.source import Source
+from acrbrowse.present.units import short_digest
+
+QUEUED_CHUNKS = 16  # what the download may run ahead of the reader (chunks are at most 1 MiB)
+BATCH_BYTES = 4 * MiB  # what the reader takes at once, at most
+PROGRESS_EVERY = 0.1  # seconds between progress reports
+
+
+@dataclass(frozen=True)
+class Progress:
+    received: int  # bytes of the blob read so far
+    total: int  # the blob's size (its descriptor's)
+    entries: int  # entries listed so far
+    elapsed: float  # seconds since the read started
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second so far (0 before anything arrived)."""
+        return self.received / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far; None until there is a rate."""
+        rate = self.rate
+        return max(self.total - self.received, 0) / rate if rate > 0 else None
+
+    @property
+    def fraction(self) -> float:
+        return min(self.received / self.total, 1.0) if self.total > 0 else 1.0
+
+
+EntriesCallback = Callable[[Sequence[FileEntry]], None]
+ProgressCallback = Callable[[Progress], None]
+
+
+def check_listable(layer: Descriptor) -> None:
+    """A foreign (non-distributable) layer is not in the registry: say so rather than ask for it."""
+    if mt.is_foreign_layer(layer.media_type):
+        raise UnreadableLayer(f"layer {short_digest(layer.digest)} is a foreign layer: its bytes are not in this "
+                              "registry (they come from the URLs in its descriptor), so acrbrowse does not fetch it")
+
+
+async def read_listing(source: Source, repository: str, layer: Descriptor, *, cache: ListingCache | None = None,
+                       on_entries: EntriesCallback | None = None,
+                       on_progress: ProgressCallback | None = None) -> Listing:
+    """The layer's complete listing. `on_entries` sees the entries as they are read (a stream's
+    entries are unverified until its end: a digest mismatch raises IntegrityError and the caller
+    drops what it showed); `on_progress` sees the bytes read while the blob streams."""
+    check_listable(layer)
+    listing = cache.get(layer.digest) if cache is not None else None
+    if listing is None:
+        listing = await read_toc(source, repository, layer)
+    if listing is not None:
+        if on_entries is not None:
+            on_entries(listing)
+        if cache is not None and listing.method != "cache":
+            cache.put(layer.digest, listing)
+        return listing
+    listing = await stream_listing(source, repository, layer, on_entries=on_entries, on_progress=on_progress)
+    if cache is not None:
+        cache.put(layer.digest, listing)
+    return listing
+
+
+async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
+                         on_entries: EntriesCallback | None = None,
+                         on_progress: ProgressCallback | None = None) -> Listing:
+    """The listing read from the whole blob, verified against its digest at the end."""
+    check_listable(layer)
+    reader = LayerReader(layer.media_type)
+    listing = Listing()
+    listing.method = "stream"
+    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=QUEUED_CHUNKS)
+
+    async def download() -> None:
+        try:
+            chunks = source.blob_stream(repository, layer.digest)
+            try:
+                async for chunk in chunks:
+                    await queue.put(chunk)
+            finally:
+                close = getattr(chunks, "aclose", None)  # the response is released at once, not when collected
+                if close is not None:
+                    await close()
+            await queue.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # handed to the reading side, which raises it
+            await queue.put(error)
+
+    def took(entries: Sequence[FileEntry]) -> None:
+        if entries:
+            listing.extend(entries)
+            if on_entries is not None:
+                on_entries(entries)
+
+    started = time.monotonic()
+    reported = 0.0
+    received = 0
+    task = asyncio.create_task(download())
+    try:
+        while True:
+            item = await queue.get()
+            batch: list[bytes] = []
+            size = 0
+            while isinstance(item, bytes):
+                batch.append(item)
+                size += len(item)
+                if size >= BATCH_BYTES or queue.empty():
+                    break
+                item = queue.get_nowait()
+            if batch:
+                received += size
+                took(await asyncio.to_thread(reader.feed, b"".join(batch) if len(batch) > 1 else batch[0]))
+                now = time.monotonic()
+                if on_progress is not None and now - reported >= PROGRESS_EVERY:
+                    reported = now
+                    on_progress(Progress(received, layer.size, len(listing), now - started))
+                if isinstance(item, bytes):
+                    continue
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
+                break
+        took(await asyncio.to_thread(reader.finish))
+    finally:
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if on_progress is not None:
+        on_progress(Progress(received, layer.size, len(listing), time.monotonic() - started))
+    listing.complete = True
+    return listing
