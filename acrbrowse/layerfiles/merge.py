@@ -1,19 +1,37 @@
 """The merged filesystem of an image (dive's view): its layers' listings applied bottom to top,
 with whiteouts and opaque directories, each path marked with the layer that last wrote or removed
-it, and the bytes stored in the layers that never reach the final filesystem."""
+it, and the bytes stored in the layers that never reach the final filesystem.
+
+The rules are the OCI image-spec's layer changesets:
+- a whiteout removes its path, and everything below it, from the layers below (never from its own
+  layer: a layer's deletions are applied before its files); an opaque marker removes every child of
+  its directory from the layers below;
+- a non-directory written where a directory stands removes the directory's subtree; a directory
+  (listed, or implied by a file below it) written where a file stands replaces the file;
+- a directory listed again is a change only when its mode or owner differs; otherwise it keeps the
+  layer that created it;
+- a file whose parent directory has no entry implies that directory (`MergedPath.implicit`).
+
+`wasted` counts the bytes of a path's versions that never reach the final filesystem: the versions a
+later write replaced, and the last version of a removed path. dive counts differently: its "wasted
+space" also includes the copy that survives of a file stored in more than one layer. Here
+`stored_bytes == visible_bytes + wasted_bytes` always holds. A hard link stores no bytes of its own
+(its target's bytes are counted once, on the target's path).
+"""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from acrbrowse.layerfiles.entries import FileEntry, Listing
+from acrbrowse.layerfiles.entries import FileEntry, Kind, Listing
 
 
 class Change(enum.Enum):
-    ADDED = "added"  # no layer below had the path
-    MODIFIED = "modified"  # a layer below had it; this layer wrote it again
+    ADDED = "added"  # the filesystem of the layers below had no such path
+    MODIFIED = "modified"  # the layers below had it; this layer wrote it again
     REMOVED = "removed"  # a whiteout (or an opaque directory, or a file replaced by a directory) removed it
 
 
@@ -23,19 +41,221 @@ class MergedPath(NamedTuple):
     layer: int  # 0-based index of the layer that last wrote it, or removed it
     change: Change
     wasted: int  # bytes of this path stored in layers but not in the final filesystem
+    implicit: bool = False  # a directory no layer lists: implied by a path below it
 
 
+class LayerSummary(NamedTuple):
+    """What one layer changed in the filesystem of the layers below it (each path counted once)."""
+
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    added_bytes: int = 0  # bytes of the files it added
+    modified_bytes: int = 0  # bytes of the new versions it wrote
+    removed_bytes: int = 0  # bytes of the versions below that it removed
+    stored_bytes: int = 0  # every file's bytes in this layer
+
+
+@dataclass
 class MergedFilesystem:
-    paths: list[MergedPath]  # in path order; removed paths included (change REMOVED)
+    paths: list[MergedPath]  # in path order (see `path_order`); removed paths included (change REMOVED)
     stored_bytes: int  # every file's bytes in every layer
     visible_bytes: int  # the bytes of the final filesystem
     wasted_bytes: int  # stored_bytes - visible_bytes
+    layers: list[LayerSummary] = field(default_factory=list)  # one per listing, bottom first
 
     @property
     def efficiency(self) -> float:
         """visible / stored (1.0 for an image that stores nothing twice and deletes nothing)."""
-        raise NotImplementedError
+        return self.visible_bytes / self.stored_bytes if self.stored_bytes else 1.0
+
+
+def path_order(path: str) -> str:
+    """The order of `MergedFilesystem.paths`: the paths compared part by part (code points), so a
+    directory is followed by everything below it: "a", "a/b", "a-b". ("/" becomes NUL, which sorts
+    before every character a name can hold.)"""
+    return path.replace("/", "\0")
+
+
+# Kinds whose entries store no bytes of their own, whatever their tar header claims.
+_NO_BYTES = frozenset({Kind.DIR, Kind.SYMLINK, Kind.HARDLINK, Kind.WHITEOUT, Kind.OPAQUE})
+
+
+def stored_size(entry: FileEntry) -> int:
+    """The bytes a layer stores for this entry (0 for a directory, a link or a deletion)."""
+    return 0 if entry.kind in _NO_BYTES else entry.size
+
+
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+class _Record:
+    """The merged state of one path while the layers are applied."""
+
+    __slots__ = ("change", "entry", "implicit", "layer", "wasted")
+
+    def __init__(self, entry: FileEntry, layer: int, change: Change, implicit: bool) -> None:
+        self.entry = entry
+        self.layer = layer
+        self.change = change
+        self.wasted = 0
+        self.implicit = implicit
+
+    @property
+    def present(self) -> bool:
+        return self.change is not Change.REMOVED
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.records: dict[str, _Record] = {}
+        # The present children of every present directory ("" is the root): a removal walks only the
+        # removed subtree.
+        self.children: dict[str, set[str]] = {"": set()}
+        self.layer = -1
+        # For each path this layer touched: (present, stored bytes) in the filesystem below it.
+        self.below: dict[str, tuple[bool, int]] = {}
+
+    def apply(self, layer: int, listing: Listing) -> LayerSummary:
+        self.layer, self.below = layer, {}
+        count = len(listing)  # a listing still streaming is read as far as it is now
+        for index in range(count):
+            kind = listing.kind(index)
+            if kind is Kind.WHITEOUT:
+                self.remove(listing.path(index))
+            elif kind is Kind.OPAQUE:
+                self.remove_children(listing.path(index))
+        stored = 0
+        for index in range(count):
+            entry = listing[index]
+            if entry.kind is Kind.WHITEOUT:
+                self.ensure_dir(_parent(entry.path))  # the marker lives in its directory, in this layer
+            elif entry.kind is Kind.OPAQUE:
+                self.ensure_dir(entry.path)
+            else:
+                stored += stored_size(entry)
+                self.write(entry)
+        return self.summary(stored)
+
+    def summary(self, stored: int) -> LayerSummary:
+        added = modified = removed = added_bytes = modified_bytes = removed_bytes = 0
+        for path, (was_present, was_bytes) in self.below.items():
+            record = self.records[path]
+            if record.present:
+                now_bytes = stored_size(record.entry)
+                if was_present:
+                    modified += 1
+                    modified_bytes += now_bytes
+                else:
+                    added += 1
+                    added_bytes += now_bytes
+            elif was_present:
+                removed += 1
+                removed_bytes += was_bytes
+        return LayerSummary(added, modified, removed, added_bytes, modified_bytes, removed_bytes, stored)
+
+    def _touch(self, path: str, record: _Record | None) -> Change:
+        """Note the path's state below this layer (once per layer); the change a write makes."""
+        below = self.below.get(path)
+        if below is None:
+            present = record is not None and record.present
+            below = self.below[path] = (present, stored_size(record.entry) if record is not None and present else 0)
+        return Change.MODIFIED if below[0] else Change.ADDED
+
+    def write(self, entry: FileEntry) -> None:
+        path = entry.path
+        if not path:
+            return  # the root itself (a hostile "/" entry): nothing to file
+        record = self.records.get(path)
+        is_dir = entry.kind is Kind.DIR
+        if record is not None and record.present:
+            old = record.entry
+            if old.kind is Kind.DIR:
+                if is_dir:
+                    same = (old.mode, old.uid, old.gid) == (entry.mode, entry.uid, entry.gid)
+                    if record.layer != self.layer and same:
+                        # A directory listed again, unchanged: it keeps the layer that created it (and
+                        # takes this entry if the layers below only implied it).
+                        if record.implicit:
+                            record.entry, record.implicit = entry, False
+                        return
+                else:
+                    self.remove_children(path)
+                    del self.children[path]
+            elif is_dir:
+                self.children[path] = set()
+        else:
+            self.ensure_dir(_parent(path))
+            self.children[_parent(path)].add(path)
+            if is_dir:
+                self.children[path] = set()
+        self._set(path, record, entry, implicit=False)
+
+    def _set(self, path: str, record: _Record | None, entry: FileEntry, *, implicit: bool) -> None:
+        change = self._touch(path, record)
+        if record is None:
+            self.records[path] = _Record(entry, self.layer, change, implicit)
+            return
+        if record.present:
+            record.wasted += stored_size(record.entry)
+        record.entry, record.layer, record.change, record.implicit = entry, self.layer, change, implicit
+
+    def ensure_dir(self, path: str) -> None:
+        """Make `path` a directory if it is not one: missing parents are implied, a file in the way replaced."""
+        missing: list[str] = []
+        while path:
+            record = self.records.get(path)
+            if record is not None and record.present:
+                if record.entry.kind is not Kind.DIR:
+                    missing.append(path)  # a file where a directory must be (its own parents exist)
+                break
+            missing.append(path)
+            path = _parent(path)
+        for path in reversed(missing):
+            record = self.records.get(path)
+            if record is None or not record.present:
+                self.children[_parent(path)].add(path)
+            self.children[path] = set()
+            self._set(path, record, FileEntry(path, Kind.DIR, mode=0o755), implicit=True)
+
+    def remove(self, path: str) -> None:
+        """A whiteout: the path and everything below it."""
+        record = self.records.get(path)
+        if not path or record is None or not record.present:
+            return  # nothing below this layer to remove (a root whiteout is not one)
+        self.children[_parent(path)].discard(path)
+        self._remove_tree(path)
+
+    def remove_children(self, path: str) -> None:
+        """An opaque directory, or a directory a non-directory replaces: everything below it."""
+        children = self.children.get(path)
+        if not children:
+            return
+        for child in children:
+            self._remove_tree(child)
+        children.clear()
+
+    def _remove_tree(self, top: str) -> None:
+        pending = [top]
+        while pending:
+            path = pending.pop()
+            record = self.records[path]
+            self._touch(path, record)
+            record.wasted += stored_size(record.entry)
+            record.layer, record.change = self.layer, Change.REMOVED
+            pending.extend(self.children.pop(path, ()))
+
+    def result(self, layers: list[LayerSummary]) -> MergedFilesystem:
+        paths = [MergedPath(path, record.entry, record.layer, record.change, record.wasted, record.implicit)
+                 for path, record in sorted(self.records.items(), key=lambda item: path_order(item[0]))]
+        stored = sum(layer.stored_bytes for layer in layers)
+        visible = sum(stored_size(row.entry) for row in paths if row.change is not Change.REMOVED)
+        return MergedFilesystem(paths, stored, visible, stored - visible, layers)
 
 
 def merge(listings: Sequence[Listing]) -> MergedFilesystem:
-    raise NotImplementedError
+    """Apply the listings bottom (index 0) to top. A listing still streaming counts as far as it goes."""
+    merger = _Merger()
+    layers = [merger.apply(index, listing) for index, listing in enumerate(listings)]
+    return merger.result(layers)
