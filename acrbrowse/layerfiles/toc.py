@@ -302,6 +302,12 @@ def _entry(raw: dict[str, Any], users: dict[int, str], groups: dict[int, str]) -
     name = raw.get("name")
     if kind_name == "chunk" or not isinstance(name, str):
         return None
+    uid, gid = _int(raw.get("uid")), _int(raw.get("gid"))
+    user, group = _text(raw.get("userName")), _text(raw.get("groupName"))
+    if user:  # even on the root or a whiteout: the names hold for later entries
+        users.setdefault(uid, user)
+    if group:
+        groups.setdefault(gid, group)
     path = normalize_path(name)
     if not path:
         return None
@@ -309,14 +315,8 @@ def _entry(raw: dict[str, Any], users: dict[int, str], groups: dict[int, str]) -
     if deletion is not None:
         return FileEntry(deletion[0], deletion[1])
     kind = _KINDS.get(kind_name, Kind.OTHER) if isinstance(kind_name, str) else Kind.OTHER
-    uid, gid = _int(raw.get("uid")), _int(raw.get("gid"))
-    user, group = _text(raw.get("userName")), _text(raw.get("groupName"))
     user = user or users.get(uid, "")
     group = group or groups.get(gid, "")
-    if user:
-        users.setdefault(uid, user)
-    if group:
-        groups.setdefault(gid, group)
     link = _text(raw.get("linkName")) if kind in (Kind.SYMLINK, Kind.HARDLINK) else ""
     if kind is Kind.HARDLINK:
         link = normalize_path(link)
