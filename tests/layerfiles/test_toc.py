@@ -10,8 +10,21 @@ from acrbrowse.oci.errors import IntegrityError
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.remote.client import RegistryClient
 
-from .stargz import (GZIP_LAYER, TOC_DIGEST, ZSTD_CHECKSUM, ZSTD_LAYER, ZSTD_POSITION, Layer, decompressed,
-                     drop_names, push, scratch_registry, tar_entries, write_estargz, write_zstd_chunked)
+from .stargz import (
+    GZIP_LAYER,
+    TOC_DIGEST,
+    ZSTD_CHECKSUM,
+    ZSTD_LAYER,
+    ZSTD_POSITION,
+    Layer,
+    decompressed,
+    drop_names,
+    push,
+    scratch_registry,
+    tar_entries,
+    write_estargz,
+    write_zstd_chunked,
+)
 
 __all__ = ["scratch_registry"]  # the module's registry fixture
 
