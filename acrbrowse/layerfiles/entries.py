@@ -123,6 +123,11 @@ class Listing(Sequence[FileEntry]):
         for index in range(len(self._paths)):
             yield self[index]
 
+    @property
+    def paths(self) -> Sequence[str]:
+        """Every entry's path, in order (the list itself: read it, don't change it)."""
+        return self._paths
+
     def path(self, index: int) -> str:
         return self._paths[index]
 

@@ -61,11 +61,12 @@ def check_listable(layer: Descriptor) -> None:
 
 
 async def read_listing(source: Source, repository: str, layer: Descriptor, *, cache: ListingCache | None = None,
-                       on_entries: EntriesCallback | None = None,
-                       on_progress: ProgressCallback | None = None) -> Listing:
+                       on_entries: EntriesCallback | None = None, on_progress: ProgressCallback | None = None,
+                       into: Listing | None = None) -> Listing:
     """The layer's complete listing. `on_entries` sees the entries as they are read (a stream's
     entries are unverified until its end: a digest mismatch raises IntegrityError and the caller
-    drops what it showed); `on_progress` sees the bytes read while the blob streams."""
+    drops what it showed); `on_progress` sees the bytes read while the blob streams. A stream fills
+    `into` when given (the caller reads it as it grows); the cache and a TOC return a listing of their own."""
     check_listable(layer)
     listing = cache.get(layer.digest) if cache is not None else None
     if listing is None:
@@ -76,7 +77,8 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
         if cache is not None and listing.method != "cache":
             cache.put(layer.digest, listing)
         return listing
-    listing = await stream_listing(source, repository, layer, on_entries=on_entries, on_progress=on_progress)
+    listing = await stream_listing(source, repository, layer, on_entries=on_entries, on_progress=on_progress,
+                                   into=into)
     if cache is not None:
         cache.put(layer.digest, listing)
     return listing
@@ -84,11 +86,11 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
 
 async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
                          on_entries: EntriesCallback | None = None,
-                         on_progress: ProgressCallback | None = None) -> Listing:
-    """The listing read from the whole blob, verified against its digest at the end."""
+                         on_progress: ProgressCallback | None = None, into: Listing | None = None) -> Listing:
+    """The listing read from the whole blob (into `into`, when given), verified against its digest at the end."""
     check_listable(layer)
     reader = LayerReader(layer.media_type)
-    listing = Listing()
+    listing = into if into is not None else Listing()
     listing.method = "stream"
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=QUEUED_CHUNKS)
 

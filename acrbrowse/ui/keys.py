@@ -56,6 +56,9 @@ BROWSER_KEYS = (
     Key("acrbrowse.copy_reference", "C,shift+c", "copy_reference", "Copy ref",
         "Copy the pullable reference REGISTRY/REPO@sha256:…", "C"),
     Key("acrbrowse.raw", "v", "raw", "Raw JSON", "View the raw JSON of the highlighted manifest or config", "v"),
+    Key("acrbrowse.files", "f", "files", "Files",
+        "Files inside the image, without pulling it: a layer's (on a layer; Enter too), or the merged "
+        "filesystem with wasted bytes (on an image, its config or total)", "f"),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
     Key("acrbrowse.sort_order", "o", "sort_order", "Order", "Order the tags by name or newest first (where times are known)",
         "o", show=False),
@@ -99,6 +102,27 @@ TREE_KEYS = (
         "Tree: move down half a page", "Ctrl+D", show=False),
     Key("acrbrowse.tree_expand_all", "e", "expand_platforms", "Expand all",
         "Tree: expand every platform of the index (again: collapse them)", "e"),
+)
+
+# The files view (a layer's files, an image's merged filesystem); its list moves as the lists do.
+FILES_KEYS = (
+    Key("acrbrowse.files_back", "escape,backspace", "back", "Back",
+        "Files view: stop reading the layer at once; when nothing is read, close the view", "Esc",
+        footer_display=False),
+    Key("acrbrowse.files_filter", "slash", "filter", "Filter", "Files view: filter the paths as you type", "/",
+        priority=True),
+    Key("acrbrowse.files_sort", "s", "sort", "Sort",
+        "Files view: sort by name, by size, or (merged view) by wasted bytes", "s"),
+    Key("acrbrowse.files_collapse", "left,h", "collapse", "Collapse",
+        "Files view: collapse the directory, or move to its parent", "←/h"),
+    Key("acrbrowse.files_expand", "right,l", "expand", "Expand", "Files view: expand the directory", "→/l"),
+    Key("acrbrowse.files_toggle", "space", "toggle_dir", "Open", "Files view: expand or collapse the directory",
+        "Space", show=False),
+    Key("acrbrowse.files_expand_all", "e", "expand_all", "Expand all",
+        "Files view: expand every directory (again: collapse them)", "e"),
+    Key("acrbrowse.files_copy", "c", "copy_path", "Copy path", "Files view: copy the highlighted path", "c"),
+    Key("acrbrowse.files_reload", "r", "reload", "Read again", "Files view: read the layers again", "r",
+        show=False),
 )
 
 # The start screen and the dialogs.
@@ -217,6 +241,7 @@ def help_rows() -> list[tuple[str, str]]:
     rows += [(k.display, k.help) for k in BROWSER_KEYS]
     rows += [(k.display, k.help) for k in TAGS_KEYS]
     rows += [(k.display, k.help) for k in TREE_KEYS if k.show]
+    rows += [(k.display, k.help) for k in FILES_KEYS if k.show or k.action == "reload"]
     rows += [(k.display, f"Raw JSON view: {k.help[0].lower()}{k.help[1:]}") for k in RAW_KEYS
              if k.action in RAW_HELP]
     rows += [(k.display, k.help) for k in (APP_KEYS[4], *APP_KEYS[:2])]

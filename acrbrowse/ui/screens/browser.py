@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static, Tree
+from textual.widgets.tree import TreeNode
 
 from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import (
@@ -34,7 +35,7 @@ from acrbrowse.ui.screens.goto import Completions, GotoScreen
 from acrbrowse.ui.screens.login import LoginScreen, SignOut
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagHead, TagInfo
-from acrbrowse.ui.tree.nodes import ConfigItem, ManifestItem, RootItem, TreeItem
+from acrbrowse.ui.tree.nodes import ConfigItem, LayerItem, ManifestItem, PlatformEntry, RootItem, TreeItem
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.detail import DetailPane
 from acrbrowse.ui.widgets.filtered_pane import FilteredPane
@@ -137,7 +138,7 @@ class BrowserScreen(Screen[None]):
 
     # Keys that type text in an input (a filter, the repository name): hidden from the footer while
     # one has focus, where pressing them types rather than acts.
-    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "reload", "goto", "copy_menu",
+    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "files", "reload", "goto", "copy_menu",
                                 "sign_in"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -323,6 +324,30 @@ class BrowserScreen(Screen[None]):
     @on(Tree.NodeHighlighted, "#tree")
     def _node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
         self.detail.show_node(event.node.data)
+
+    @on(Tree.NodeSelected, "#tree")
+    def _node_selected(self, event: Tree.NodeSelected[TreeItem]) -> None:
+        if isinstance(event.node.data, LayerItem):  # Enter on a layer opens its files
+            self.action_files()
+
+    # ---- files -----------------------------------------------------------------------------
+
+    def action_files(self) -> None:
+        """A layer's files, or an image's merged filesystem (on the image, its config or total)."""
+        node, repository = self.manifest_tree.cursor_node, self.manifest_tree.repository
+        target = node.data.files_of() if node is not None and node.data is not None else None
+        if node is None or target is None or repository is None:
+            self.app.notify("Highlight a layer, or an image (its manifest, config or total), to see its files",
+                            severity="warning", markup=False)
+            return
+        image, layer = target
+        platform = next((n.data.name for n in _ancestors(node) if isinstance(n.data, PlatformEntry)), "")
+        title = f"{repository}:{self.manifest_tree.reference}" if ":" not in (self.manifest_tree.reference or ":") \
+            else f"{repository}@{short_digest(self.manifest_tree.reference or '')}"
+        from acrbrowse.ui.screens.files import FilesScreen, FilesTarget
+
+        self.app.push_screen(FilesScreen(FilesTarget(self.registry, repository, image, layer,
+                                                     f"{title} {platform}".strip())))
 
     def on_key(self, event: events.Key) -> None:
         self._keys_seen += 1  # a key between two Escs disarms leaving (whatever key Esc is mapped to)
@@ -706,3 +731,13 @@ class BrowserScreen(Screen[None]):
         if self.manifest_tree.repository is not None:
             self.manifest_tree.reload()
         self.relayout()
+
+
+def _ancestors(node: TreeNode[TreeItem]) -> list[TreeNode[TreeItem]]:
+    """The node and its ancestors, nearest first."""
+    found = []
+    current: TreeNode[TreeItem] | None = node
+    while current is not None:
+        found.append(current)
+        current = current.parent
+    return found

@@ -124,6 +124,11 @@ class TreeItem:
         """The fetch raised `error`: the next expand tries again."""
         self.fetched = False
 
+    def files_of(self) -> tuple[ImageManifest, int | None] | None:
+        """What `f` opens here: (an image, one of its layers from 0) or (an image, None) for its merged
+        filesystem; None where there are no files to show."""
+        return None
+
 
 # ---- manifests: the root and the entries of an index ---------------------------------------
 
@@ -215,6 +220,9 @@ class ManifestItem(TreeItem):
         super().failed(error)
         self.manifest = self.config = None
         self.error = error
+
+    def files_of(self) -> tuple[ImageManifest, int | None] | None:
+        return (self.manifest, None) if isinstance(self.manifest, ImageManifest) and self.manifest.layers else None
 
 
 class RootItem(ManifestItem):
@@ -446,6 +454,9 @@ class PartItem(TreeItem):
     def manifest_digest(self) -> str | None:
         return self.image.digest
 
+    def files_of(self) -> tuple[ImageManifest, int | None] | None:
+        return (self.image, None) if self.image.layers else None
+
 
 def blob_label(blob: BlobFacts, note_style: str) -> Text:
     label = Text.assemble((blob.name, "bold"), "  ", digest_text(blob.digest), "  ", size_text(blob.size))
@@ -509,6 +520,9 @@ class LayerItem(PartItem):
 
     def label(self) -> Text:
         return blob_label(self.blob, "yellow" if self.blob.is_foreign else "dim")
+
+    def files_of(self) -> tuple[ImageManifest, int | None] | None:
+        return self.image, self.blob.position - 1
 
     def details(self, display: Display) -> RenderableType:
         facts = Facts()

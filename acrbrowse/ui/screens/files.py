@@ -1,0 +1,394 @@
+"""The files view: a layer's files as they stream (a progress bar with rate and time left; Esc stops
+the download at once), or an image's merged filesystem with the layer of each path and the bytes
+wasted by files later layers overwrite or remove. A tree of directories with sizes summed, sorted
+by name or size (or wasted bytes), filtered as you type."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, ProgressBar, Static
+from textual.worker import Worker
+
+from acrbrowse.layerfiles.entries import Listing
+from acrbrowse.layerfiles.fetch import Progress, read_listing
+from acrbrowse.layerfiles.merge import merge
+from acrbrowse.oci.manifest import Descriptor, ImageManifest
+from acrbrowse.present.files import efficiency_text, progress_text
+from acrbrowse.present.units import human_size, short_digest
+from acrbrowse.ui.fileview import FileView
+from acrbrowse.ui.keys import FILES_KEYS, bindings
+from acrbrowse.ui.typed_app import app_of
+from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+
+PARALLEL_LAYERS = 3  # layers read at once for the merged view
+PAINT_EVERY = 0.1  # seconds between repaints while entries arrive (longer when a repaint costs more)
+
+LAYER_COLUMNS = (
+    Column("name", "name"),
+    Column("size", "size", 9, justify="right"),
+    Column("mode", "mode", 10),
+    Column("owner", "owner", 13),
+)
+MERGED_COLUMNS = (
+    Column("name", "name"),
+    Column("size", "size", 9, justify="right"),
+    Column("layer", "layer", 5, justify="right"),
+    Column("change", "change", 8),
+    Column("wasted", "wasted", 9, justify="right"),
+)
+
+
+@dataclass(frozen=True)
+class FilesTarget:
+    """What to open: an image's layer (`layer`, from 0) or its merged filesystem (`layer` None)."""
+
+    registry: str
+    repository: str
+    image: ImageManifest
+    layer: int | None
+    title: str  # "aspnetapp:8.0 linux/amd64": outside text, escaped where shown
+
+    @property
+    def layers(self) -> list[tuple[int, Descriptor]]:
+        if self.layer is not None:
+            return [(self.layer, self.image.layers[self.layer])]
+        return list(enumerate(self.image.layers))
+
+
+class FilesScreen(Screen[None]):
+    BINDINGS = bindings(FILES_KEYS)
+    DEFAULT_CSS = """
+    FilesScreen { layout: vertical; }
+    #files-title { height: 1; padding: 0 1; background: $panel; }
+    #files-progress { height: 1; padding: 0 1; display: none; }
+    #files-progress.reading { display: block; }
+    #files-progress ProgressBar { width: auto; margin-right: 2; }
+    #files-progress-text { width: 1fr; color: $text-muted; }
+    #files-filter { display: none; height: 3; }
+    #files-filter.shown { display: block; }
+    #files-table { height: 1fr; }
+    #files-info { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, target: FilesTarget) -> None:
+        super().__init__()
+        self.target = target
+        self.view = FileView()
+        self.state = "reading"  # reading, done, cancelled, failed
+        self.error_line = ""
+        self._progress: dict[int, Progress] = {}
+        self._dirty = False
+        self._paint_cost = 0.0
+        self._last_paint = 0.0
+        self._reader: Worker[None] | None = None
+
+    @property
+    def merged_view(self) -> bool:
+        return self.target.layer is None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="files-title")
+        with Horizontal(id="files-progress"):
+            yield ProgressBar(total=None, show_eta=False, id="files-bar")
+            yield Static(id="files-progress-text")
+        yield Input(placeholder="filter the paths: every word, anywhere in the path", id="files-filter")
+        yield VirtualTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
+                           empty_text="no files", id="files-table")
+        yield Static(id="files-info")
+        yield PinnedFooter()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#files-table", VirtualTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#files-filter", Input)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.set_interval(PAINT_EVERY, self._paint_if_dirty)
+        self._start()
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.view = FileView()
+        self.state, self.error_line = "reading", ""
+        self._progress.clear()
+        self.table.set_keys([])
+        self.table.busy = True
+        self.table.busy_cancellable = True
+        self.query_one("#files-progress").add_class("reading")
+        self._show_title()
+        self._reader = self._read()
+
+    @work(exclusive=True, group="files-read")
+    async def _read(self) -> None:
+        try:
+            if self.merged_view:
+                await self._read_merged()
+            else:
+                await self._read_layer()
+        except asyncio.CancelledError:
+            self.state = "cancelled"
+            self._finished()
+            raise
+        except Exception as exc:  # the registry's, the layer's, or a bug: one line, what was shown is dropped
+            self.state = "failed"
+            self.error_line = app_of(self).failure_line(exc)
+            self.view = FileView()
+            self.table.set_keys([])
+            self._finished()
+        else:
+            self.state = "done"
+            self._finished()
+
+    async def _read_layer(self) -> None:
+        position, layer = self.target.layers[0]
+        app = app_of(self)
+        listing = Listing()
+        self.view.adopt(listing)
+
+        def took(entries: object) -> None:
+            if isinstance(entries, Listing) and entries is not self.view.listing:
+                self.view.adopt(entries)  # from the cache or a table of contents, whole
+            else:
+                self.view.grow()
+            self._dirty = True
+
+        result = await read_listing(app.source(self.target.registry), self.target.repository, layer,
+                                    cache=app.session.listing_cache, on_entries=took,
+                                    on_progress=lambda p: self._took_progress(position, p), into=listing)
+        if result is not self.view.listing:
+            self.view.adopt(result)
+        self._dirty = True
+
+    async def _read_merged(self) -> None:
+        app = app_of(self)
+        source, cache = app.source(self.target.registry), app.session.listing_cache
+        gate = asyncio.Semaphore(PARALLEL_LAYERS)
+
+        async def one(position: int, layer: Descriptor) -> Listing:
+            async with gate:
+                return await read_listing(source, self.target.repository, layer, cache=cache,
+                                          on_progress=lambda p: self._took_progress(position, p))
+
+        listings = await asyncio.gather(*(one(position, layer) for position, layer in self.target.layers))
+        view = FileView()
+        await asyncio.to_thread(lambda: view.show_merged(merge(listings)))
+        self.view = view
+        self._dirty = True
+
+    def _took_progress(self, position: int, progress: Progress) -> None:
+        self._progress[position] = progress
+        received = sum(p.received for p in self._progress.values())
+        total = sum(layer.size for _, layer in self.target.layers)
+        rate = sum(p.rate for p in self._progress.values())
+        eta = (total - received) / rate if rate > 0 else None
+        self.query_one("#files-bar", ProgressBar).update(total=max(total, 1), progress=min(received, total))
+        self.query_one("#files-progress-text", Static).update(Text(progress_text(received, total, rate, eta)))
+
+    def _finished(self) -> None:
+        self.table.busy = False
+        self.query_one("#files-progress").remove_class("reading")
+        if self.state == "cancelled":
+            self.table.empty_text = "stopped · r reads again"
+        elif self.state == "failed":
+            self.table.empty_text = self.error_line
+        else:
+            self.table.empty_text = "no files"
+        self._dirty = True
+        self._paint_if_dirty(force=True)
+
+    # ---- painting --------------------------------------------------------------------------
+
+    def _paint_if_dirty(self, force: bool = False) -> None:
+        """Repaint the rows, at most every PAINT_EVERY seconds while entries arrive, and no more
+        often than five times what a repaint costs (a directory of a million files sorts slowly)."""
+        now = time.monotonic()
+        if not self._dirty or (not force and now - self._last_paint < max(PAINT_EVERY, 5 * self._paint_cost)):
+            return
+        self._dirty = False
+        started = time.monotonic()
+        if self.view.matches is not None and self.state == "reading":
+            self._refilter()
+        self.table.set_keys(self.view.rows(), keep=self.table.cursor_key)
+        self._paint_cost = time.monotonic() - started
+        self._last_paint = now
+        self._show_title()
+        self._show_info()
+
+    def _show_title(self) -> None:
+        shown = app_of(self).shown
+        target = self.target
+        text = Text(shown(target.title, 60), style="bold", end="")
+        if target.layer is not None:
+            layer = target.image.layers[target.layer]
+            text.append(f"  layer {target.layer + 1} of {len(target.image.layers)}  ")
+            text.append(short_digest(layer.digest), style="cyan")
+            text.append(f"  {human_size(layer.size)}", style="green")
+            listing = self.view.listing
+            if len(listing):
+                text.append(f"  · {len(listing):,} entries, {human_size(listing.total_size)} unpacked")
+            if self.state == "done" and listing.method:
+                text.append(f"  · read from {listing.method}", style="dim")
+        else:
+            text.append(f"  merged filesystem of {len(target.image.layers)} layers")
+            merged = self.view.merged
+            if merged is not None:
+                text.append(f"  · {len(merged.paths):,} paths, {human_size(merged.visible_bytes)}  · ")
+                text.append(efficiency_text(merged.efficiency, merged.wasted_bytes), style="yellow")
+        if self.state == "reading":
+            text.append("  · reading…", style="italic")
+        elif self.state == "cancelled":
+            text.append("  · stopped", style="yellow")
+        elif self.state == "failed":
+            text.append("  · failed", style="red")
+        self.query_one("#files-title", Static).update(text)
+
+    def _show_info(self) -> None:
+        node = self.table.cursor_key
+        info = self.query_one("#files-info", Static)
+        if self.state == "failed":
+            info.update(Text(self.error_line, style="red"))
+        elif isinstance(node, int):
+            info.update(self.view.describe(node))
+        else:
+            order = f"sorted by {self.view.order}"
+            info.update(Text(order, style="dim"))
+
+    def _cell(self, node: int, column: Column) -> Text | str:
+        view = self.view
+        if column.key == "name":
+            return view.name_cell(node)
+        if column.key == "size":
+            return view.size_cell(node)
+        if column.key == "mode":
+            return view.mode_cell(node)
+        if column.key == "owner":
+            return view.owner_cell(node)
+        if column.key == "layer":
+            return view.layer_cell(node)
+        if column.key == "change":
+            return view.change_cell(node)
+        return view.wasted_cell(node)
+
+    @on(VirtualTable.Highlighted, "#files-table")
+    def _highlighted(self) -> None:
+        self._show_info()
+
+    @on(VirtualTable.Selected, "#files-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        self._toggle(event.key)
+
+    # ---- keys ------------------------------------------------------------------------------
+
+    def _repaint(self) -> None:
+        self._dirty = True
+        self._paint_if_dirty(force=True)
+
+    def _toggle(self, node: int | None, expand: bool | None = None) -> bool:
+        if node is None or self.view.matches is not None:
+            return False
+        if self.view.toggle(node, expand):
+            self._repaint()
+            return True
+        return False
+
+    def action_toggle_dir(self) -> None:
+        self._toggle(self.table.cursor_key)
+
+    def action_expand(self) -> None:
+        self._toggle(self.table.cursor_key, True)
+
+    def action_collapse(self) -> None:
+        node = self.table.cursor_key
+        if node is None or self._toggle(node, False) or self.view.matches is not None:
+            return
+        parent = self.view.tree.parent(node)
+        if parent > 0:
+            self.table.set_keys(self.view.rows(), keep=parent)
+
+    def action_expand_all(self) -> None:
+        if self.view.matches is None:
+            self.view.expand_all()
+            self._repaint()
+
+    def action_sort(self) -> None:
+        orders = self.view.orders
+        self.view.order = orders[(orders.index(self.view.order) + 1) % len(orders)]
+        self.view.changed()
+        self._repaint()
+        self.notify(f"Sorted by {self.view.order}", timeout=2)
+
+    def action_reload(self) -> None:
+        if self.state != "reading":
+            self._start()
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("shown")
+        self.filter_input.focus()
+
+    def action_back(self) -> None:
+        if self.state == "reading" and self._reader is not None:
+            self._reader.cancel()  # the download stops now; what was listed stays, marked as stopped
+            return
+        if self.filter_input.has_focus or self.view.matches is not None:
+            self._close_filter()
+            return
+        self.dismiss()
+
+    def _close_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_input.remove_class("shown")
+        self.view.matches = None
+        self.table.focus()
+        self._repaint()
+
+    async def action_copy_path(self) -> None:
+        node = self.table.cursor_key
+        if not isinstance(node, int):
+            return
+        entry = self.view.entry(node)
+        path = "/" + (entry.path if entry is not None else self.view.tree.path(node))
+        await app_of(self).copy_text(path, "path")
+
+    # ---- filter ----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#files-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter(event.value)
+
+    @on(Input.Submitted, "#files-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def on_key(self, event) -> None:  # ↓ from the filter into the list; Esc in it closes it
+        if self.filter_input.has_focus and event.key == "down":
+            event.stop()
+            self.table.focus()
+
+    def _refilter(self) -> None:
+        self._filter(self.filter_input.value)
+
+    @work(thread=True, exclusive=True, group="files-filter")
+    def _filter(self, query: str) -> None:
+        matches = self.view.filter(query)
+        self.app.call_from_thread(self._show_matches, query, matches)
+
+    def _show_matches(self, query: str, matches: list[int] | None) -> None:
+        if query != self.filter_input.value:
+            return  # a later keystroke's answer is on its way
+        self.view.matches = matches
+        self.table.set_keys(self.view.rows())
+        self._show_info()
