@@ -60,7 +60,8 @@ def path_text(entry: FileEntry, *, dir_slash: bool = True) -> str:
 def entry_line(entry: FileEntry, size_width: int = 12) -> str:
     """One `tar -tv`-like line: mode, owner, size in bytes, path."""
     size = "" if entry.kind.is_deletion else f"{entry.size:,}"
-    return f"{mode_text(entry)} {owner_text(entry):<17} {size:>{size_width}}  {path_text(entry)}"
+    owner = "" if entry.kind.is_deletion else owner_text(entry)
+    return f"{mode_text(entry)} {owner:<17} {size:>{size_width}}  {path_text(entry)}"
 
 
 def entry_json(entry: FileEntry) -> dict[str, Any]:
