@@ -155,9 +155,10 @@ def toc_tar_member(toc_json: bytes) -> bytes:
 
 
 def write_estargz(files: list[File] = SAMPLE, *, legacy: bool = False, toc_json: bytes | None = None,
-                  footer_offset: int | None = None) -> Layer:
+                  footer_offset: int | None = None, toc_member: bytes | None = None) -> Layer:
     """A gzip member per file (and per further chunk of a big one), the TOC member, the footer.
-    `toc_json` replaces the TOC written; `footer_offset` the offset the footer names."""
+    `toc_json` replaces the TOC written; `footer_offset` the offset the footer names; `toc_member` the
+    TOC's gzip member as a whole."""
     out = bytearray()
     entries: list[dict] = []
     users: set[int] = set()
@@ -181,7 +182,7 @@ def write_estargz(files: list[File] = SAMPLE, *, legacy: bool = False, toc_json:
     if toc_json is None:
         toc_json = json.dumps({"version": 1, "entries": entries}, indent="\t").encode()
     toc_offset = len(out)
-    out += _gzip_member(toc_tar_member(toc_json))
+    out += toc_member if toc_member is not None else _gzip_member(toc_tar_member(toc_json))
     toc_end = len(out)
     footer = (legacy_stargz_footer if legacy else estargz_footer)(toc_offset if footer_offset is None else footer_offset)
     out += footer
@@ -194,11 +195,12 @@ def _skippable(data: bytes) -> bytes:
 
 
 def write_zstd_chunked(files: list[File] = SAMPLE, *, estargz_variant: bool = False,
-                       toc_json: bytes | None = None) -> Layer:
+                       toc_json: bytes | None = None, toc_frame: bytes | None = None) -> Layer:
     """A zstd frame per file (and per further chunk), the end of the archive, then skippable frames:
     the TOC (a zstd frame), the tar-split, and the 64-byte footer, with containers/storage's
     annotations. `estargz_variant`: stargz-snapshotter's flavour instead (TOC frame, 40-byte footer,
-    toc.digest of the JSON, no position annotation: the reader must read the footer)."""
+    toc.digest of the JSON, no position annotation: the reader must read the footer). `toc_json`
+    replaces the TOC written, `toc_frame` its compressed frame."""
     compressor = zstandard.ZstdCompressor()
     out = bytearray()
     entries: list[dict] = []
@@ -214,7 +216,7 @@ def write_zstd_chunked(files: list[File] = SAMPLE, *, estargz_variant: bool = Fa
     if toc_json is None:
         toc = {"version": 1, "entries": entries}
         toc_json = (json.dumps(toc, indent="\t") if estargz_variant else json.dumps(toc, separators=(",", ":"))).encode()
-    compressed = compressor.compress(toc_json)
+    compressed = compressor.compress(toc_json) if toc_frame is None else toc_frame
     toc_offset = len(out) + 8
     out += _skippable(compressed)
     if estargz_variant:
