@@ -74,10 +74,15 @@ class LayerReader:
             self._stream = open_decompressor(self._head)
             self._stream.feed(self._head, self._out)
         entries = self._walker.take()
-        ended = self._walker.ended
-        entries += self._walker.finish()  # a stream cut in an entry: that is the message
-        if not ended and self._stream is not None:
-            self._stream.check_complete()
+        if self._walker.ended or self._stream is None:
+            return entries + self._walker.finish()
+        try:
+            entries += self._walker.finish()  # a stream cut inside an entry: that is the message…
+        except UnreadableLayer:
+            if not self._walker.headers:  # …unless no entry began: then the compressed stream's
+                self._stream.check_complete()
+            raise
+        self._stream.check_complete()
         return entries
 
     @property

@@ -67,6 +67,11 @@ class TarWalker:
         self._sparse_entry: tarfile.TarInfo | None = None  # an old GNU sparse entry, reading its extension blocks
         self._last_path = ""  # for messages: the entry being read or the last one read
 
+    @property
+    def headers(self) -> int:
+        """Tar headers decoded so far, metadata ones included."""
+        return self._headers
+
     def take(self) -> list[FileEntry]:
         taken, self.entries = self.entries, []
         return taken
