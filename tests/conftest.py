@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.layerfiles.images import LayeredImages, push_layered_images
 from tests.testbed import FaultProxy, Testbed, TokenServer
 from tests.testbed.acr import AcrLayer, AcrScratch, start_acr_layer
 
@@ -78,3 +79,10 @@ def scratch(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield registry
     finally:
         registry.stop()
+
+
+@pytest.fixture(scope="session")
+def layered(testbed: Testbed) -> LayeredImages:
+    """An image of three real layers (gzip, zstd, plain tar; whiteouts, an opaque dir, links) and a
+    two-platform index around it, pushed into the shared bed under a scratch name."""
+    return push_layered_images(testbed.anon.host)
