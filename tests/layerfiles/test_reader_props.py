@@ -1,0 +1,109 @@
+"""Property tests of LayerReader: any chunking of a blob gives the same entries; any archive tarfile
+writes reads as tarfile reads it back; any damage to a layer gives UnreadableLayer or a listing,
+never another exception."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from acrbrowse.layerfiles.entries import FileEntry
+from acrbrowse.layerfiles.reader import LayerReader
+from acrbrowse.oci.errors import UnreadableLayer
+
+from .layers import (
+    COMPRESSIONS,
+    Member,
+    build_tar,
+    compress,
+    directory,
+    file,
+    hardlink,
+    media_type,
+    opaque,
+    symlink,
+    tarfile_listing,
+    whiteout,
+)
+
+SETTINGS = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Name parts biased towards what tar formats and the whiteout rules care about; long ones force
+# pax 'x' or GNU 'L'/'K' records.
+PARTS = st.one_of(
+    st.sampled_from(["usr", "bin", ".", "..", ".wh.gone", ".wh..wh..opq", ".wh.", "ünï", "名前", "\x1b[0m", "\u202e",
+                     "a b", "tab\there", "x" * 120, "é" * 70]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"), min_size=1,
+            max_size=12),
+)
+NAMES = st.lists(PARTS, min_size=1, max_size=4).map("/".join)
+OWNERS = st.sampled_from([(0, 0, "root", "root"), (1000, 100, "ünï", "staff"), (2**21 + 5, 65534, "", "nogroup")])
+
+
+@st.composite
+def members(draw) -> Member:
+    name = draw(NAMES)
+    uid, gid, user, group = draw(OWNERS)
+    meta = {"uid": uid, "gid": gid, "user": user, "group": group, "mode": draw(st.integers(0, 0o7777)),
+            "mtime": draw(st.integers(0, 2**33))}
+    kind = draw(st.sampled_from(["file", "dir", "symlink", "hardlink", "whiteout", "opaque"]))
+    if kind == "file":
+        return file(name, draw(st.binary(max_size=1200)), **meta)
+    if kind == "dir":
+        return directory(name, **meta)
+    if kind == "symlink":
+        return symlink(name, draw(NAMES), **meta)
+    if kind == "hardlink":
+        return hardlink(name, draw(NAMES), **meta)
+    return whiteout(name, **meta) if kind == "whiteout" else opaque(name, **meta)
+
+
+ARCHIVES = st.tuples(st.lists(members(), max_size=12), st.sampled_from(["pax", "gnu"]))
+
+
+def read_in(blob: bytes, media: str, cuts: list[int]) -> list[FileEntry]:
+    """The blob fed in pieces cut at `cuts` (positions, any order, repeats make empty pieces)."""
+    reader = LayerReader(media)
+    entries, start = [], 0
+    for cut in sorted(cut % (len(blob) + 1) for cut in cuts):
+        entries += reader.feed(blob[start:cut])
+        start = cut
+    entries += reader.feed(blob[start:])
+    return entries + reader.finish()
+
+
+@SETTINGS
+@given(ARCHIVES, st.sampled_from(COMPRESSIONS), st.lists(st.integers(min_value=0), max_size=40))
+def test_any_chunking_gives_the_same_entries_as_tarfile(archive, compression, cuts):
+    entries, tar_format = archive
+    tar = build_tar(entries, format=tar_format)
+    blob = compress(tar, compression)
+    expected = tarfile_listing(tar)
+    assert read_in(blob, media_type(compression), cuts) == expected
+    assert read_in(blob, media_type(compression), list(range(0, len(blob), 1 + len(blob) // 500))) == expected
+
+
+@SETTINGS
+@given(ARCHIVES, st.sampled_from(COMPRESSIONS), st.data())
+def test_damage_gives_unreadable_layer_or_a_listing(archive, compression, data):
+    entries, tar_format = archive
+    blob = bytearray(compress(build_tar(entries, format=tar_format), compression))
+    for _ in range(data.draw(st.integers(1, 6))):
+        at = data.draw(st.integers(0, len(blob) - 1))
+        blob[at] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(blob)))
+    try:
+        listing = read_in(bytes(blob[:cut]), media_type(compression), data.draw(st.lists(st.integers(0), max_size=5)))
+    except UnreadableLayer as error:
+        assert "\n" not in str(error) and "\x1b" not in str(error)
+    else:
+        assert all(isinstance(entry, FileEntry) for entry in listing)
+
+
+@SETTINGS
+@given(st.binary(max_size=3000), st.sampled_from(COMPRESSIONS))
+def test_any_bytes_give_unreadable_layer_or_a_listing(garbage, compression):
+    try:
+        read_in(garbage, media_type(compression), [7, 513])
+    except UnreadableLayer:
+        pass
