@@ -30,6 +30,7 @@ from .layers import (
     OCI_TAR,
     OCI_TAR_GZIP,
     OCI_TAR_ZSTD,
+    LayerSpec,
     build_tar,
     compress,
     device,
@@ -251,8 +252,8 @@ async def test_pushed_layers_stream_from_the_registry_into_the_reader(registry):
 
 
 async def test_a_two_platform_index_of_layer_images(registry):
-    amd = [(make_layer([file("amd64-only")]), OCI_TAR_GZIP, None)]
-    arm = [(make_layer([file("arm64-only")], "zstd"), OCI_TAR_ZSTD, None)]
+    amd: list[LayerSpec] = [(make_layer([file("amd64-only")]), OCI_TAR_GZIP, None)]
+    arm: list[LayerSpec] = [(make_layer([file("arm64-only")], "zstd"), OCI_TAR_ZSTD, None)]
     repository = scratch_repository("layers-index")
     digest = push_layers_index(registry.anon.host, repository, "multi", {"linux/amd64": amd, "linux/arm64": arm})
     async with RegistryClient(registry.anon.host) as client:

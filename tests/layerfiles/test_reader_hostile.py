@@ -9,6 +9,7 @@ import os
 import tarfile
 import tracemalloc
 import zlib
+from typing import Literal
 
 import pytest
 import zstandard
@@ -35,7 +36,8 @@ def read_all(blob: bytes, media: str = OCI_TAR_GZIP, chunk: int = 4096) -> list[
     return entries + reader.finish()
 
 
-def header(name: str, size: int, kind: bytes = tarfile.REGTYPE, tar_format: int = tarfile.GNU_FORMAT) -> bytes:
+def header(name: str, size: int, kind: bytes = tarfile.REGTYPE,
+           tar_format: Literal[0, 1, 2] = tarfile.GNU_FORMAT) -> bytes:
     info = tarfile.TarInfo(name)
     info.size, info.type = size, kind
     return info.tobuf(tar_format, "utf-8", "surrogateescape")
@@ -152,8 +154,8 @@ def test_a_header_claiming_two_to_the_sixty_bytes():
 
 
 def test_a_pax_size_past_the_limit():
-    record = f"size={TAR_ENTRY_BYTES + 1}\n"
-    record = f"{len(record) + 3} {record}".encode()
+    text = f"size={TAR_ENTRY_BYTES + 1}\n"
+    record = f"{len(text) + 3} {text}".encode()
     blob = header("x", len(record), tarfile.XHDTYPE) + record.ljust(512, b"\0") + TAR[A_HEADER:]
     with pytest.raises(UnreadableLayer, match="claims an entry of"):
         read_all(blob, OCI_TAR)
