@@ -49,7 +49,7 @@ async def painted(pilot, screen: FilesScreen, predicate) -> float:
 
 async def probe(ref: str, keys: bool) -> dict:
     reference = parse_reference(ref)
-    app = AcrBrowseApp(Session(SessionOptions(use_cache=False)), start=reference)
+    app = AcrBrowseApp(reference, session=Session(SessionOptions(use_cache=False)), system_clipboard=False)
     out: dict = {}
     async with app.run_test(size=(160, 45)) as pilot:
         browser = await until(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
