@@ -108,12 +108,14 @@ class GzipStream:
 
     def _feed_slice(self, piece: memoryview, out: TarConsumer) -> None:
         pending: bytes | memoryview = piece
-        while pending and not out.ended:
+        full = False  # the last call filled its output: zlib may hold more even with no input left
+        while (pending or full) and not out.ended:
             self._in_member = True
             try:
                 chunk = self._member.decompress(pending, OUTPUT_CHUNK)
             except zlib.error as error:
                 raise UnreadableLayer(f"the layer's gzip stream is damaged ({error})") from None
+            full = len(chunk) == OUTPUT_CHUNK
             if chunk:
                 out.write(chunk)
             if self._member.eof:  # the next member (or garbage, which its header check refuses) follows

@@ -164,10 +164,13 @@ class TarWalker:
             self._long_name = _nul_terminated(payload)
         elif self._meta_type == tarfile.GNUTYPE_LONGLINK:
             self._long_link = _nul_terminated(payload)
-        elif self._meta_type == tarfile.XGLTYPE:
-            self._global.update(_pax_records(payload, self._after()))
         else:
-            self._pax.update(_pax_records(payload, self._after()))
+            # Records pile up (several 'x' before one entry, 'g' all along): the pile is bounded too.
+            records = self._global if self._meta_type == tarfile.XGLTYPE else self._pax
+            records.update(_pax_records(payload, self._after()))
+            if sum(len(key) + len(value) for key, value in records.items()) > TAR_META_BYTES:
+                raise UnreadableLayer(f"the layer's tar has pax records over {describe_bytes(TAR_META_BYTES)} "
+                                      f"for one entry{self._after()}")
 
     def _sparse_extension(self, block: bytes) -> None:
         # Old GNU sparse: 21 more sparse entries per block, and a flag at 504 saying whether another follows.

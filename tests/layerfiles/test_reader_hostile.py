@@ -178,6 +178,18 @@ def test_a_ten_mebibyte_metadata_record_is_refused_before_it_is_read(kind):
         reader.feed(gzip.compress(header("meta", 10 * MiB, kind)))
 
 
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.XGLTYPE])
+def test_pax_records_piling_up_past_the_limit(kind):
+    def pax(key: str) -> bytes:
+        text = f"{key}={'v' * 600_000}\n"
+        record = f"{len(text) + 7} {text}".encode()
+        return header("pax", len(record), kind) + record.ljust(-(-len(record) // 512) * 512, b"\0")
+
+    with pytest.raises(UnreadableLayer, match="pax records over 1 MiB"):
+        read_all(gzip.compress(pax("comment") + pax("other") + TAR[A_HEADER:]))
+    assert len(read_all(gzip.compress(pax("comment") + pax("comment") + TAR[A_HEADER:]))) == 3  # replaced, not piled
+
+
 def test_metadata_just_under_the_limit_is_read():
     name = "n/" * ((TAR_META_BYTES - 4096) // 2) + "end"
     tar = build_tar([file(name, b"x"), file("after", b"y")])
