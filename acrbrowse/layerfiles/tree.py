@@ -228,7 +228,7 @@ class FileTree:
         tag = order if key is None else "key"
         cached = self._sorted.setdefault(node, {})
         hit = cached.get(tag)
-        if hit is not None and hit[0] is key:
+        if hit is not None and hit[0] == key:  # ==: a bound method is a new object at each access
             return hit[1]
         children = self.children(node)
         if key is not None:

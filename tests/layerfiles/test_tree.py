@@ -134,6 +134,25 @@ def test_rows_by_a_key_put_the_largest_key_first() -> None:
     assert paths(tree, tree.rows(set(), key=other.__getitem__)) == ["b", "a", "c", "d"]
 
 
+def test_rows_sort_a_directory_again_only_when_it_changed() -> None:
+    class Wasted:
+        calls = 0
+
+        def of(self, node: int) -> int:
+            self.calls += 1
+            return node
+
+    tree = built(("d/a", 1), ("d/b", 1), ("c", 1))
+    d, wasted = node(tree, "d"), Wasted()
+    first = tree.rows({d}, key=wasted.of)
+    assert wasted.calls == 4  # c and d at the top, a and b in d
+    assert tree.rows({d}, key=wasted.of) == first  # a new bound method, equal to the last one
+    assert wasted.calls == 4
+    tree.add("d/new", 9, size=1)  # d changed, and so did the top (d's size)
+    assert len(tree.rows({d}, key=wasted.of)) == 5
+    assert wasted.calls == 4 + 2 + 3
+
+
 def test_rows_follow_the_tree_as_it_grows() -> None:
     tree = built(("d/a", 5), ("b", 6), ("c", 1))
     d = node(tree, "d")
