@@ -46,9 +46,8 @@ from .layers import (
     tarfile_listing,
     whiteout,
 )
-from .layers import (
-    layer as make_layer,
-)
+from .layers import layer as make_layer
+from .stargz import write_estargz, write_zstd_chunked
 
 LONG = "deep/" * 30 + "name-past-one-hundred-bytes.txt"  # 181 characters: pax 'x' or GNU 'L' records
 ODD = "odd/\x1b[31mred\u202e\x07 ünïcödé 名前.txt"
@@ -276,3 +275,13 @@ def test_zstandard_itself_reads_the_multi_frame_builder_output():
     blob = compress(tar, "zstd-frames", pieces=3)
     reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob), read_across_frames=True)
     assert reader.read() == tar
+
+
+@pytest.mark.parametrize("write", [write_estargz, write_zstd_chunked], ids=["estargz", "zstd:chunked"])
+def test_estargz_and_zstd_chunked_layers_stream_like_any_other(write):
+    """Their files stream like a plain layer's (the footers after the archive's end are not read).
+    eStargz's table of contents is a tar entry of its own, stargz.index.json: listed, as a runtime unpacks it."""
+    written = write()
+    listing = read(written.data, written.media_type, chunk=1000)
+    assert listing == tarfile_listing(written.data)
+    assert len(listing) > 3
