@@ -33,7 +33,7 @@ from acrbrowse import boundedjson
 from acrbrowse.layerfiles.entries import FileEntry, Kind, Listing, normalize_path, split_whiteout
 from acrbrowse.limits import LAYER_ENTRIES, TOC_BYTES
 from acrbrowse.oci import mediatypes as mt
-from acrbrowse.oci.errors import IntegrityError, RangeIgnored, RegistryError, UnreadableLayer
+from acrbrowse.oci.errors import IntegrityError, MalformedResponse, RangeIgnored, RegistryError, UnreadableLayer
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.name import validate_digest
 from acrbrowse.oci.source import Source
@@ -99,7 +99,7 @@ def toc_plan(layer: Descriptor) -> TocPlan | None:
 
 async def read_toc(source: Source, repository: str, layer: Descriptor) -> Listing | None:
     """The layer's listing from its TOC (complete, method names the format), or None when it must be
-    streamed instead: no plan, the registry ignores Range, a TOC over limits.TOC_BYTES. A TOC that
+    streamed instead: no plan, the registry ignores or botches Range, a TOC over limits.TOC_BYTES. A TOC that
     does not match its annotation raises IntegrityError; one that is not a TOC, UnreadableLayer."""
     plan = toc_plan(layer)
     if plan is None:
@@ -111,7 +111,7 @@ async def read_toc(source: Source, repository: str, layer: Descriptor) -> Listin
         else:
             toc_json = await _zstd_toc(source, repository, layer, plan, label)
         return await asyncio.to_thread(_listing, toc_json, plan.format, label)
-    except (RangeIgnored, _TooBig):
+    except (RangeIgnored, MalformedResponse, _TooBig):  # a registry that botches ranges may still stream
         return None
 
 
@@ -121,12 +121,17 @@ async def _fetch(source: Source, repository: str, layer: Descriptor, start: int,
     """Bytes start..start+length-1 of the layer, in one Range request."""
     chunks: list[bytes] = []
     got = 0
-    async for chunk in source.blob_stream(repository, layer.digest, start=start, end=start + length - 1,
-                                          ranged_only=True):
-        got += len(chunk)
-        if got > length:
-            break
-        chunks.append(chunk)
+    stream = source.blob_stream(repository, layer.digest, start=start, end=start + length - 1, ranged_only=True)
+    try:
+        async for chunk in stream:
+            got += len(chunk)
+            if got > length:
+                break
+            chunks.append(chunk)
+    finally:
+        close = getattr(stream, "aclose", None)  # the response is released now, not when collected
+        if close is not None:
+            await close()
     if got != length:
         raise UnreadableLayer(f"{label}: the registry sent {got} bytes of its table of contents, not {length}")
     return b"".join(chunks)

@@ -79,6 +79,16 @@ async def test_a_registry_that_ignores_range_is_left_after_one_request(scratch_r
     assert len(proxy.log) == 1
 
 
+async def test_a_registry_that_botches_ranges_is_left_for_the_stream(scratch_registry, fault_proxy):
+    layer = write_estargz()
+    repository = push(scratch_registry, layer)
+    proxy = fault_proxy(scratch_registry.anon.host)
+    proxy.respond("GET", r"/blobs/", 206, body=layer.data[:51], headers={"Content-Range": f"bytes 0-50/{len(layer.data)}"})
+    async with RegistryClient(proxy.host) as client:
+        assert await read_toc(client, repository, layer.descriptor()) is None
+    assert len(proxy.log) == 1
+
+
 @pytest.mark.parametrize(("writer", "key"), [(write_estargz, TOC_DIGEST), (write_zstd_chunked, ZSTD_CHECKSUM),
                                              (lambda: write_zstd_chunked(estargz_variant=True), TOC_DIGEST)])
 async def test_a_toc_that_does_not_match_its_annotation_is_refused(scratch_registry, writer, key):
