@@ -4,11 +4,14 @@ never another exception."""
 
 from __future__ import annotations
 
+import tarfile
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acrbrowse.layerfiles.entries import FileEntry
 from acrbrowse.layerfiles.reader import LayerReader
+from acrbrowse.layerfiles.tar import plain_header
 from acrbrowse.oci.errors import UnreadableLayer
 
 from .layers import (
@@ -109,3 +112,51 @@ def test_any_bytes_give_unreadable_layer_or_a_listing(garbage, compression):
         assert "\n" not in str(error)
     else:  # garbage that happens to be a tar (an empty one, all zeros)
         assert all(isinstance(entry, FileEntry) for entry in listing)
+
+
+def _header_fields(info: tarfile.TarInfo) -> tuple:
+    return (info.name, info.mode, info.uid, info.gid, info.size, info.mtime, info.chksum, info.type, info.linkname,
+            info.uname, info.gname, info.devmajor, info.devminor)
+
+
+HEADER_NAMES = st.one_of(NAMES, st.text(max_size=300), st.just("dir/"), st.just("a" * 99 + "/"))
+
+
+@st.composite
+def header_blocks(draw) -> bytes:
+    """A header tarfile writes (any format, type, numbers), then maybe damaged."""
+    info = tarfile.TarInfo(draw(HEADER_NAMES))
+    info.type = draw(st.sampled_from([tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE,
+                                      tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.FIFOTYPE, tarfile.CONTTYPE,
+                                      tarfile.GNUTYPE_SPARSE, b"Z"]))
+    info.linkname = draw(st.sampled_from(["", "target", "../up/" * 20]))
+    info.size = draw(st.sampled_from([0, 1, 511, 8**11 - 1, 8**11, 2**40]))  # 8**11: base-256 in GNU
+    info.mode, info.uid, info.gid = draw(st.integers(0, 0o7777)), draw(st.integers(0, 2**22)), draw(st.integers(0, 9))
+    info.mtime = draw(st.sampled_from([0, 1_700_000_000, 8**11 + 3]))
+    info.uname, info.gname = draw(st.sampled_from(["", "root", "ünï"])), "staff"
+    tar_format = draw(st.sampled_from([tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]))
+    try:
+        raw = info.tobuf(tar_format, "utf-8", "surrogateescape")
+    except ValueError:  # what ustar cannot hold
+        raw = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+    blocks = [raw[at:at + 512] for at in range(0, len(raw), 512)]
+    block = bytearray(draw(st.sampled_from(blocks)))  # a pax or long-name header, or the member's own
+    for _ in range(draw(st.integers(0, 3))):
+        block[draw(st.integers(0, 511))] = draw(st.sampled_from([0, 0x20, 0x30, 0x37, 0x38, 0x80, 0xFF, 0x2F]))
+    if draw(st.booleans()):  # a damaged field whose checksum is right again
+        unsigned = sum(block) - sum(block[148:156]) + 256
+        block[148:156] = b"%06o\0 " % unsigned
+    return bytes(block)
+
+
+@settings(max_examples=600, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(header_blocks())
+def test_the_plain_header_fast_path_decodes_as_frombuf_does(block):
+    try:
+        expected = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        assert plain_header(block) is None
+        return
+    fast = plain_header(block)
+    if fast is not None:
+        assert _header_fields(fast) == _header_fields(expected)
