@@ -4,6 +4,7 @@ tests' own, streamed back through RegistryClient.blob_stream into the reader."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -285,3 +286,41 @@ def test_estargz_and_zstd_chunked_layers_stream_like_any_other(write):
     listing = read(written.data, written.media_type, chunk=1000)
     assert listing == tarfile_listing(written.data)
     assert len(listing) > 3
+
+
+# GNU tar 1.34's `tar --sparse` of three files (holes.bin: 10 MiB with 4 bytes of data; many.bin: 30
+# separate bytes, which take old GNU sparse extension blocks; after.txt), in its gnu and posix (pax
+# sparse 1.0) formats, gzip'd.
+SPARSE_GNU = base64.b64decode(
+    "H4sIAAAAAAACA+3ZbUobURQG4PFvV5EVyP3OQrqClFpaaA3ECHb3HcdSP3JQULQ1fR6QCWcSxnNm5sd779ft97OL00/fzqfXk2aj"
+    "teU4e3DMy+fca6q9tNbzlPLoI02rj9MbuLzYb3ar1bTbbvePfe+p8y+ZTqmpHUxk/usPJrZ8fs4F+rN/DAAA3Pq82W9MAXiPfmzO"
+    "f77y8s/j6z+1j5Hy/fWfUkaq/9H6zzyeFK3/pNxyWC+lhPV5hgf1k+vvj3VaxhxevY5w9Sm1Ftd76WF93LRxWJ+vHtXXPew6pxp2"
+    "nWdxfR1OI5dew3qtYV/zsHtcX4d95d7j+qhhv7//zYN6uTuTe/UR9lVyC/uaH4q4Hq0untze/1JH2Pf8Mob9lV7C/srIcX83t//P"
+    "e788iHcfyhetbgIAAMAbuDICAAAA+QkAAEB+AgAAkJ8AAADkJwAAAAAAAIB/mv1TAAAA+QkAAEB+AgAAkJ8AAADkJwAAAPkJAAAA"
+    "AAAA4BjYPwUAAJCfAAAA5CcAAAD5CQAAQH4CAACQnwAAAAAAAACOgf1TAAAA+QkAAEB+AgAAkJ8AAADkJwAAAPkJAAAAAAAA4BjY"
+    "PwUAAJCfAAAA5CcAAAD5CQAAQH4CAACQnwAAAAAAAACOwd/eP9182Z/tTvdX+1e8RpqN1pbj7OHx+uyUe021l9Z6nlLOLbdpld5i"
+    "AJcX+81utZp22+2jM3jq/Du13P8P3kMAAAA4Zr8AIwjKOwAIAgA="
+)
+SPARSE_PAX = base64.b64decode(
+    "H4sIAAAAAAACA+3Zy24bNxQAUK31Ff4CefiY4XDhbZtVEaDoB0wTFXXhRyEpgNuvL22PglhxnKZ13dg5Z+GRRV2OROkSuJer49fT"
+    "1av19Ha92R7/enm23q5+Pr1YPKquGXK+uTaH1y51aRH69rePOfdh0YXYlbI4ulo8gXfb3bRpb2XxbYrx6Psfflptf5822/XqfPrt"
+    "cnMSlgfPnl60Z7tlrB8+ezGdr0/e/2KW6U7IZj2dbU//XJ+ELo99Gbpl6o7Od6ctJJQ6hBhrDKsxpRpLHuP16PTRaL0ZLfV69M2n"
+    "Yxf8c6vj9q39ePOlfXd6tl6l0Jf+kTeCh/M/hOvHd/N/CF1YHHVPmf+by8vdQ6/73Pjhh3su+b/MtZa24S5zV4fl+3TtpBUAAMAd"
+    "b6fdZBWA52j1Yf//fLr44/Hb/3+j/x8O+n+hRP3/J/FF/f/xo/7//hezTOHe9v9w2+K9v/v/YX//nu7/2A+pT/n+7v/7WCn8L/P/"
+    "vv7/424ED+Z/um43H+Z/ew9F//8ppLAMdRi68bb/n2pJId4+7uvYheH2calj2Z8R1FpzzPN5QQvu0hwQUh1KmiNCX0vO+2OFFh/y"
+    "PqbWcczzDWP7r+/nCWKbIAxzTOzrMA5zTCy19MM+pk0QyxyTQh1rmW+aUm1B8wSpTRDH/Qdre0et+5jaIuock9sEuZtjchsK3XzT"
+    "3Lcb7Vem7TVD3i/HnTOTPtQy7hekT23finNM3yaI+9XpS1u4/eq0gaFvC5JyX5b7TdKZCwAAwNfryhIAAAConwAAANRPAAAA6icA"
+    "AAD1EwAAAAAAAMBXzfkpAACA+gkAAED9BAAAoH4CAABQPwEAAKifAAAAAAAAAF4C56cAAADqJwAAAPUTAACA+gkAAED9BAAAoH4C"
+    "AAAAAAAAeAmcnwIAAKifAAAA1E8AAADqJwAAAPUTAACA+gkAAAAAAADgJXB+CgAAoH4CAABQPwEAAKifAAAA1E8AAADqJwAAAAAA"
+    "AICX4P8+P10dv56uXq2nt+vN9nj6ZbferHZXu8e9R9cMOd9cm8NrF1JchD51qY8592HRhRhSvzh6krV5t91Nm/ZWvtHfX+qOznen"
+    "5+uTUOoQYqwxrMaaaiy51GUbnT4eHfuhliFfj775dKzcfg7+o5T/ovxvo4f5X0JeHHVPmf+by8sH1+Bz44cf7jl9/3IVAAAAAAAA"
+    "AAAAAJ6FvwAtJZdVADACAA=="
+)
+
+
+@pytest.mark.parametrize("blob", [SPARSE_GNU, SPARSE_PAX], ids=["gnu", "pax"])
+def test_sparse_files_list_with_their_whole_size(blob):
+    listing = read(blob, chunk=100)
+    assert [(e.path, e.kind, e.size) for e in listing] == [
+        ("holes.bin", Kind.FILE, 10 * 1024 * 1024), ("many.bin", Kind.FILE, 6_000_001), ("after.txt", Kind.FILE, 6)]
+    assert listing == tarfile_listing(blob)
