@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import math
 import re
 import struct
@@ -29,7 +30,6 @@ from typing import Any
 
 import zstandard
 
-from acrbrowse import boundedjson
 from acrbrowse.layerfiles.entries import FileEntry, Kind, Listing, normalize_path, split_whiteout
 from acrbrowse.limits import LAYER_ENTRIES, TOC_BYTES
 from acrbrowse.oci import mediatypes as mt
@@ -275,26 +275,44 @@ def _position(value: str | None) -> tuple[int, int, int] | None:
 
 # ---- the TOC's entries ---------------------------------------------------------------------------
 
+class _Parsed:
+    """An entry already turned into a FileEntry (or None: skipped) while the JSON was parsed."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: FileEntry | None) -> None:
+        self.entry = entry
+
+
 def _listing(toc_json: bytes, toc_format: str, label: str) -> Listing:
+    users: dict[int, str] = {}
+    groups: dict[int, str] = {}
+
+    def entry_now(raw: dict[str, Any]) -> Any:
+        # Each entry becomes a FileEntry as soon as it is parsed, so that a TOC's hundreds of thousands of
+        # dicts never exist at once (a 64 MiB TOC would otherwise take a gigabyte).
+        return _Parsed(_entry(raw, users, groups)) if "name" in raw else raw
+
     try:
-        toc = boundedjson.loads(toc_json)
-    except ValueError:
+        # Not boundedjson: its depth check costs ~8 times the document in memory. Nothing here walks the
+        # result recursively; the parser itself raises RecursionError past the interpreter's limit.
+        toc = json.loads(toc_json, object_hook=entry_now)
+    except (ValueError, RecursionError):
         raise UnreadableLayer(f"{label}: its {toc_format} table of contents is not JSON") from None
     raw_entries = toc.get("entries") if isinstance(toc, dict) else None
     if not isinstance(raw_entries, list):
         raise UnreadableLayer(f"{label}: its {toc_format} table of contents lists no entries")
     listing = Listing()
-    users: dict[int, str] = {}
-    groups: dict[int, str] = {}
-    for raw in raw_entries:
-        if not isinstance(raw, dict):
+    for parsed in raw_entries:
+        if isinstance(parsed, dict):  # an object with no name: nothing to list
+            continue
+        if not isinstance(parsed, _Parsed):
             raise UnreadableLayer(f"{label}: its {toc_format} table of contents has an entry that is not an object")
-        entry = _entry(raw, users, groups)
-        if entry is None:
+        if parsed.entry is None:
             continue
         if len(listing) >= LAYER_ENTRIES:
             raise UnreadableLayer(f"{label} lists more than {LAYER_ENTRIES:,} files")
-        listing.append(entry)
+        listing.append(parsed.entry)
     listing.complete = True
     listing.method = METHODS[toc_format]
     return listing
