@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from acrbrowse.layerfiles.reader import LayerReader
 from acrbrowse.layerfiles.toc import ESTARGZ, ZSTD_CHUNKED, TocPlan, read_toc, toc_plan
 from acrbrowse.oci.errors import IntegrityError
 from acrbrowse.oci.manifest import Descriptor
@@ -66,6 +67,22 @@ async def test_the_toc_lists_what_the_whole_stream_holds_in_two_requests(scratch
     asked = sum(int(end) - int(start) + 1 for start, end in
                 (entry.headers["Range"].removeprefix("bytes=").split("-") for entry in proxy.log))
     assert asked < len(layer.data) // 10  # footer and TOC, not the 300 KiB file before them
+
+
+@pytest.mark.parametrize("writer", WRITERS.values(), ids=WRITERS.keys())
+async def test_the_toc_and_the_stream_reader_list_the_same(scratch_registry, writer):
+    """A layer listed from its TOC or streamed whole (when the registry ignores Range) looks the same;
+    the stream also holds the TOC's own tar entry, which is no file of the image."""
+    layer = writer()
+    repository = push(scratch_registry, layer)
+    async with RegistryClient(scratch_registry.anon.host) as client:
+        listing = await read_toc(client, repository, layer.descriptor())
+    reader = LayerReader(layer.media_type)
+    streamed = [*reader.feed(layer.data), *reader.finish()]
+    if layer.media_type == ZSTD_LAYER:
+        streamed = drop_names(streamed)
+    assert listing is not None
+    assert list(listing) == [entry for entry in streamed if entry.path != "stargz.index.json"]
 
 
 @pytest.mark.parametrize("writer", WRITERS.values(), ids=WRITERS.keys())
