@@ -22,7 +22,8 @@ space" also includes the copy that survives of a file stored in more than one la
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -58,7 +59,7 @@ class LayerSummary(NamedTuple):
 
 @dataclass
 class MergedFilesystem:
-    paths: list[MergedPath]  # in path order (see `path_order`); removed paths included (change REMOVED)
+    paths: MergedPaths  # in path order (see `path_order`); removed paths included (change REMOVED)
     stored_bytes: int  # every file's bytes in every layer
     visible_bytes: int  # the bytes of the final filesystem
     wasted_bytes: int  # stored_bytes - visible_bytes
@@ -79,6 +80,7 @@ def path_order(path: str) -> str:
 
 # Kinds whose entries store no bytes of their own, whatever their tar header claims.
 _NO_BYTES = frozenset({Kind.DIR, Kind.SYMLINK, Kind.HARDLINK, Kind.WHITEOUT, Kind.OPAQUE})
+_CHANGES = tuple(Change)
 
 
 def stored_size(entry: FileEntry) -> int:
@@ -86,21 +88,71 @@ def stored_size(entry: FileEntry) -> int:
     return 0 if entry.kind in _NO_BYTES else entry.size
 
 
+def implied_dir(path: str) -> FileEntry:
+    """The entry of a directory no layer lists."""
+    return FileEntry(path, Kind.DIR, mode=0o755)
+
+
 def _parent(path: str) -> str:
     return path.rpartition("/")[0]
 
 
+class MergedPaths(Sequence[MergedPath]):
+    """The merged paths in columns (a million cost about 40 bytes each, not a tuple and an entry
+    apiece): each MergedPath is made when read, its entry from the listing that holds it."""
+
+    def __init__(self, listings: Sequence[Listing]) -> None:
+        self._listings = listings
+        self._paths: list[str] = []
+        self._origin = array("i")  # the listing that holds the entry (-1: an implied directory)
+        self._index = array("i")  # the entry's index in that listing
+        self._layer = array("i")
+        self._change = bytearray()
+        self._wasted = array("q")
+
+    def _append(self, path: str, origin: int, index: int, layer: int, change: Change, wasted: int) -> None:
+        self._paths.append(path)
+        self._origin.append(origin)
+        self._index.append(index)
+        self._layer.append(layer)
+        self._change.append(_CHANGES.index(change))
+        self._wasted.append(wasted)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, row: int) -> MergedPath:  # type: ignore[override]  # no slices
+        path, origin = self._paths[row], self._origin[row]
+        entry = self._listings[origin][self._index[row]] if origin >= 0 else implied_dir(path)
+        return MergedPath(path, entry, self._layer[row], _CHANGES[self._change[row]], self._wasted[row], origin < 0)
+
+    def __iter__(self) -> Iterator[MergedPath]:
+        for row in range(len(self._paths)):
+            yield self[row]
+
+    def path(self, row: int) -> str:
+        return self._paths[row]
+
+    def change(self, row: int) -> Change:
+        return _CHANGES[self._change[row]]
+
+    def wasted(self, row: int) -> int:
+        return self._wasted[row]
+
+
 class _Record:
-    """The merged state of one path while the layers are applied."""
+    """The merged state of one path while the layers are applied: the entry that stands (as the
+    listing and index that hold it: -1 for an implied directory), its kind and stored bytes."""
 
-    __slots__ = ("change", "entry", "implicit", "layer", "wasted")
+    __slots__ = ("change", "index", "kind", "layer", "origin", "size", "wasted")
 
-    def __init__(self, entry: FileEntry, layer: int, change: Change, implicit: bool) -> None:
-        self.entry = entry
-        self.layer = layer
-        self.change = change
+    def __init__(self) -> None:
+        self.origin = self.index = -1
+        self.kind = Kind.DIR
+        self.size = 0
+        self.layer = -1
+        self.change = Change.REMOVED  # not yet written
         self.wasted = 0
-        self.implicit = implicit
 
     @property
     def present(self) -> bool:
@@ -108,7 +160,8 @@ class _Record:
 
 
 class _Merger:
-    def __init__(self) -> None:
+    def __init__(self, listings: Sequence[Listing]) -> None:
+        self.listings = listings
         self.records: dict[str, _Record] = {}
         # The present children of every present directory ("" is the root): a removal walks only the
         # removed subtree.
@@ -117,7 +170,8 @@ class _Merger:
         # For each path this layer touched: (present, stored bytes) in the filesystem below it.
         self.below: dict[str, tuple[bool, int]] = {}
 
-    def apply(self, layer: int, listing: Listing) -> LayerSummary:
+    def apply(self, layer: int) -> LayerSummary:
+        listing = self.listings[layer]
         self.layer, self.below = layer, {}
         count = len(listing)  # a listing still streaming is read as far as it is now
         for index in range(count):
@@ -128,14 +182,15 @@ class _Merger:
                 self.remove_children(listing.path(index))
         stored = 0
         for index in range(count):
-            entry = listing[index]
-            if entry.kind is Kind.WHITEOUT:
-                self.ensure_dir(_parent(entry.path))  # the marker lives in its directory, in this layer
-            elif entry.kind is Kind.OPAQUE:
-                self.ensure_dir(entry.path)
+            kind, path = listing.kind(index), listing.path(index)
+            if kind is Kind.WHITEOUT:
+                self.ensure_dir(_parent(path))  # the marker lives in its directory, in this layer
+            elif kind is Kind.OPAQUE:
+                self.ensure_dir(path)
             else:
-                stored += stored_size(entry)
-                self.write(entry)
+                size = 0 if kind in _NO_BYTES else listing.size(index)
+                stored += size
+                self.write(path, kind, size, index)
         return self.summary(stored)
 
     def summary(self, stored: int) -> LayerSummary:
@@ -143,42 +198,44 @@ class _Merger:
         for path, (was_present, was_bytes) in self.below.items():
             record = self.records[path]
             if record.present:
-                now_bytes = stored_size(record.entry)
                 if was_present:
                     modified += 1
-                    modified_bytes += now_bytes
+                    modified_bytes += record.size
                 else:
                     added += 1
-                    added_bytes += now_bytes
+                    added_bytes += record.size
             elif was_present:
                 removed += 1
                 removed_bytes += was_bytes
         return LayerSummary(added, modified, removed, added_bytes, modified_bytes, removed_bytes, stored)
 
-    def _touch(self, path: str, record: _Record | None) -> Change:
+    def _touch(self, path: str, record: _Record) -> Change:
         """Note the path's state below this layer (once per layer); the change a write makes."""
         below = self.below.get(path)
         if below is None:
-            present = record is not None and record.present
-            below = self.below[path] = (present, stored_size(record.entry) if record is not None and present else 0)
+            below = self.below[path] = (True, record.size) if record.present else (False, 0)
         return Change.MODIFIED if below[0] else Change.ADDED
 
-    def write(self, entry: FileEntry) -> None:
-        path = entry.path
+    def _owner(self, record: _Record) -> tuple[int, int, int]:
+        if record.origin < 0:
+            return 0o755, 0, 0
+        entry = self.listings[record.origin][record.index]
+        return entry.mode, entry.uid, entry.gid
+
+    def write(self, path: str, kind: Kind, size: int, index: int) -> None:
         if not path:
             return  # the root itself (a hostile "/" entry): nothing to file
         record = self.records.get(path)
-        is_dir = entry.kind is Kind.DIR
+        is_dir = kind is Kind.DIR
         if record is not None and record.present:
-            old = record.entry
-            if old.kind is Kind.DIR:
+            if record.kind is Kind.DIR:
                 if is_dir:
-                    same = (old.mode, old.uid, old.gid) == (entry.mode, entry.uid, entry.gid)
-                    if record.layer != self.layer and same:
+                    new = self.listings[self.layer][index]
+                    if record.layer != self.layer and self._owner(record) == (new.mode, new.uid, new.gid):
                         # A directory listed again, unchanged: it keeps the layer that created it (and
                         # takes this entry if the layers below only implied it).
-                        if record.implicit:
-                            record.entry, record.implicit = entry, False
+                        if record.origin < 0:
+                            record.origin, record.index = self.layer, index
                         return
                 else:
                     self.remove_children(path)
@@ -190,16 +247,16 @@ class _Merger:
             self.children[_parent(path)].add(path)
             if is_dir:
                 self.children[path] = set()
-        self._set(path, record, entry, implicit=False)
+            if record is None:
+                record = self.records[path] = _Record()
+        self._set(path, record, kind, size, self.layer, index)
 
-    def _set(self, path: str, record: _Record | None, entry: FileEntry, *, implicit: bool) -> None:
+    def _set(self, path: str, record: _Record, kind: Kind, size: int, origin: int, index: int) -> None:
         change = self._touch(path, record)
-        if record is None:
-            self.records[path] = _Record(entry, self.layer, change, implicit)
-            return
         if record.present:
-            record.wasted += stored_size(record.entry)
-        record.entry, record.layer, record.change, record.implicit = entry, self.layer, change, implicit
+            record.wasted += record.size
+        record.kind, record.size, record.origin, record.index = kind, size, origin, index
+        record.layer, record.change = self.layer, change
 
     def ensure_dir(self, path: str) -> None:
         """Make `path` a directory if it is not one: missing parents are implied, a file in the way replaced."""
@@ -207,17 +264,19 @@ class _Merger:
         while path:
             record = self.records.get(path)
             if record is not None and record.present:
-                if record.entry.kind is not Kind.DIR:
+                if record.kind is not Kind.DIR:
                     missing.append(path)  # a file where a directory must be (its own parents exist)
                 break
             missing.append(path)
             path = _parent(path)
         for path in reversed(missing):
             record = self.records.get(path)
-            if record is None or not record.present:
+            if record is None:
+                record = self.records[path] = _Record()
+            if not record.present:
                 self.children[_parent(path)].add(path)
             self.children[path] = set()
-            self._set(path, record, FileEntry(path, Kind.DIR, mode=0o755), implicit=True)
+            self._set(path, record, Kind.DIR, 0, -1, -1)
 
     def remove(self, path: str) -> None:
         """A whiteout: the path and everything below it."""
@@ -242,20 +301,26 @@ class _Merger:
             path = pending.pop()
             record = self.records[path]
             self._touch(path, record)
-            record.wasted += stored_size(record.entry)
+            record.wasted += record.size
             record.layer, record.change = self.layer, Change.REMOVED
             pending.extend(self.children.pop(path, ()))
 
     def result(self, layers: list[LayerSummary]) -> MergedFilesystem:
-        paths = [MergedPath(path, record.entry, record.layer, record.change, record.wasted, record.implicit)
-                 for path, record in sorted(self.records.items(), key=lambda item: path_order(item[0]))]
+        self.children, self.below = {}, {}  # done with: free them before the sort needs its keys
+        records, paths = self.records, MergedPaths(self.listings)
+        visible = 0
+        for path in sorted(records, key=path_order):
+            record = records.pop(path)
+            paths._append(path, record.origin, record.index, record.layer, record.change, record.wasted)
+            if record.present:
+                visible += record.size
         stored = sum(layer.stored_bytes for layer in layers)
-        visible = sum(stored_size(row.entry) for row in paths if row.change is not Change.REMOVED)
         return MergedFilesystem(paths, stored, visible, stored - visible, layers)
 
 
 def merge(listings: Sequence[Listing]) -> MergedFilesystem:
-    """Apply the listings bottom (index 0) to top. A listing still streaming counts as far as it goes."""
-    merger = _Merger()
-    layers = [merger.apply(index, listing) for index, listing in enumerate(listings)]
+    """Apply the listings bottom (index 0) to top. A listing still streaming counts as far as it
+    goes; it must not be emptied while the result is read (a merged path reads its entry from it)."""
+    merger = _Merger(listings)
+    layers = [merger.apply(layer) for layer in range(len(listings))]
     return merger.result(layers)

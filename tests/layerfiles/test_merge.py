@@ -211,7 +211,7 @@ def test_efficiency_is_visible_over_stored_and_one_when_nothing_is_stored() -> N
     assert fs.efficiency == 60 / 160
     assert merged().efficiency == 1.0
     assert merged([folder("empty")]).efficiency == 1.0
-    assert merge([]).paths == []
+    assert len(merge([]).paths) == 0 and list(merge([]).paths) == []
 
 
 # A naive reference: the filesystem as a dict, every removal a scan of every path.
@@ -276,3 +276,17 @@ def test_the_final_filesystem_matches_a_naive_reference(layers: list[list[FileEn
     assert fs.wasted_bytes == fs.stored_bytes - fs.visible_bytes == sum(r.wasted for r in fs.paths)
     assert [r.path for r in fs.paths] == sorted({r.path for r in fs.paths}, key=path_order)
     assert all(0 <= r.layer < len(layers) for r in fs.paths)
+
+
+def test_merged_paths_are_columns_read_as_rows() -> None:
+    base = Listing([folder("d", user="root"), file("d/x", 3), file("d/y/z", 4)])
+    fs = merge([base, Listing([whiteout("d/x")])])
+    paths = fs.paths
+    assert len(paths) == 4
+    assert [paths.path(i) for i in range(4)] == ["d", "d/x", "d/y", "d/y/z"]
+    assert [paths.change(i) for i in range(4)] == [ADDED, REMOVED, ADDED, ADDED]
+    assert [paths.wasted(i) for i in range(4)] == [0, 3, 0, 0]
+    assert paths[0] == MergedPath("d", base[0], 0, ADDED, 0, False)  # the entry as the listing holds it
+    assert paths[-1] == MergedPath("d/y/z", base[2], 0, ADDED, 0, False)
+    assert paths[2].implicit and paths[2].entry == FileEntry("d/y", Kind.DIR, mode=0o755)
+    assert list(paths) == [paths[i] for i in range(4)]
