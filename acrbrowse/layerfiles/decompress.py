@@ -122,7 +122,7 @@ class GzipStream:
                 rest = len(self._member.unused_data)
                 pending = pending[len(pending) - rest:] if rest else b""
                 self._member = zlib.decompressobj(wbits=31)
-                self._in_member = False
+                self._in_member = full = False
             else:
                 pending = self._member.unconsumed_tail
 
@@ -154,13 +154,11 @@ class ZstdStream:
     name = "zstd"
 
     def __init__(self) -> None:
-        self._sink: _Forward | None = None
         self._writer: zstandard.ZstdDecompressionWriter | None = None
 
     def feed(self, data: bytes | memoryview, out: TarConsumer) -> None:
-        if self._writer is None or self._sink is None or self._sink.out is not out:
-            self._sink = _Forward(out)
-            self._writer = zstandard.ZstdDecompressor().stream_writer(cast(IO[bytes], self._sink),
+        if self._writer is None:  # made on the first feed: it writes to `out` from then on
+            self._writer = zstandard.ZstdDecompressor().stream_writer(cast(IO[bytes], _Forward(out)),
                                                                         write_size=OUTPUT_CHUNK)
         view = memoryview(data)
         for start in range(0, len(view), INPUT_SLICE):

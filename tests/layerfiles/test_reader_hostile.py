@@ -271,3 +271,12 @@ def test_a_bomb_of_zeros_alone_is_an_empty_archive_read_no_further():
     reader = LayerReader(OCI_TAR_ZSTD)
     assert feed_watching_memory(reader, blob)[0] == []
     assert reader.unpacked_bytes <= OUTPUT_CHUNK
+
+
+def test_gzip_members_that_end_on_a_full_output_chunk():
+    tar = build_tar([file("exact", size=OUTPUT_CHUNK - 512), file("next", b"!")])  # first member: exactly one chunk
+    blob = gzip.compress(tar[:OUTPUT_CHUNK]) + gzip.compress(tar[OUTPUT_CHUNK:])
+    for chunk in (len(gzip.compress(tar[:OUTPUT_CHUNK])), 4096, len(blob)):
+        assert [e.path for e in read_all(blob, chunk=chunk)] == ["exact", "next"]
+    whole_tar_in_one_chunk = gzip.compress(tar[:OUTPUT_CHUNK])  # a short archive, ending at a header
+    assert [e.path for e in read_all(whole_tar_in_one_chunk, chunk=len(whole_tar_in_one_chunk))] == ["exact"]
