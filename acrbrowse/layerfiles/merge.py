@@ -16,7 +16,12 @@ The rules are the OCI image-spec's layer changesets:
 later write replaced, and the last version of a removed path. dive counts differently: its "wasted
 space" also includes the copy that survives of a file stored in more than one layer. Here
 `stored_bytes == visible_bytes + wasted_bytes` always holds. A hard link stores no bytes of its own
-(its target's bytes are counted once, on the target's path).
+(its target's bytes are counted once, on the target's path: if a later layer overwrites or removes
+the target while the link stands, those bytes count as wasted though the link still reaches them).
+
+Memory: the result is columnar (`MergedPaths`, ~30 bytes a path plus the listings it reads entries
+from); while merging, each path costs a small record and a place in its directory's set of children
+(a removal walks only the removed subtree).
 """
 
 from __future__ import annotations
@@ -129,6 +134,11 @@ class MergedPaths(Sequence[MergedPath]):
     def __iter__(self) -> Iterator[MergedPath]:
         for row in range(len(self._paths)):
             yield self[row]
+
+    @property
+    def paths(self) -> Sequence[str]:
+        """Every row's path (not a copy)."""
+        return self._paths
 
     def path(self, row: int) -> str:
         return self._paths[row]

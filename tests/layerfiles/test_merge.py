@@ -283,7 +283,7 @@ def test_merged_paths_are_columns_read_as_rows() -> None:
     fs = merge([base, Listing([whiteout("d/x")])])
     paths = fs.paths
     assert len(paths) == 4
-    assert [paths.path(i) for i in range(4)] == ["d", "d/x", "d/y", "d/y/z"]
+    assert [paths.path(i) for i in range(4)] == list(paths.paths) == ["d", "d/x", "d/y", "d/y/z"]
     assert [paths.change(i) for i in range(4)] == [ADDED, REMOVED, ADDED, ADDED]
     assert [paths.wasted(i) for i in range(4)] == [0, 3, 0, 0]
     assert paths[0] == MergedPath("d", base[0], 0, ADDED, 0, False)  # the entry as the listing holds it
