@@ -290,3 +290,17 @@ def test_merged_paths_are_columns_read_as_rows() -> None:
     assert paths[-1] == MergedPath("d/y/z", base[2], 0, ADDED, 0, False)
     assert paths[2].implicit and paths[2].entry == FileEntry("d/y", Kind.DIR, mode=0o755)
     assert list(paths) == [paths[i] for i in range(4)]
+
+
+def test_an_opaque_root_hides_every_layer_below_and_a_root_whiteout_nothing() -> None:
+    fs = merged([file("a", 1), file("d/b", 2)], [whiteout("")], [opaque(""), file("c", 4)])
+    assert rows(fs) == {"a": (2, REMOVED, 1), "c": (2, ADDED, 0), "d": (2, REMOVED, 0), "d/b": (2, REMOVED, 2)}
+    assert fs.layers[1] == LayerSummary()
+
+
+def test_a_very_deep_tree_is_implied_and_removed_without_recursion() -> None:
+    deep = "/".join(["d"] * 5000)
+    fs = merged([file(deep + "/f", 3)], [whiteout("d")])
+    assert len(fs.paths) == 5001
+    assert all(fs.paths.change(i) is REMOVED for i in range(5001))
+    assert (fs.visible_bytes, fs.wasted_bytes) == (0, 3)
