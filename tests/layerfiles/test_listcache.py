@@ -252,3 +252,13 @@ def test_writing_streams_in_batches(tmp_path):
         tracemalloc.stop()
     assert peak < 8 * 1024 * 1024
     assert len(cache.get(DIGEST) or []) == 200_000
+
+
+def test_a_file_listing_more_than_the_limit_is_damage(tmp_path, monkeypatch):
+    from acrbrowse.layerfiles import listcache
+
+    cache = ListingCache(tmp_path)
+    cache.put(DIGEST, many(10_000))
+    monkeypatch.setattr(listcache, "LAYER_ENTRIES", 5_000)  # the limit: 2,000,000 entries take seconds
+    assert cache.get(DIGEST) is None
+    assert list(tmp_path.iterdir()) == []

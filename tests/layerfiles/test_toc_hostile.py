@@ -196,3 +196,11 @@ async def test_odd_entries_are_listed_with_bounded_values(scratch_registry, faul
     result, _ = await listed(scratch_registry, fault_proxy, layer)
     assert isinstance(result, Listing) and result.complete
     assert list(result) == ODD_LISTING
+
+
+async def test_a_toc_listing_more_files_than_the_limit(scratch_registry, fault_proxy, monkeypatch):
+    from acrbrowse.layerfiles import toc
+
+    monkeypatch.setattr(toc, "LAYER_ENTRIES", 5)  # the limit, not the registry: 2,000,000 entries take minutes
+    result, _ = await listed(scratch_registry, fault_proxy, write_estargz())
+    assert unreadable(result, "lists more than 5 files")
