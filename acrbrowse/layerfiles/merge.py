@@ -20,7 +20,7 @@ space" also includes the copy that survives of a file stored in more than one la
 the target while the link stands, those bytes count as wasted though the link still reaches them).
 
 Memory: the result is columnar (`MergedPaths`, ~30 bytes a path plus the listings it reads entries
-from); while merging, each path costs a small record and a place in its directory's set of children
+from); while merging, each path costs a small record and a place in its directory's list of children
 (a removal walks only the removed subtree).
 """
 
@@ -152,14 +152,13 @@ class MergedPaths(Sequence[MergedPath]):
 
 class _Record:
     """The merged state of one path while the layers are applied: the entry that stands (as the
-    listing and index that hold it: -1 for an implied directory), its kind and stored bytes."""
+    listing and index that hold it: -1 for an implied directory) and its kind."""
 
-    __slots__ = ("change", "index", "kind", "layer", "origin", "size", "wasted")
+    __slots__ = ("change", "index", "kind", "layer", "origin", "wasted")
 
     def __init__(self) -> None:
         self.origin = self.index = -1
         self.kind = Kind.DIR
-        self.size = 0
         self.layer = -1
         self.change = Change.REMOVED  # not yet written
         self.wasted = 0
@@ -173,9 +172,9 @@ class _Merger:
     def __init__(self, listings: Sequence[Listing]) -> None:
         self.listings = listings
         self.records: dict[str, _Record] = {}
-        # The present children of every present directory ("" is the root): a removal walks only the
-        # removed subtree.
-        self.children: dict[str, set[str]] = {"": set()}
+        # The children of every present directory ("" is the root): a removal walks only the removed
+        # subtree. A path removed from a directory that stays is left in its list (and skipped there).
+        self.children: dict[str, list[str]] = {"": []}
         self.layer = -1
         # For each path this layer touched: (present, stored bytes) in the filesystem below it.
         self.below: dict[str, tuple[bool, int]] = {}
@@ -198,9 +197,9 @@ class _Merger:
             elif kind is Kind.OPAQUE:
                 self.ensure_dir(path)
             else:
-                size = 0 if kind in _NO_BYTES else listing.size(index)
-                stored += size
-                self.write(path, kind, size, index)
+                if kind not in _NO_BYTES:
+                    stored += listing.size(index)
+                self.write(path, kind, index)
         return self.summary(stored)
 
     def summary(self, stored: int) -> LayerSummary:
@@ -210,10 +209,10 @@ class _Merger:
             if record.present:
                 if was_present:
                     modified += 1
-                    modified_bytes += record.size
+                    modified_bytes += self._bytes(record)
                 else:
                     added += 1
-                    added_bytes += record.size
+                    added_bytes += self._bytes(record)
             elif was_present:
                 removed += 1
                 removed_bytes += was_bytes
@@ -223,8 +222,14 @@ class _Merger:
         """Note the path's state below this layer (once per layer); the change a write makes."""
         below = self.below.get(path)
         if below is None:
-            below = self.below[path] = (True, record.size) if record.present else (False, 0)
+            below = self.below[path] = (True, self._bytes(record)) if record.present else (False, 0)
         return Change.MODIFIED if below[0] else Change.ADDED
+
+    def _bytes(self, record: _Record) -> int:
+        """The bytes the entry that stands for the path stores (read from its listing)."""
+        if record.origin < 0 or record.kind in _NO_BYTES:
+            return 0
+        return self.listings[record.origin].size(record.index)
 
     def _owner(self, record: _Record) -> tuple[int, int, int]:
         if record.origin < 0:
@@ -232,7 +237,7 @@ class _Merger:
         entry = self.listings[record.origin][record.index]
         return entry.mode, entry.uid, entry.gid
 
-    def write(self, path: str, kind: Kind, size: int, index: int) -> None:
+    def write(self, path: str, kind: Kind, index: int) -> None:
         if not path:
             return  # the root itself (a hostile "/" entry): nothing to file
         record = self.records.get(path)
@@ -251,21 +256,21 @@ class _Merger:
                     self.remove_children(path)
                     del self.children[path]
             elif is_dir:
-                self.children[path] = set()
+                self.children[path] = []
         else:
             self.ensure_dir(_parent(path))
-            self.children[_parent(path)].add(path)
+            self.children[_parent(path)].append(path)
             if is_dir:
-                self.children[path] = set()
+                self.children[path] = []
             if record is None:
                 record = self.records[path] = _Record()
-        self._set(path, record, kind, size, self.layer, index)
+        self._set(path, record, kind, self.layer, index)
 
-    def _set(self, path: str, record: _Record, kind: Kind, size: int, origin: int, index: int) -> None:
+    def _set(self, path: str, record: _Record, kind: Kind, origin: int, index: int) -> None:
         change = self._touch(path, record)
         if record.present:
-            record.wasted += record.size
-        record.kind, record.size, record.origin, record.index = kind, size, origin, index
+            record.wasted += self._bytes(record)
+        record.kind, record.origin, record.index = kind, origin, index
         record.layer, record.change = self.layer, change
 
     def ensure_dir(self, path: str) -> None:
@@ -284,16 +289,15 @@ class _Merger:
             if record is None:
                 record = self.records[path] = _Record()
             if not record.present:
-                self.children[_parent(path)].add(path)
-            self.children[path] = set()
-            self._set(path, record, Kind.DIR, 0, -1, -1)
+                self.children[_parent(path)].append(path)
+            self.children[path] = []
+            self._set(path, record, Kind.DIR, -1, -1)
 
     def remove(self, path: str) -> None:
         """A whiteout: the path and everything below it."""
         record = self.records.get(path)
         if not path or record is None or not record.present:
             return  # nothing below this layer to remove (a root whiteout is not one)
-        self.children[_parent(path)].discard(path)
         self._remove_tree(path)
 
     def remove_children(self, path: str) -> None:
@@ -310,20 +314,40 @@ class _Merger:
         while pending:
             path = pending.pop()
             record = self.records[path]
+            if not record.present:
+                continue  # removed before (or listed twice: removed, then written again)
             self._touch(path, record)
-            record.wasted += record.size
+            record.wasted += self._bytes(record)
             record.layer, record.change = self.layer, Change.REMOVED
             pending.extend(self.children.pop(path, ()))
 
     def result(self, layers: list[LayerSummary]) -> MergedFilesystem:
-        self.children, self.below = {}, {}  # done with: free them before the sort needs its keys
+        """The rows in path order: depth first, each directory's children sorted apart (names
+        under one parent compare as their paths do), which needs no sort key string per path."""
+        self.children, self.below = {}, {}  # done with: free them first
         records, paths = self.records, MergedPaths(self.listings)
+        every_child: dict[str, list[str]] = {}  # every path ever written (a removed one too) by its parent
+        for path in records:
+            siblings = every_child.get(parent := _parent(path))
+            if siblings is None:
+                every_child[parent] = [path]
+            else:
+                siblings.append(path)
         visible = 0
-        for path in sorted(records, key=path_order):
-            record = records.pop(path)
-            paths._append(path, record.origin, record.index, record.layer, record.change, record.wasted)
-            if record.present:
-                visible += record.size
+        pending = [iter(sorted(every_child.pop("", ())))]
+        while pending:
+            for path in pending[-1]:
+                record = records.pop(path)
+                paths._append(path, record.origin, record.index, record.layer, record.change, record.wasted)
+                if record.present:
+                    visible += self._bytes(record)
+                children = every_child.pop(path, None)
+                if children is not None:
+                    children.sort()
+                    pending.append(iter(children))
+                    break
+            else:
+                pending.pop()
         stored = sum(layer.stored_bytes for layer in layers)
         return MergedFilesystem(paths, stored, visible, stored - visible, layers)
 
