@@ -59,6 +59,8 @@ def cli_hint(hint: Hint | None, registry: str = "") -> str:
         case Hint.KEYRING:
             return ("start or unlock a Secret Service (e.g. gnome-keyring), install a keyring backend, "
                     "or pass the secret per run with --password-stdin or ACRBROWSE_USERNAME/ACRBROWSE_PASSWORD")
+        case Hint.CHOOSE_PLATFORM:
+            return "choose one with --platform OS/ARCH[/VARIANT], or name the image by its digest"
     assert_never(hint)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from acrbrowse.layerfiles.entries import FileEntry, Listing
 from acrbrowse.layerfiles.listcache import ListingCache
 from acrbrowse.layerfiles.reader import LayerReader
-from acrbrowse.layerfiles.toc import read_toc
+from acrbrowse.layerfiles.toc import ESTARGZ, ESTARGZ_TOC_NAME, read_toc, toc_plan
 from acrbrowse.limits import MiB
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import UnreadableLayer
@@ -68,19 +68,20 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
     drops what it showed); `on_progress` sees the bytes read while the blob streams. A stream fills
     `into` when given (the caller reads it as it grows); the cache and a TOC return a listing of their own."""
     check_listable(layer)
-    listing = cache.get(layer.digest) if cache is not None else None
+    # The cache reads and writes a million entries in about 2 s: off the event loop.
+    listing = await asyncio.to_thread(cache.get, layer.digest) if cache is not None else None
     if listing is None:
         listing = await read_toc(source, repository, layer)
     if listing is not None:
         if on_entries is not None:
             on_entries(listing)
         if cache is not None and listing.method != "cache":
-            cache.put(layer.digest, listing)
+            await asyncio.to_thread(cache.put, layer.digest, listing)
         return listing
     listing = await stream_listing(source, repository, layer, on_entries=on_entries, on_progress=on_progress,
                                    into=into)
     if cache is not None:
-        cache.put(layer.digest, listing)
+        await asyncio.to_thread(cache.put, layer.digest, listing)
     return listing
 
 
@@ -110,7 +111,13 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
         except BaseException as error:  # handed to the reading side, which raises it
             await queue.put(error)
 
+    plan = toc_plan(layer)
+    # An eStargz layer's own TOC entry is format, not content: a TOC read leaves it out, so a stream does too.
+    hidden = ESTARGZ_TOC_NAME if plan is not None and plan.format == ESTARGZ else None
+
     def took(entries: Sequence[FileEntry]) -> None:
+        if hidden is not None:
+            entries = [entry for entry in entries if entry.path != hidden]
         if entries:
             listing.extend(entries)
             if on_entries is not None:

@@ -26,6 +26,7 @@ class Hint(enum.Enum):
     NAME_A_REGISTRY = "name_a_registry"  # no registry was given
     GIVE_USERNAME = "give_username"  # a password came without a username
     KEYRING = "keyring"  # no usable keyring: unlock or install one, or give the secret per run
+    CHOOSE_PLATFORM = "choose_platform"  # an index: say which platform's image (or name one by digest)
 
 
 class RegistryError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrbrowse.oci.errors import InvalidReference, RegistryError
+from acrbrowse.oci.errors import Hint, InvalidReference, RegistryError
 from acrbrowse.oci.manifest import Descriptor, ImageIndex, ImageManifest, Manifest, Platform
 from acrbrowse.oci.source import Source
 from acrbrowse.present.safe import terminal_safe
@@ -51,19 +51,19 @@ def choose_platform(index: ImageIndex, spec: PlatformSpec | None, what: str) -> 
     if spec is None:
         if len(entries) == 1:
             return entries[0]
-        raise RegistryError(f"{what} is an index of {len(entries)} platforms ({labels}): choose one with --platform")
+        raise RegistryError(f"{what} is an index of {len(entries)} platforms ({labels})", hint=Hint.CHOOSE_PLATFORM)
     found = [entry for entry in entries if spec.matches(entry.platform)]
     if len(found) == 1:
         return found[0]
     if not found:
-        raise RegistryError(f"{what} has no {spec.label} image; its platforms: {labels}")
+        raise RegistryError(f"{what} has no {spec.label} image; its platforms: {labels}", hint=Hint.CHOOSE_PLATFORM)
     if spec.variant is None:  # linux/arm64 given, arm64 and arm64/v8 listed: the default variant wins
         default = _DEFAULT_VARIANTS.get(spec.architecture)
         preferred = [e for e in found if e.platform is not None and e.platform.variant in (None, default)]
         if len(preferred) == 1:
             return preferred[0]
     several = ", ".join(e.platform.label for e in found if e.platform is not None)
-    raise RegistryError(f"{what} has {len(found)} {spec.label} images ({several}): open one by digest")
+    raise RegistryError(f"{what} has {len(found)} {spec.label} images ({several})", hint=Hint.CHOOSE_PLATFORM)
 
 
 async def image_for(source: Source, repository: str, reference: str, spec: PlatformSpec | None,

@@ -85,6 +85,8 @@ def ui_hint(hint: Hint | None) -> str:
             return "give a username too"
         case Hint.KEYRING:
             return "start or unlock a Secret Service (e.g. gnome-keyring), or install a keyring backend"
+        case Hint.CHOOSE_PLATFORM:
+            return "open one of its platforms in the tree"
     assert_never(hint)
 
 

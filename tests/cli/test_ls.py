@@ -71,7 +71,7 @@ def test_platform_of_an_index(cli, layered):
     amd = cli("ls", layered.ref(layered.index_tag), "--platform", "linux/amd64", "--layer", "3", "--json")
     assert [f["path"] for f in json.loads(amd.out)["files"]] == ["tmp/cache", "tmp/cache/c", "etc/passwd"]
     assert_one_line_error(cli("ls", layered.ref(layered.index_tag)), "is an index of 2 platforms (linux/amd64, "
-                                                                      "linux/arm64): choose one with --platform")
+                                                                      "linux/arm64); choose one with --platform OS/ARCH[/VARIANT]")
 
 
 def test_layer_by_digest_and_bad_choices(cli, layered):

@@ -67,12 +67,12 @@ def test_an_attestation_is_never_a_platform():
 
 def test_several_or_none_are_refused_with_the_platforms_named():
     with pytest.raises(RegistryError, match=r"app:1 is an index of 5 platforms \(linux/amd64, linux/arm64/v8, "
-                                            r"linux/arm, windows/amd64 10\.0\.17763\.5329, .*choose one with --platform"):
+                                            r"linux/arm, windows/amd64 10\.0\.17763\.5329, .*\)$"):
         choose_platform(MULTI, None, "app:1")
     with pytest.raises(RegistryError, match="app:1 has no linux/s390x image; its platforms: linux/amd64, "):
         choose_platform(MULTI, parse_platform("linux/s390x"), "app:1")
     with pytest.raises(RegistryError, match=r"app:1 has 2 windows/amd64 images \(windows/amd64 10\.0\.17763\.5329, "
-                                            r"windows/amd64 10\.0\.20348\.2227\): open one by digest"):
+                                            r"windows/amd64 10\.0\.20348\.2227\)$"):
         choose_platform(MULTI, parse_platform("windows/amd64"), "app:1")
     with pytest.raises(RegistryError, match="no linux/arm64/v7 image"):
         choose_platform(MULTI, parse_platform("linux/arm64/v7"), "app:1")
