@@ -119,7 +119,7 @@ class FileView:
         if self._rows is None:
             key = self.wasted if self.order == "wasted" else None
             order = "size" if self.order == "wasted" else self.order
-            self._rows = self.tree.rows(self.expanded, order, key)  # type: ignore[arg-type]
+            self._rows = self.tree.rows(self.expanded, order, key)
         return self._rows
 
     def changed(self) -> None:

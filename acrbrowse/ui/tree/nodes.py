@@ -522,7 +522,7 @@ class LayerItem(PartItem):
         return blob_label(self.blob, "yellow" if self.blob.is_foreign else "dim")
 
     def files_of(self) -> tuple[ImageManifest, int | None] | None:
-        return self.image, self.blob.position - 1
+        return (self.image, self.blob.position - 1) if self.blob.position is not None else None
 
     def details(self, display: Display) -> RenderableType:
         facts = Facts()
