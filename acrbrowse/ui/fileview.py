@@ -75,11 +75,15 @@ class FileView:
 
     def show_merged(self, merged: MergedFilesystem) -> None:
         self.merged = merged
-        self._merged_paths = [row.path for row in merged.paths]
+        self._merged_paths = merged.paths.paths
         for ref, row in enumerate(merged.paths):
-            size = 0 if row.change is Change.REMOVED else row.entry.size
-            node = self.tree.add(row.path, ref, size=size, is_dir=row.entry.kind is Kind.DIR)
-            self.node_of_ref.append(node)
+            removed = row.change is Change.REMOVED
+            standing = self._standing_file_above(row.path) if removed else None
+            if standing is not None:  # under a path that is a file now: shown as that file's, not as a directory
+                self.node_of_ref.append(standing)
+                continue
+            size = 0 if removed else row.entry.size
+            self.node_of_ref.append(self.tree.add(row.path, ref, size=size, is_dir=row.entry.kind is Kind.DIR))
         for ref, row in enumerate(merged.paths):  # each directory's wasted bytes: its own and everything below
             if row.wasted:
                 node = self.tree.parent(self.node_of_ref[ref])
@@ -87,6 +91,17 @@ class FileView:
                     self._wasted_below[node] = self._wasted_below.get(node, 0) + row.wasted
                     node = self.tree.parent(node)
         self._rows = None
+
+    def _standing_file_above(self, path: str) -> int | None:
+        """The node of the nearest ancestor of `path` in the tree, when it is a file (a file that
+        replaced a directory whose contents are the removed rows below it)."""
+        parent = path.rpartition("/")[0]
+        while parent:
+            node = self.tree.node_of(parent)
+            if node is not None:
+                return None if self.tree.is_dir(node) else node
+            parent = parent.rpartition("/")[0]
+        return None
 
     @property
     def orders(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ EXPECTED = {
     Hint.GIVE_USERNAME: "pass --username too",
     Hint.KEYRING: ("start or unlock a Secret Service (e.g. gnome-keyring), install a keyring backend, "
                    "or pass the secret per run with --password-stdin or ACRBROWSE_USERNAME/ACRBROWSE_PASSWORD"),
+    Hint.CHOOSE_PLATFORM: "choose one with --platform OS/ARCH[/VARIANT], or name the image by its digest",
 }
 
 
