@@ -81,6 +81,12 @@ TABLE_KEYS = (
     Key("acrbrowse.last", "end,G,shift+g", "last", "Last", "Move to the last row", "End / G", show=False),
     Key("acrbrowse.open", "enter", "select", "Open", "Open the repository or tag", "Enter", footer_display=False),
 )
+# The files view's list: the lists' keys, Enter expanding a directory (off the footer: the arrows do it too).
+FILE_TABLE_KEYS = tuple(
+    Key("acrbrowse.files_open", "enter", "select", "Open", "Files view: expand or collapse the directory", "Enter",
+        show=False) if key.action == "select" else key
+    for key in TABLE_KEYS
+)
 # The tags pane's own (while the focus is in it).
 TAGS_KEYS = (
     Key("acrbrowse.toggle_attached", "a", "toggle_attached", "Attached",
@@ -114,13 +120,14 @@ FILES_KEYS = (
     Key("acrbrowse.files_sort", "s", "sort", "Sort",
         "Files view: sort by name, by size, or (merged view) by wasted bytes", "s"),
     Key("acrbrowse.files_collapse", "left,h", "collapse", "Collapse",
-        "Files view: collapse the directory, or move to its parent", "←/h"),
-    Key("acrbrowse.files_expand", "right,l", "expand", "Expand", "Files view: expand the directory", "→/l"),
+        "Files view: collapse the directory, or move to its parent", "←/h", show=False),
+    Key("acrbrowse.files_expand", "right,l", "expand", "Expand", "Files view: expand the directory", "→/l",
+        show=False),
     Key("acrbrowse.files_toggle", "space", "toggle_dir", "Open", "Files view: expand or collapse the directory",
         "Space", show=False),
     Key("acrbrowse.files_expand_all", "e", "expand_all", "Expand all",
         "Files view: expand every directory (again: collapse them)", "e"),
-    Key("acrbrowse.files_copy", "c", "copy_path", "Copy path", "Files view: copy the highlighted path", "c"),
+    Key("acrbrowse.files_copy", "c", "copy_path", "Copy", "Files view: copy the highlighted path", "c"),
     Key("acrbrowse.files_reload", "r", "reload", "Read again", "Files view: read the layers again", "r",
         show=False),
 )
@@ -241,7 +248,7 @@ def help_rows() -> list[tuple[str, str]]:
     rows += [(k.display, k.help) for k in BROWSER_KEYS]
     rows += [(k.display, k.help) for k in TAGS_KEYS]
     rows += [(k.display, k.help) for k in TREE_KEYS if k.show]
-    rows += [(k.display, k.help) for k in FILES_KEYS if k.show or k.action == "reload"]
+    rows += [(k.display, k.help) for k in FILES_KEYS if k.action != "toggle_dir"]
     rows += [(k.display, f"Raw JSON view: {k.help[0].lower()}{k.help[1:]}") for k in RAW_KEYS
              if k.action in RAW_HELP]
     rows += [(k.display, k.help) for k in (APP_KEYS[4], *APP_KEYS[:2])]

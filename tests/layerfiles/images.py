@@ -57,12 +57,14 @@ class LayeredImages:
         return f"{self.registry}/{self.repository}:{tag}"
 
 
-def push_layered_images(registry: str) -> LayeredImages:
+def push_layered_images(registry: str, repository: str | None = None) -> LayeredImages:
+    """Pushed under `repository` (the same content each time: pushing it again changes nothing), or a
+    scratch name of the caller's own."""
     tars = tuple(L.build_tar(members) for members in (BASE, UPDATE, CLEANUP))
     blobs = (L.compress(tars[0], "gzip"), L.compress(tars[1], "zstd"), L.compress(tars[2], "none"))
     specs: list[L.LayerSpec] = [(blobs[0], L.media_type("gzip"), None), (blobs[1], L.media_type("zstd"), None),
                                 (blobs[2], L.media_type("none", docker=True), None)]
-    repository = scratch_repository("files")
+    repository = repository or scratch_repository("files")
     L.push_layers_image(registry, repository, "image", specs)
     arm = L.compress(L.build_tar(ARM_ONLY), "gzip")
     L.push_layers_index(registry, repository, "multi",

@@ -99,7 +99,7 @@ async def test_f_on_an_image_opens_its_merged_filesystem(layered, make_app):
         merged = screen.view.merged
         assert merged is not None and merged.wasted_bytes == WASTED
         title = str(screen.query_one("#files-title").render())
-        assert "merged filesystem of 3 layers" in title and "efficiency" in title
+        assert "merged: efficiency" in title and "3 layers" in title
         await pilot.press("e")
         rows = {screen.view.tree.path(node): node for node in screen.table.keys}
         app_node = rows["usr/bin/app"]

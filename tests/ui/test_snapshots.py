@@ -11,8 +11,11 @@ import pytest
 from textual.widgets import Input
 
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.files import FilesScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.start import StartScreen
+from acrbrowse.ui.tree.nodes import LayerItem
+from tests.layerfiles.images import push_layered_images
 from tests.ui.conftest import SIZE, wait_for
 
 pytestmark = pytest.mark.ui
@@ -83,3 +86,27 @@ def test_login_dialog(snap_compare, make_app, testbed):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "160x45"])
+def test_files_of_a_layer_and_merged(snap_compare, make_app, testbed, size):
+    """A layer's files, every directory expanded, the cursor on a modified file (a fixed repository:
+    its name is in the title)."""
+    images = push_layered_images(testbed.anon.host, "scratch/files-view")
+    app = make_app(images.ref(images.image_tag))
+
+    async def run_before(pilot) -> None:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        tree = screen.manifest_tree
+        await wait_for(pilot, lambda: any(isinstance(n.data, LayerItem) for n in tree.root.children))
+        tree.focus()
+        tree.move_cursor(tree.root)
+        await pilot.press("f")
+        files = await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen)
+        await wait_for(pilot, lambda: files.state == "done", what="the merged filesystem")
+        await pilot.press("e")
+        rows = [files.view.tree.path(node) for node in files.table.keys]
+        files.table.cursor = rows.index("usr/bin/app")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

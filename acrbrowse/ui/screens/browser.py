@@ -142,6 +142,8 @@ class BrowserScreen(Screen[None]):
                                 "sign_in"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "files" and self.focused_pane not in (Pane.TREE, Pane.DETAIL):
+            return False  # off the footer where there is nothing to open: the lists' footers are full
         return not (action in self.TYPED_IN_INPUT and isinstance(self.focused, Input))
 
     # ---- which pane ------------------------------------------------------------------------

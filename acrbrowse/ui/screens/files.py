@@ -24,7 +24,7 @@ from acrbrowse.oci.manifest import Descriptor, ImageManifest
 from acrbrowse.present.files import efficiency_text, progress_text
 from acrbrowse.present.units import human_size, short_digest
 from acrbrowse.ui.fileview import FileView
-from acrbrowse.ui.keys import FILES_KEYS, bindings
+from acrbrowse.ui.keys import FILE_TABLE_KEYS, FILES_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
@@ -64,6 +64,12 @@ class FilesTarget:
         return list(enumerate(self.image.layers))
 
 
+class FileTable(VirtualTable, inherit_bindings=False):
+    """The files view's list: Enter expands a directory rather than open something."""
+
+    BINDINGS = bindings(FILE_TABLE_KEYS)
+
+
 class FilesScreen(Screen[None]):
     BINDINGS = bindings(FILES_KEYS)
     DEFAULT_CSS = """
@@ -101,8 +107,8 @@ class FilesScreen(Screen[None]):
             yield ProgressBar(total=None, show_eta=False, id="files-bar")
             yield Static(id="files-progress-text")
         yield Input(placeholder="filter the paths: every word, anywhere in the path", id="files-filter")
-        yield VirtualTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
-                           empty_text="no files", id="files-table")
+        yield FileTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
+                        empty_text="no files", id="files-table")
         yield Static(id="files-info")
         yield PinnedFooter()
 
@@ -242,12 +248,14 @@ class FilesScreen(Screen[None]):
                 text.append(f"  · {len(listing):,} entries, {human_size(listing.total_size)} unpacked")
             if self.state == "done" and listing.method:
                 text.append(f"  · read from {listing.method}", style="dim")
-        else:
-            text.append(f"  merged filesystem of {len(target.image.layers)} layers")
+        else:  # what a user came for first: how much is wasted, then the rest
+            text.append("  merged")
             merged = self.view.merged
             if merged is not None:
-                text.append(f"  · {len(merged.paths):,} paths, {human_size(merged.visible_bytes)}  · ")
+                text.append(": ")
                 text.append(efficiency_text(merged.efficiency, merged.wasted_bytes), style="yellow")
+                text.append(f" · {len(merged.paths):,} paths, {human_size(merged.visible_bytes)}")
+            text.append(f" · {len(target.image.layers)} layers")
         if self.state == "reading":
             text.append("  · reading…", style="italic")
         elif self.state == "cancelled":
