@@ -44,7 +44,7 @@ class FileView:
         self.order = "name"
         self.matches: list[int] | None = None  # the nodes a filter matched (None: no filter)
         self._rows: list[int] | None = None  # the tree rows, until something changes
-        self._merged_paths: list[str] = []
+        self._merged_paths: Sequence[str] = []
         self._wasted_below: dict[int, int] = {}  # a directory's descendants' wasted bytes (merged view)
 
     # ---- content ---------------------------------------------------------------------------

@@ -201,7 +201,7 @@ _KEY_NAMES = frozenset(k.value for k in Keys if not k.value.startswith("<"))
 def all_keys() -> list[Key]:
     """Every Key of every table in this module: the ids a keymap may name."""
     tables = [v for v in globals().values() if isinstance(v, tuple) and v and all(isinstance(k, Key) for k in v)]
-    return [key for table in tables for key in table]
+    return list({id(key): key for table in tables for key in table}.values())  # a table may reuse another's keys
 
 
 def is_key_name(name: str) -> bool:
