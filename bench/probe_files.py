@@ -29,14 +29,14 @@ from bench.probe_ui import rss_kib  # noqa: E402
 POLL = 0.002
 
 
-async def until(pilot, predicate, timeout: float = 600.0):
+async def until(pilot, predicate, timeout: float = 120.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         await asyncio.sleep(POLL)
-    raise TimeoutError("the probe waited too long")
+    raise TimeoutError(f"the probe waited too long at line {sys._getframe(1).f_lineno}")
 
 
 async def painted(pilot, screen: FilesScreen, predicate) -> float:
@@ -70,15 +70,19 @@ async def probe(ref: str, keys: bool) -> dict:
         out["entries"] = len(screen.view.listing)
         if keys:
             await pilot.pause()
+            screen.table.cursor = 0
+            rows = len(screen.table.keys)
+            t = time.monotonic()
+            await pilot.press("right")  # data/: a directory per thousand files
+            await until(pilot, lambda: len(screen.table.keys) > rows)
+            await pilot.pause()
+            out["expand_top"] = time.monotonic() - t
             cursor = screen.table.cursor
             t = time.monotonic()
             await pilot.press("down")
             await until(pilot, lambda: screen.table.cursor == cursor + 1)
             await pilot.pause()
             out["key"] = time.monotonic() - t
-            screen.table.cursor = 0
-            await pilot.press("right")  # data/: a thousand directories
-            await pilot.press("down")
             rows = len(screen.table.keys)
             t = time.monotonic()
             await pilot.press("right")  # one of them: a thousand files
