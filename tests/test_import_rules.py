@@ -18,6 +18,7 @@ FORBIDDEN = {
     "acrbrowse.oci": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.keychain": ("textual", "acrbrowse.ui", "acrbrowse.cli"),
     "acrbrowse.layerfiles": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
+    "acrbrowse.compare": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.present": ("textual", "acrbrowse.ui", "acrbrowse.cli", "acrbrowse.keychain"),
     "acrbrowse.ui": ("acrbrowse.cli",),
     "acrbrowse.session": ("textual", "acrbrowse.ui", "acrbrowse.cli"),

@@ -18,7 +18,7 @@ from acrbrowse.oci.errors import Hint, InvalidReference, credentials_refused, si
 from acrbrowse.oci.name import normalize_registry, parse_reference
 
 PACKAGE = Path(acrbrowse.__file__).parent
-CORE = ("oci", "keychain", "layerfiles")
+CORE = ("oci", "keychain", "layerfiles", "compare")
 # a long option (--timeout, --plain-http), or a command line a person would type
 CLI_ADVICE = re.compile(r"(?<![\w-])--[a-z]|acrbrowse (login|logins|logout|repos|tags|tree)\b|acrbrowse [A-Z]+\b|try: acrbrowse|acrbrowse \S*/REPO")
 
