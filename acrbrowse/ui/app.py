@@ -215,7 +215,7 @@ class AcrBrowseApp(App[int]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """A toast, kept in the run's messages too (m shows them): toasts fade, errors should not.
+        """A toast, kept in the run's messages too (M shows them): toasts fade, errors should not.
         Callers pass text made showable already; escaping again here changes nothing for them and
         keeps a careless caller from putting a registry's control characters on the screen."""
         message, title = terminal_safe_block(str(message)), terminal_safe(str(title))

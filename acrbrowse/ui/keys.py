@@ -32,8 +32,8 @@ APP_KEYS = (
     Key("acrbrowse.focus_next", "tab", "focus_next", "Next pane", "Move to the next pane", "Tab", show=False),
     Key("acrbrowse.focus_previous", "shift+tab", "focus_previous", "Previous pane", "Move to the previous pane",
         "Shift+Tab", show=False),
-    Key("acrbrowse.messages", "m", "messages", "Messages",
-        "Show this run's messages and errors again (toasts fade)", "m", show=False),
+    Key("acrbrowse.messages", "M,shift+m", "messages", "Messages",
+        "Show this run's messages and errors again (toasts fade)", "M", show=False),
 )
 
 BROWSER_KEYS = (
@@ -59,6 +59,12 @@ BROWSER_KEYS = (
     Key("acrbrowse.files", "f", "files", "Files",
         "Files inside the image, without pulling it: a layer's (on a layer; Enter too), or the merged "
         "filesystem with wasted bytes (on an image, its config or total)", "f"),
+    Key("acrbrowse.mark", "m", "mark", "Mark",
+        "Mark the highlighted tag (or the platform in the tree) to compare another with it", "m", show=False),
+    Key("acrbrowse.diff", "d", "diff", "Compare",
+        "Compare the highlighted tag or platform with the marked one: layers, config, files", "d", show=False),
+    Key("acrbrowse.usage", "U,shift+u", "usage", "Usage",
+        "What each tag in view holds alone and shares: the bytes deleting it would free", "U", show=False),
     Key("acrbrowse.reload", "r", "reload", "Reload", "Reload the focused pane (and forget its cached answers)", "r"),
     Key("acrbrowse.sort_order", "o", "sort_order", "Order", "Order the tags by name or newest first (where times are known)",
         "o", show=False),
@@ -132,6 +138,20 @@ FILES_KEYS = (
         show=False),
 )
 
+# The comparison of two images, and the repository's usage.
+DIFF_KEYS = (
+    Key("acrbrowse.diff_close", "escape,q,backspace", "close", "Close", "Close the comparison", "Esc / q",
+        footer_display=False),
+    Key("acrbrowse.diff_files", "f", "files", "Files",
+        "Comparison: the files that differ (reads only the layers the two do not share)", "f"),
+    Key("acrbrowse.diff_swap", "x", "swap", "Swap", "Comparison: swap A and B", "x"),
+)
+USAGE_KEYS = (
+    Key("acrbrowse.usage_close", "escape,q,backspace", "close", "Close", "Close the usage view", "Esc / q",
+        footer_display=False),
+    Key("acrbrowse.usage_sort", "s", "sort", "Sort", "Usage: sort by bytes alone, by total, or by name", "s"),
+)
+
 # The start screen and the dialogs.
 START_KEYS = (
     Key("acrbrowse.start_input", "slash", "focus_input", "Type a registry", "Type a registry to open", "/",
@@ -144,7 +164,7 @@ HELP_KEYS = (
         footer_display=False),
 )
 MESSAGES_KEYS = (
-    Key("acrbrowse.messages_close", "escape,q,m", "close", "Close", "Close the messages", "Esc / q / m",
+    Key("acrbrowse.messages_close", "escape,q,M,shift+m", "close", "Close", "Close the messages", "Esc / q / M",
         footer_display=False),
 )
 RAW_KEYS = (
@@ -249,6 +269,7 @@ def help_rows() -> list[tuple[str, str]]:
     rows += [(k.display, k.help) for k in TAGS_KEYS]
     rows += [(k.display, k.help) for k in TREE_KEYS if k.show]
     rows += [(k.display, k.help) for k in FILES_KEYS if k.action != "toggle_dir"]
+    rows += [(k.display, k.help) for k in (*DIFF_KEYS[1:], USAGE_KEYS[1])]
     rows += [(k.display, f"Raw JSON view: {k.help[0].lower()}{k.help[1:]}") for k in RAW_KEYS
              if k.action in RAW_HELP]
     rows += [(k.display, k.help) for k in (APP_KEYS[4], *APP_KEYS[:2])]

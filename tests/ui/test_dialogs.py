@@ -155,7 +155,7 @@ async def test_each_dialog_footer_shows_its_own_keys(testbed, make_app):
         assert "Copy digest" not in footer and "Filter" not in footer
         await pilot.press("escape")
 
-        await pilot.press("m")
+        await pilot.press("M")
         await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen))
         await pilot.pause()
         footer = footer_line(app)

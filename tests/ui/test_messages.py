@@ -27,7 +27,7 @@ async def test_an_error_that_faded_is_still_in_the_messages(testbed, make_app):
         assert "no-such-repository" in error
         app.clear_notifications()  # as if its toast had faded
 
-        await pilot.press("m")
+        await pilot.press("M")
         await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen), what="the messages")
         await pilot.pause()
         shown = " ".join(screen_text(app).split())
@@ -42,7 +42,7 @@ async def test_hostile_words_in_a_message_stay_escaped(testbed, make_app):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         app.notify(terminal_safe(hostile), severity="warning", markup=False)
         app.notify(hostile, title="[bold]not markup[/]", markup=False)  # a careless caller: escaped all the same
-        await pilot.press("escape", "m")  # from the registry input to the list, then the messages
+        await pilot.press("escape", "M")  # from the registry input to the list, then the messages
         await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen), what="the messages")
         await pilot.pause()
         text = screen_text(app)
