@@ -14,7 +14,7 @@ from typing import Any
 from acrbrowse import __version__
 from acrbrowse.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError, advice, say
 
-SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "referrers", "ls", "login", "logout", "logins")
+SUBCOMMANDS = ("repos", "tags", "manifests", "tree", "referrers", "ls", "diff", "usage", "login", "logout", "logins")
 
 VALUE_OPTIONS = frozenset({"-u", "--username", "--ca-cert", "--timeout"})  # shared options that take a value
 
@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_ls(sub, common)
 
+    from acrbrowse.cli.compare import add_parsers as add_compare
+
+    add_compare(sub, common)
+
     login = sub.add_parser("login", parents=[common],
                            help="check a credential against the registry and keep it in the OS keyring")
     login.add_argument("registry", nargs="?", metavar="REGISTRY[/REPO]",
@@ -169,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from acrbrowse.cli.files import cmd_ls
 
                 return asyncio.run(cmd_ls(args))
+            if args.command in ("diff", "usage"):
+                from acrbrowse.cli.compare import cmd_diff, cmd_usage
+
+                return asyncio.run(cmd_diff(args) if args.command == "diff" else cmd_usage(args))
             if args.command in handlers:
                 return asyncio.run(handlers[args.command](args))
             return _login_commands()[args.command](args)

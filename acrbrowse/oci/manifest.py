@@ -549,6 +549,7 @@ class RuntimeConfig:
     working_dir: str | None = None
     user: str | None = None
     exposed_ports: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()  # the paths of config.Volumes, sorted
 
 
 @dataclass(frozen=True)
@@ -580,6 +581,7 @@ def parse_config(raw: bytes, digest: str) -> ImageConfig:
         raise MalformedResponse(f"{where} is not a JSON object")
     runtime = _object(data, "config", where) or {}
     ports = _object(runtime, "ExposedPorts", where, "config.")
+    volumes = _object(runtime, "Volumes", where, "config.")
     return ImageConfig(
         digest=digest,
         raw=raw,
@@ -595,6 +597,7 @@ def parse_config(raw: bytes, digest: str) -> ImageConfig:
             working_dir=_text(runtime, "WorkingDir", where, "config.") or None,
             user=_text(runtime, "User", where, "config.") or None,
             exposed_ports=tuple(sorted(ports)) if ports else (),
+            volumes=tuple(sorted(volumes)) if volumes else (),
         ),
         history=tuple(_history_entry(h, f"{where} history entry {i}")
                       for i, h in enumerate(_list(data, "history", where) or [], 1)),
