@@ -156,8 +156,9 @@ def media_type(compression: str, docker: bool = False) -> str:
 
 def uncompressed(blob: bytes) -> bytes:
     """A layer blob's tar bytes (its diff_id is their digest)."""
-    if blob[:2] == b"\x1f\x8b":
-        return gzip.decompress(blob)
+    if blob[:2] == b"\x1f\x8b":  # GzipFile reads member after member; gzip.decompress copies the rest per member
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as stream:
+            return stream.read()
     if blob[:4] == b"\x28\xb5\x2f\xfd" or blob[1:4] == b"\x2a\x4d\x18":
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob), read_across_frames=True)
         return reader.read()
