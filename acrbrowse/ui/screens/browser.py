@@ -30,6 +30,7 @@ from acrbrowse.present.units import short_digest
 from acrbrowse.ui.clipboard import copyable_digest, copyable_reference
 from acrbrowse.ui.keys import BROWSER_KEYS, bindings
 from acrbrowse.ui.layout import Need, arrange, cut
+from acrbrowse.ui.marking import Side
 from acrbrowse.ui.screens.copy_menu import Copyable, CopyMenuScreen, as_text, copy_choices
 from acrbrowse.ui.screens.goto import Completions, GotoScreen
 from acrbrowse.ui.screens.login import LoginScreen, SignOut
@@ -733,6 +734,85 @@ class BrowserScreen(Screen[None]):
         if self.manifest_tree.repository is not None:
             self.manifest_tree.reload()
         self.relayout()
+
+
+    # ---- compare ---------------------------------------------------------------------------
+
+    marked: Side | None = None  # what `d` compares the highlighted tag or platform with
+
+    def _highlighted_side(self) -> Side | None:
+        """The highlighted tag, or in the tree the platform (or the root) the cursor is on or under."""
+        pane = self.focused_pane
+        if pane is Pane.TAGS:
+            tag, repository = self.tags.highlighted(), self.tags.repository
+            return Side(self.registry, repository, tag) if tag is not None and repository is not None else None
+        node, tree = self.manifest_tree.cursor_node, self.manifest_tree
+        if pane not in (Pane.TREE, Pane.DETAIL) or node is None or tree.repository is None or tree.reference is None:
+            return None
+        for current in _ancestors(node):
+            if isinstance(current.data, PlatformEntry):
+                return Side(self.registry, tree.repository, tree.reference, current.data.name,
+                            current.data.entry.digest)
+            if isinstance(current.data, RootItem):
+                return Side(self.registry, tree.repository, tree.reference)
+        return None
+
+    def action_mark(self) -> None:
+        """m: mark the highlighted tag or platform (again: unmark it)."""
+        if isinstance(self.focused, Input):
+            return
+        side = self._highlighted_side()
+        app = app_of(self)
+        if side is None:
+            app.notify("Highlight a tag, or a platform in the tree, to mark it", severity="warning", markup=False)
+            return
+        if side == self.marked:
+            self.marked = None
+            app.notify(f"Unmarked {app.shown(side.label)}", timeout=3, markup=False)
+        else:
+            self.marked = side
+            app.notify(f"Marked {app.shown(side.label)} — d compares the highlighted one with it", markup=False)
+        mark = self.marked
+        self.tags.show_marked((mark.repository, mark.reference) if mark is not None else None)
+
+    def action_diff(self) -> None:
+        """d: compare the marked tag or platform (A) with the highlighted one (B)."""
+        if isinstance(self.focused, Input):
+            return
+        app, mark, side = app_of(self), self.marked, self._highlighted_side()
+        if mark is None:
+            app.notify("Mark a tag or a platform with m first; d on another compares the two", severity="warning",
+                       markup=False)
+        elif side is None:
+            app.notify("Highlight a tag, or a platform in the tree, to compare it with the marked one",
+                       severity="warning", markup=False)
+        elif side == mark:
+            app.notify("That is the marked one: highlight another tag or platform", severity="warning", markup=False)
+        else:
+            from acrbrowse.ui.screens.diff import DiffScreen
+
+            self.app.push_screen(DiffScreen(mark, side))
+
+    def action_usage(self) -> None:
+        """U: what each tag in view (the tags pane's filtered list) holds alone and shares."""
+        if isinstance(self.focused, Input):
+            return
+        app, repository = app_of(self), self.tags.repository
+        if self.focused_pane is not Pane.TAGS or repository is None:
+            app.notify("Open a repository's tags: U there shows what each tag holds alone", severity="warning",
+                       markup=False)
+            return
+        tags = list(self.tags.table.keys)
+        if not tags:
+            app.notify("No tags in view", severity="warning", markup=False)
+            return
+        cached = app.tag_cache.of(self.registry, repository)
+        known = {tag: entry.manifest for tag in tags if isinstance(entry := cached.get(tag), TagInfo)}
+        client = app.source(self.registry)
+        counts_pulls = isinstance(client, RegistryClient) and client.counts_pulls
+        from acrbrowse.ui.screens.usage import UsageScreen
+
+        self.app.push_screen(UsageScreen(self.registry, repository, tags, known, counts_pulls=counts_pulls))
 
 
 def _ancestors(node: TreeNode[TreeItem]) -> list[TreeNode[TreeItem]]:

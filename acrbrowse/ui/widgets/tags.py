@@ -120,6 +120,7 @@ class TagsPane(FilteredPane):
         self._order: NaturalOrder | NewestFirst = NaturalOrder()
         # Tags of signatures, SBOMs and attestations (known by name) are hidden unless this is on.
         self.show_attached = False
+        self.marked: tuple[str, str] | None = None  # (repository, tag) marked to compare with (m)
 
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
@@ -160,6 +161,8 @@ class TagsPane(FilteredPane):
 
     def _render_cell(self, tag: str, column: Column) -> Text | str:
         if column.key == "tag":
+            if self.marked is not None and self.marked == (self.repository, tag):
+                return safe_text(tag, style="bold") + Text(" ◆A", style="bold magenta")
             return safe_text(tag, style="bold")
         if self.repository is None:
             return ""
@@ -694,6 +697,11 @@ class TagsPane(FilteredPane):
         event.stop()
         if self.repository is not None:
             self.post_message(self.Opened(self.repository, event.key))
+
+    def show_marked(self, marked: tuple[str, str] | None) -> None:
+        """The (repository, tag) marked to compare with gets a marker on its row (None: no marker)."""
+        self.marked = marked
+        self.table.refresh()
 
     def highlighted(self) -> str | None:
         return self.table.cursor_key

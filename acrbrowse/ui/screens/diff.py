@@ -1,0 +1,366 @@
+"""The comparison of two images (the marked one, A, and the highlighted one, B): what layers they
+share, what differs in their configs and histories, and on `f` the files that differ, read from only
+the layers they do not share (a shared layer is read once, or comes from the listing cache)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ProgressBar, Static
+from textual.worker import Worker
+
+from acrbrowse.compare.config import ConfigChange, HistoryLine, compare_configs
+from acrbrowse.compare.files import FileChange, FileChangeKind, compare_files
+from acrbrowse.compare.layers import LayerComparison, LayerRow, LayerState, compare_layers
+from acrbrowse.layerfiles.entries import Listing
+from acrbrowse.layerfiles.fetch import Progress, read_listing
+from acrbrowse.layerfiles.merge import MergedFilesystem, merge
+from acrbrowse.oci.manifest import Descriptor
+from acrbrowse.present.files import progress_text
+from acrbrowse.present.safe import safe_text
+from acrbrowse.present.units import human_size, short_digest
+from acrbrowse.ui.keys import DIFF_KEYS, bindings
+from acrbrowse.ui.marking import Resolved, Side, resolve_pair
+from acrbrowse.ui.typed_app import app_of
+from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+
+PARALLEL_LAYERS = 3
+LINE = Column("line", "")
+STATE_MARK = {LayerState.SHARED: ("=", "dim"), LayerState.ONLY_A: ("−", "red"), LayerState.ONLY_B: ("+", "green")}
+FILE_MARK = {FileChangeKind.ADDED: ("+", "green"), FileChangeKind.REMOVED: ("−", "red"),
+             FileChangeKind.MODIFIED: ("~", "yellow")}
+HISTORY_MARK = {"same": (" ", "dim"), "removed": ("−", "red"), "added": ("+", "green")}
+
+
+@dataclass(frozen=True)
+class Line:
+    text: Text
+    layer: LayerRow | None = None  # a layer row: Enter on a differing one lists the files
+
+
+def summary_text(layers: LayerComparison) -> Text:
+    """"2 shared layers of 3 (1.2 MB) · only in A: 1 (3.0 MB) · only in B: 2 (5.0 MB)"."""
+    shared = sum(1 for row in layers.rows if row.state is LayerState.SHARED)
+    only_a = sum(1 for row in layers.rows if row.state is LayerState.ONLY_A)
+    only_b = sum(1 for row in layers.rows if row.state is LayerState.ONLY_B)
+    most = max(shared + only_a, shared + only_b)
+    text = Text(f"{shared} shared layer{'s' * (shared != 1)} of {most} ({human_size(layers.shared_bytes)})")
+    text.append(f" · only in A: {only_a} ({human_size(layers.only_a_bytes)})", style="red")
+    text.append(f" · only in B: {only_b} ({human_size(layers.only_b_bytes)})", style="green")
+    return text
+
+
+def _layer_cell(layer: Descriptor | None, position: int | None) -> Text:
+    if layer is None or position is None:
+        return Text(" " * 29)
+    text = Text(f"{position + 1:>3} ")
+    text.append_text(safe_text(short_digest(layer.digest), style="cyan"))
+    text.append(f" {human_size(layer.size):>10}", style="green")
+    return text
+
+
+def layer_line(row: LayerRow) -> Text:
+    mark, style = STATE_MARK[row.state]
+    text = Text(f" {mark} ", style=style)
+    text.append_text(_layer_cell(row.a, row.a_position))
+    text.append("  │ ", style="dim")
+    text.append_text(_layer_cell(row.b, row.b_position))
+    return text
+
+
+def config_line(change: ConfigChange) -> Text:
+    name = change.field if change.key is None else f"{change.field} {change.key}"
+    text = safe_text(name, style="bold")
+    text.append(": ")
+    text.append_text(safe_text(change.a, style="red") if change.a is not None else Text("(not set)", style="dim"))
+    text.append(" → ")
+    text.append_text(safe_text(change.b, style="green") if change.b is not None else Text("(not set)", style="dim"))
+    return Text("   ") + text
+
+
+def history_line(line: HistoryLine) -> Text:
+    mark, style = HISTORY_MARK.get(line.change, (" ", ""))
+    step = line.a if line.a is not None else line.b
+    return Text(f" {mark} ", style=style) + safe_text(step or "(no command)", style=style)
+
+
+def file_line(change: FileChange) -> Text:
+    mark, style = FILE_MARK[change.kind]
+    text = Text(f" {mark} ", style=style)
+    text.append_text(safe_text("/" + change.path.lstrip("/"), style=style))
+    entry = change.b or change.a
+    if change.kind is FileChangeKind.MODIFIED and change.a is not None and change.b is not None:
+        text.append(f"  {', '.join(change.what)}", style="dim")
+        if "size" in change.what:
+            text.append(f" {human_size(change.a.size)} → {human_size(change.b.size)}", style="dim")
+    elif entry is not None and entry.size:
+        text.append(f"  {human_size(entry.size)}", style="dim")
+    return text
+
+
+def heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+class DiffScreen(Screen[None]):
+    BINDINGS = bindings(DIFF_KEYS)
+    DEFAULT_CSS = """
+    DiffScreen { layout: vertical; }
+    #diff-title { height: auto; max-height: 3; padding: 0 1; background: $panel; }
+    #diff-progress { height: 1; padding: 0 1; display: none; }
+    #diff-progress.reading { display: block; }
+    #diff-progress ProgressBar { width: auto; margin-right: 2; }
+    #diff-progress-text { width: 1fr; color: $text-muted; }
+    #diff-table { height: 1fr; }
+    #diff-info { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, a: Side, b: Side) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+        self.pair: tuple[Resolved, Resolved] | None = None
+        self.comparison: LayerComparison | None = None
+        self.config_changes: list[ConfigChange] = []
+        self.history: list[HistoryLine] = []
+        self.file_changes: list[FileChange] | None = None
+        self.lines: list[Line] = []
+        self.state = "loading"  # loading, ready, reading files, files, stopped, failed
+        self.error_line = ""
+        self._progress: dict[str, Progress] = {}
+        self._to_read: list[Descriptor] = []
+        self._worker: Worker[None] | None = None
+        self._filesystems: dict[str, MergedFilesystem] = {}  # by image digest: a swap merges nothing again
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="diff-title")
+        with Horizontal(id="diff-progress"):
+            yield ProgressBar(total=None, show_eta=False, id="diff-bar")
+            yield Static(id="diff-progress-text")
+        yield VirtualTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
+        yield Static(id="diff-info")
+        yield PinnedFooter()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#diff-table", VirtualTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._load_images()
+
+    # ---- the images, their layers and configs -----------------------------------------------
+
+    def _load_images(self) -> None:
+        self.state, self.error_line = "loading", ""
+        self.pair, self.comparison, self.file_changes = None, None, None
+        self.table.busy, self.table.busy_cancellable = True, True
+        self._show()
+        self._worker = self._load()
+
+    @work(exclusive=True, group="diff")
+    async def _load(self) -> None:
+        app = app_of(self)
+        try:
+            pair = await resolve_pair(app.source(self.a.registry), self.a, self.b)
+            layers = compare_layers(pair[0].image, pair[1].image)
+            changes: list[ConfigChange] = []
+            history: list[HistoryLine] = []
+            if pair[0].config is not None and pair[1].config is not None:
+                changes, history = compare_configs(pair[0].config, pair[1].config)
+        except asyncio.CancelledError:
+            self.state = "stopped"
+            self._show()
+            raise
+        except Exception as exc:  # the registry's (no such platform, refused), or a bug: one line
+            self.state, self.error_line = "failed", app.failure_line(exc)
+            self._show()
+            return
+        self.pair, self.comparison, self.config_changes, self.history = pair, layers, changes, history
+        self.state = "ready"
+        self._show()
+
+    # ---- the files that differ --------------------------------------------------------------
+
+    def action_files(self) -> None:
+        if self.pair is None or self.state in ("reading files", "files"):
+            return
+        self.state, self.error_line = "reading files", ""
+        self._progress.clear()
+        self.query_one("#diff-progress").add_class("reading")
+        self._show()
+        self._worker = self._read_files(self.pair)
+
+    @work(exclusive=True, group="diff")
+    async def _read_files(self, pair: tuple[Resolved, Resolved]) -> None:
+        app = app_of(self)
+        try:
+            known = self._filesystems
+            if pair[0].image.digest in known and pair[1].image.digest in known:
+                merged_a, merged_b = known[pair[0].image.digest], known[pair[1].image.digest]
+            else:
+                merged_a, merged_b = await self._merged(pair)
+                known[pair[0].image.digest], known[pair[1].image.digest] = merged_a, merged_b
+            changes = await asyncio.to_thread(compare_files, merged_a, merged_b)
+        except asyncio.CancelledError:
+            self.state = "stopped"
+            self._show()
+            raise
+        except Exception as exc:  # the registry's, a broken layer, or a bug: one line
+            self.state, self.error_line = "failed", app.failure_line(exc)
+            self._show()
+            return
+        self.file_changes = changes
+        self.state = "files"
+        self._show()
+
+    async def _merged(self, pair: tuple[Resolved, Resolved]) -> tuple[MergedFilesystem, MergedFilesystem]:
+        """Each distinct layer read once (the listing cache first), the two filesystems merged from them."""
+        app = app_of(self)
+        source, cache = app.source(self.a.registry), app.session.listing_cache
+        a, b = pair[0].image, pair[1].image
+        distinct: dict[str, Descriptor] = {}
+        for layer in (*a.layers, *b.layers):
+            distinct.setdefault(layer.digest, layer)
+        self._to_read = list(distinct.values())
+        gate = asyncio.Semaphore(PARALLEL_LAYERS)
+        repository = pair[0].side.repository, pair[1].side.repository
+
+        async def one(layer: Descriptor) -> tuple[str, Listing]:
+            # a layer of B alone is read from B's repository; else from A's
+            where = repository[1] if layer.digest not in {d.digest for d in a.layers} else repository[0]
+            async with gate:
+                return layer.digest, await read_listing(source, where, layer, cache=cache,
+                                                        on_progress=lambda p: self._took_progress(layer.digest, p))
+
+        listings = dict(await asyncio.gather(*(one(layer) for layer in distinct.values())))
+
+        def both() -> tuple[MergedFilesystem, MergedFilesystem]:
+            return (merge([listings[layer.digest] for layer in a.layers]),
+                    merge([listings[layer.digest] for layer in b.layers]))
+
+        return await asyncio.to_thread(both)
+
+    def _took_progress(self, digest: str, progress: Progress) -> None:
+        self._progress[digest] = progress
+        received = sum(p.received for p in self._progress.values())
+        total = sum(layer.size for layer in self._to_read)
+        rate = sum(p.rate for p in self._progress.values())
+        eta = (total - received) / rate if rate > 0 else None
+        self.query_one("#diff-bar", ProgressBar).update(total=max(total, 1), progress=min(received, total))
+        self.query_one("#diff-progress-text", Static).update(Text(progress_text(received, total, rate, eta)))
+
+    # ---- painting ---------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        busy = self.state in ("loading", "reading files")
+        self.table.busy = self.state == "loading"
+        if not busy:
+            self.query_one("#diff-progress").remove_class("reading")
+        self._show_title()
+        self.lines = self._lines()
+        self.table.empty_text = self.error_line if self.state == "failed" else \
+            "stopped · Esc closes" if self.state == "stopped" else ""
+        self.table.set_keys(list(range(len(self.lines))), keep=self.table.cursor_key)
+        self._show_info()
+
+    def _show_title(self) -> None:
+        shown = app_of(self).shown
+        pair = self.pair
+        a = pair[0].label if pair else self.a.label
+        b = pair[1].label if pair else self.b.label
+        text = Text("A ", style="dim") + Text(shown(a, 70), style="bold red")
+        text.append("  →  B ", style="dim")
+        text.append(shown(b, 70), style="bold green")
+        if self.comparison is not None:
+            text.append("\n")
+            text.append_text(summary_text(self.comparison))
+        if self.state == "loading":
+            text.append("  · reading the manifests…", style="italic")
+        self.query_one("#diff-title", Static).update(text)
+
+    def _show_info(self) -> None:
+        info = self.query_one("#diff-info", Static)
+        if self.state == "failed":
+            info.update(Text(self.error_line, style="red"))
+        elif self.state == "reading files":
+            info.update(Text("reading the layers' files… Esc stops", style="italic"))
+        elif self.state == "stopped":
+            info.update(Text("stopped · f reads the files again", style="yellow"))
+        elif self.state == "files" and self.file_changes is not None:
+            info.update(Text(self._files_summary()))
+        elif self.state == "ready":
+            info.update(Text("f: the files that differ · x swaps A and B", style="dim"))
+        else:
+            info.update("")
+
+    def _files_summary(self) -> str:
+        changes = self.file_changes or []
+        counts = {kind: sum(1 for c in changes if c.kind is kind) for kind in FileChangeKind}
+        return (f"files: {counts[FileChangeKind.ADDED]:,} added, {counts[FileChangeKind.REMOVED]:,} removed, "
+                f"{counts[FileChangeKind.MODIFIED]:,} modified")
+
+    def _lines(self) -> list[Line]:
+        if self.comparison is None:
+            return []
+        lines = [Line(heading("Layers")), Line(Text("       A" + " " * 27 + "│    B", style="dim"))]
+        lines += [Line(layer_line(row), row) for row in self.comparison.rows]
+        lines += [Line(Text()), Line(heading("Files"))]
+        if self.file_changes is None:
+            hint = "reading…" if self.state == "reading files" else "f lists the files that differ"
+            lines.append(Line(Text(f"   {hint}", style="dim italic")))
+        elif not self.file_changes:
+            lines.append(Line(Text("   the same files", style="dim")))
+        else:
+            lines.append(Line(Text(f"   {self._files_summary()}", style="dim")))
+            lines += [Line(file_line(change)) for change in self.file_changes]
+        lines += [Line(Text()), Line(heading("Config"))]
+        if self.pair is not None and (self.pair[0].config is None or self.pair[1].config is None):
+            lines.append(Line(Text("   no image config to compare", style="dim")))
+        elif not self.config_changes:
+            lines.append(Line(Text("   the same", style="dim")))
+        lines += [Line(config_line(change)) for change in self.config_changes]
+        lines += [Line(Text()), Line(heading("History"))]
+        lines += [Line(history_line(line)) for line in self.history]
+        return lines
+
+    def _cell(self, key: int, column: Column) -> Text:
+        return self.lines[key].text if key < len(self.lines) else Text()
+
+    @on(VirtualTable.Selected, "#diff-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        line = self.lines[event.key] if isinstance(event.key, int) and event.key < len(self.lines) else None
+        if line is not None and line.layer is not None and line.layer.state is not LayerState.SHARED:
+            self.action_files()
+
+    # ---- keys -------------------------------------------------------------------------------
+
+    def action_swap(self) -> None:
+        if self.state in ("loading", "reading files"):
+            return
+        self.a, self.b = self.b, self.a
+        if self.pair is None:
+            self._load_images()
+            return
+        files = self.file_changes is not None
+        self.pair = (self.pair[1], self.pair[0])
+        self.comparison = compare_layers(self.pair[0].image, self.pair[1].image)
+        if self.pair[0].config is not None and self.pair[1].config is not None:
+            self.config_changes, self.history = compare_configs(self.pair[0].config, self.pair[1].config)
+        self.file_changes = None
+        self.state = "ready"
+        self._show()
+        if files:  # both filesystems are kept: the swapped difference comes without reading again
+            self.action_files()
+
+    def action_close(self) -> None:
+        if self.state in ("loading", "reading files") and self._worker is not None:
+            self._worker.cancel()  # stops now; a second Esc closes
+            return
+        self.dismiss()

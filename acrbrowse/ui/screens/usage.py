@@ -1,0 +1,232 @@
+"""What each tag in view holds alone and shares with the others, from manifests only (no layer is
+downloaded): the bytes deleting a tag would free, sorted by those (s cycles), and the repository's
+unique bytes for those tags, checked to add up. On a registry that counts pulls (Docker Hub) it asks
+first: every manifest read is a pull."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ProgressBar, Static
+from textual.worker import Worker
+
+from acrbrowse.compare.usage import RepositoryUsage, TagUsage, usage_of
+from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
+from acrbrowse.oci.platforms import MAX_INDEX_DEPTH
+from acrbrowse.oci.source import Source
+from acrbrowse.present.safe import safe_text
+from acrbrowse.present.units import human_size
+from acrbrowse.ui.keys import USAGE_KEYS, bindings
+from acrbrowse.ui.typed_app import app_of
+from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
+
+PARALLEL_TAGS = 6
+ORDERS = ("alone", "total", "name")
+COLUMNS = (
+    Column("tag", "tag", highlight=False),
+    Column("alone", "alone", 10, justify="right"),
+    Column("shared", "shared", 10, justify="right"),
+    Column("total", "total", 10, justify="right"),
+)
+
+
+async def blobs_of(source: Source, repository: str, manifest: Manifest) -> dict[str, int]:
+    """Every blob a tag reaches, {digest: size}: its manifest, an index's manifests (nested ones too),
+    each image's config and layers. Manifests are read (by digest) where an index names them."""
+    blobs: dict[str, int] = {manifest.digest: len(manifest.raw)}
+    pending: list[tuple[Manifest, int]] = [(manifest, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, ImageManifest):
+            if current.config is not None:
+                blobs[current.config.digest] = current.config.size
+            for layer in current.layers:
+                blobs[layer.digest] = layer.size
+        elif isinstance(current, ImageIndex) and depth < MAX_INDEX_DEPTH:
+            for entry in current.manifests:
+                blobs[entry.digest] = entry.size
+                child = await source.manifest_by_digest(repository, entry.digest)
+                pending.append((child, depth + 1))
+    return blobs
+
+
+def check_line(usage: RepositoryUsage) -> Text:
+    """"unique 12.3 MB = 10.0 MB alone + 2.3 MB shared ✓" (or the difference, when it does not add up)."""
+    alone = sum(tag.alone for tag in usage.tags)
+    text = Text(f"unique {human_size(usage.unique_bytes)} = {human_size(alone)} alone + "
+                f"{human_size(usage.shared_bytes)} shared ")
+    if alone + usage.shared_bytes == usage.unique_bytes:
+        text.append("✓ adds up", style="green")
+    else:
+        text.append(f"✗ off by {usage.unique_bytes - alone - usage.shared_bytes:,} bytes", style="red")
+    return text
+
+
+class UsageScreen(Screen[None]):
+    BINDINGS = bindings(USAGE_KEYS)
+    DEFAULT_CSS = """
+    UsageScreen { layout: vertical; }
+    #usage-title { height: auto; max-height: 2; padding: 0 1; background: $panel; }
+    #usage-confirm { height: auto; padding: 0 1; display: none; color: $warning; }
+    #usage-confirm.asking { display: block; }
+    #usage-progress { height: 1; padding: 0 1; display: none; }
+    #usage-progress.reading { display: block; }
+    #usage-progress ProgressBar { width: auto; margin-right: 2; }
+    #usage-progress-text { width: 1fr; color: $text-muted; }
+    #usage-table { height: 1fr; }
+    #usage-info { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, registry: str, repository: str, tags: list[str], known: dict[str, Manifest],
+                 *, counts_pulls: bool = False) -> None:
+        """`known`: the manifests the tags pane has already read (not read again)."""
+        super().__init__()
+        self.registry, self.repository, self.tag_names = registry, repository, list(tags)
+        self.known = known
+        self.counts_pulls = counts_pulls
+        self.usage: RepositoryUsage | None = None
+        self.by_tag: dict[str, TagUsage] = {}
+        self.order = ORDERS[0]
+        self.state = "asking" if counts_pulls else "reading"  # asking, reading, done, cancelled, failed
+        self.error_line = ""
+        self.read = 0
+        self._worker: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="usage-title")
+        yield Static(id="usage-confirm")
+        with Horizontal(id="usage-progress"):
+            yield ProgressBar(total=None, show_eta=False, id="usage-bar")
+            yield Static(id="usage-progress-text")
+        yield VirtualTable(COLUMNS, self._cell, empty_text="", id="usage-table")
+        yield Static(id="usage-info")
+        yield PinnedFooter()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#usage-table", VirtualTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        if self.state == "asking":
+            confirm = self.query_one("#usage-confirm", Static)
+            confirm.update(Text(f"This reads the manifests of {len(self.tag_names):,} tags (more for indexes): "
+                                "each is a pull of Docker Hub's quota. Enter goes on, Esc doesn't."))
+            confirm.add_class("asking")
+            self._show()
+        else:
+            self._start()
+
+    def on_key(self, event: events.Key) -> None:
+        if self.state == "asking" and event.key == "enter":
+            event.stop()
+            self.query_one("#usage-confirm").remove_class("asking")
+            self._start()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.state, self.error_line, self.read = "reading", "", 0
+        self.query_one("#usage-progress").add_class("reading")
+        self.table.busy, self.table.busy_cancellable = True, True
+        self._took(0)
+        self._worker = self._read()
+
+    @work(exclusive=True, group="usage")
+    async def _read(self) -> None:
+        app = app_of(self)
+        source = app.source(self.registry)
+        gate = asyncio.Semaphore(PARALLEL_TAGS)
+
+        async def one(tag: str) -> tuple[str, dict[str, int]]:
+            async with gate:
+                manifest = self.known.get(tag) or await source.manifest_for_tag(self.repository, tag)
+                blobs = await blobs_of(source, self.repository, manifest)
+            self._took(1)
+            return tag, blobs
+
+        try:
+            found = dict(await asyncio.gather(*(one(tag) for tag in self.tag_names)))
+            usage = usage_of({tag: found[tag] for tag in self.tag_names})
+        except asyncio.CancelledError:
+            self.state = "cancelled"
+            self._show()
+            raise
+        except Exception as exc:  # the registry's (a tag deleted meanwhile, refused), or a bug: one line
+            self.state, self.error_line = "failed", app.failure_line(exc)
+            self._show()
+            return
+        self.usage, self.by_tag = usage, {tag.tag: tag for tag in usage.tags}
+        self.state = "done"
+        self._show()
+
+    def _took(self, count: int) -> None:
+        self.read += count
+        total = len(self.tag_names)
+        self.query_one("#usage-bar", ProgressBar).update(total=max(total, 1), progress=self.read)
+        self.query_one("#usage-progress-text", Static).update(
+            Text(f"reading manifests: {self.read:,} of {total:,} tags · Esc cancels"))
+
+    # ---- painting -----------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        if self.state != "reading":
+            self.query_one("#usage-progress").remove_class("reading")
+            self.table.busy = False
+        self._show_title()
+        self.table.empty_text = {"failed": self.error_line, "cancelled": "cancelled · Esc closes",
+                                 "asking": "Enter reads the manifests"}.get(self.state, "no tags")
+        self.table.set_keys(self._sorted(), keep=self.table.cursor_key)
+        info = self.query_one("#usage-info", Static)
+        if self.state == "failed":
+            info.update(Text(self.error_line, style="red"))
+        elif self.usage is not None:
+            info.update(check_line(self.usage))
+        else:
+            info.update("")
+
+    def _show_title(self) -> None:
+        text = Text("Usage of ", style="bold") + Text(app_of(self).shown(self.repository, 60), style="bold")
+        text.append(f"  {len(self.tag_names):,} tag{'s' * (len(self.tag_names) != 1)} in view")
+        if self.usage is not None:
+            text.append(f" · {human_size(self.usage.unique_bytes)} unique, "
+                        f"{human_size(self.usage.shared_bytes)} shared", style="green")
+            text.append(f" · sorted by {self.order}", style="dim")
+        self.query_one("#usage-title", Static).update(text)
+
+    def _sorted(self) -> list[str]:
+        tags = list(self.by_tag)
+        if self.order == "alone":
+            tags.sort(key=lambda tag: (-self.by_tag[tag].alone, tag))
+        elif self.order == "total":
+            tags.sort(key=lambda tag: (-self.by_tag[tag].total, tag))
+        else:
+            tags.sort()
+        return tags
+
+    def _cell(self, tag: str, column: Column) -> Text | str:
+        if column.key == "tag":
+            return safe_text(tag, style="bold")
+        usage = self.by_tag.get(tag)
+        if usage is None:
+            return ""
+        value = {"alone": usage.alone, "shared": usage.shared, "total": usage.total}[column.key]
+        return Text(human_size(value), style="green" if column.key == "alone" else "")
+
+    # ---- keys ---------------------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        self.order = ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)]
+        self._show()
+
+    def action_close(self) -> None:
+        if self.state == "reading" and self._worker is not None:
+            self._worker.cancel()  # stops now; a second Esc closes
+            return
+        self.dismiss()
