@@ -16,11 +16,11 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
 from acrbrowse.compare.config import ConfigChange, HistoryLine, compare_configs
+from acrbrowse.compare.fetch import ImageSide, distinct_layers, read_merged_pair
 from acrbrowse.compare.files import FileChange, FileChangeKind, compare_files
 from acrbrowse.compare.layers import LayerComparison, LayerRow, LayerState, compare_layers
-from acrbrowse.layerfiles.entries import Listing
-from acrbrowse.layerfiles.fetch import Progress, read_listing
-from acrbrowse.layerfiles.merge import MergedFilesystem, merge
+from acrbrowse.layerfiles.fetch import Progress
+from acrbrowse.layerfiles.merge import MergedFilesystem
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.present.files import progress_text
 from acrbrowse.present.safe import safe_text
@@ -31,7 +31,6 @@ from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
-PARALLEL_LAYERS = 3
 LINE = Column("line", "")
 STATE_MARK = {LayerState.SHARED: ("=", "dim"), LayerState.ONLY_A: ("−", "red"), LayerState.ONLY_B: ("+", "green")}
 FILE_MARK = {FileChangeKind.ADDED: ("+", "green"), FileChangeKind.REMOVED: ("−", "red"),
@@ -223,29 +222,12 @@ class DiffScreen(Screen[None]):
     async def _merged(self, pair: tuple[Resolved, Resolved]) -> tuple[MergedFilesystem, MergedFilesystem]:
         """Each distinct layer read once (the listing cache first), the two filesystems merged from them."""
         app = app_of(self)
-        source, cache = app.source(self.a.registry), app.session.listing_cache
-        a, b = pair[0].image, pair[1].image
-        distinct: dict[str, Descriptor] = {}
-        for layer in (*a.layers, *b.layers):
-            distinct.setdefault(layer.digest, layer)
-        self._to_read = list(distinct.values())
-        gate = asyncio.Semaphore(PARALLEL_LAYERS)
-        repository = pair[0].side.repository, pair[1].side.repository
-
-        async def one(layer: Descriptor) -> tuple[str, Listing]:
-            # a layer of B alone is read from B's repository; else from A's
-            where = repository[1] if layer.digest not in {d.digest for d in a.layers} else repository[0]
-            async with gate:
-                return layer.digest, await read_listing(source, where, layer, cache=cache,
-                                                        on_progress=lambda p: self._took_progress(layer.digest, p))
-
-        listings = dict(await asyncio.gather(*(one(layer) for layer in distinct.values())))
-
-        def both() -> tuple[MergedFilesystem, MergedFilesystem]:
-            return (merge([listings[layer.digest] for layer in a.layers]),
-                    merge([listings[layer.digest] for layer in b.layers]))
-
-        return await asyncio.to_thread(both)
+        source = app.source(self.a.registry)
+        a, b = (ImageSide(source, side.side.repository, side.image) for side in pair)
+        self._to_read = [layer for layer, _, _ in distinct_layers(a.image, b.image)]
+        merged = await read_merged_pair(a, b, cache=app.session.listing_cache,
+                                        on_progress=lambda layer, p: self._took_progress(layer.digest, p))
+        return merged.a, merged.b
 
     def _took_progress(self, digest: str, progress: Progress) -> None:
         self._progress[digest] = progress

@@ -15,10 +15,8 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
-from acrbrowse.compare.usage import RepositoryUsage, TagUsage, usage_of
-from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
-from acrbrowse.oci.platforms import MAX_INDEX_DEPTH
-from acrbrowse.oci.source import Source
+from acrbrowse.compare.usage import RepositoryUsage, TagUsage, blobs_of_manifest, usage_of
+from acrbrowse.oci.manifest import Manifest
 from acrbrowse.present.safe import safe_text
 from acrbrowse.present.units import human_size
 from acrbrowse.ui.keys import USAGE_KEYS, bindings
@@ -34,26 +32,6 @@ COLUMNS = (
     Column("shared", "shared", 10, justify="right"),
     Column("total", "total", 10, justify="right"),
 )
-
-
-async def blobs_of(source: Source, repository: str, manifest: Manifest) -> dict[str, int]:
-    """Every blob a tag reaches, {digest: size}: its manifest, an index's manifests (nested ones too),
-    each image's config and layers. Manifests are read (by digest) where an index names them."""
-    blobs: dict[str, int] = {manifest.digest: len(manifest.raw)}
-    pending: list[tuple[Manifest, int]] = [(manifest, 0)]
-    while pending:
-        current, depth = pending.pop()
-        if isinstance(current, ImageManifest):
-            if current.config is not None:
-                blobs[current.config.digest] = current.config.size
-            for layer in current.layers:
-                blobs[layer.digest] = layer.size
-        elif isinstance(current, ImageIndex) and depth < MAX_INDEX_DEPTH:
-            for entry in current.manifests:
-                blobs[entry.digest] = entry.size
-                child = await source.manifest_by_digest(repository, entry.digest)
-                pending.append((child, depth + 1))
-    return blobs
 
 
 def check_line(usage: RepositoryUsage) -> Text:
@@ -147,7 +125,8 @@ class UsageScreen(Screen[None]):
         async def one(tag: str) -> tuple[str, dict[str, int]]:
             async with gate:
                 manifest = self.known.get(tag) or await source.manifest_for_tag(self.repository, tag)
-                blobs = await blobs_of(source, self.repository, manifest)
+                blobs: dict[str, int] = {}
+                await blobs_of_manifest(source, self.repository, manifest, blobs)
             self._took(1)
             return tag, blobs
 
