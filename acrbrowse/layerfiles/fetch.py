@@ -60,6 +60,12 @@ def check_listable(layer: Descriptor) -> None:
                               "registry (they come from the URLs in its descriptor), so acrbrowse does not fetch it")
 
 
+def named(message: str, layer: Descriptor) -> str:
+    """"the layer's tar …" -> "layer sha256:0123456789ab's tar …"."""
+    name = f"layer {short_digest(layer.digest)}"
+    return name + message.removeprefix("the layer") if message.startswith("the layer") else f"{name}: {message}"
+
+
 async def read_listing(source: Source, repository: str, layer: Descriptor, *, cache: ListingCache | None = None,
                        on_entries: EntriesCallback | None = None, on_progress: ProgressCallback | None = None,
                        into: Listing | None = None) -> Listing:
@@ -91,6 +97,12 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
     """The listing read from the whole blob (into `into`, when given), verified against its digest at the end."""
     check_listable(layer)
     reader = LayerReader(layer.media_type)
+
+    def read(step: Callable[..., list[FileEntry]], *data: bytes) -> list[FileEntry]:
+        try:
+            return step(*data)
+        except UnreadableLayer as error:  # the reader's words ("the layer …"), naming the layer
+            raise UnreadableLayer(named(error.message, layer)) from None
     listing = into if into is not None else Listing()
     listing.method = "stream"
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=QUEUED_CHUNKS)
@@ -140,7 +152,7 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
                 item = queue.get_nowait()
             if batch:
                 received += size
-                took(await asyncio.to_thread(reader.feed, b"".join(batch) if len(batch) > 1 else batch[0]))
+                took(await asyncio.to_thread(read, reader.feed, b"".join(batch) if len(batch) > 1 else batch[0]))
                 now = time.monotonic()
                 if on_progress is not None and now - reported >= PROGRESS_EVERY:
                     reported = now
@@ -151,7 +163,7 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
                 raise item
             if item is None:
                 break
-        took(await asyncio.to_thread(reader.finish))
+        took(await asyncio.to_thread(read, reader.finish))
     finally:
         if not task.done():
             task.cancel()

@@ -94,3 +94,18 @@ def test_the_listing_cache_answers_the_second_time(cli, layered):
     assert json.loads(first.out)["files"] == json.loads(second.out)["files"]
     uncached = cli("ls", layered.ref(layered.image_tag), "--layer", "1", "--json", "--no-cache")
     assert json.loads(uncached.out)["layer"]["readFrom"] == "stream"
+
+
+def test_a_layer_that_is_no_tar_is_one_line(cli, testbed):
+    # the bed's aspnetapp layers are random bytes, as a hostile or broken registry might serve
+    assert_one_line_error(cli("ls", f"{testbed.anon.host}/aspnetapp:8.0-amd64", "--layer", "1"),
+                          "error: layer sha256:", " is not a tar archive (nor gzip or zstd)")
+
+
+def test_a_cut_stream_is_one_line_and_not_cached(cli, layered, fault_proxy):
+    proxy = fault_proxy(layered.registry)
+    proxy.truncate("GET", rf"/blobs/{digest(layered.blobs[0])}", keep=3000, times=None)
+    result = cli("ls", f"{proxy.host}/{layered.repository}:{layered.image_tag}", "--layer", "1", "--timeout", "5")
+    assert_one_line_error(result)
+    again = cli("ls", layered.ref(layered.image_tag), "--layer", "1", "--json")
+    assert json.loads(again.out)["layer"]["readFrom"] == "stream"  # nothing of the cut read was kept

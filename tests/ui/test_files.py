@@ -133,3 +133,34 @@ async def test_esc_stops_a_download_that_does_not_answer(layered, make_app, faul
         assert "stopped" in str(screen.query_one("#files-title").render())
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="closed")
+
+
+async def test_a_layer_that_is_no_tar_says_so_in_one_line(testbed, make_app):
+    app = make_app(f"{testbed.anon.host}/aspnetapp:8.0-amd64")
+    async with app.run_test(size=SIZE) as pilot:
+        _, tree = await open_tree(pilot, app)
+        tree.move_cursor(next(n for n in tree.root.children if isinstance(n.data, LayerItem)))
+        tree.focus()
+        await pilot.press("enter")
+        screen = await files_screen(pilot, app, done=False)
+        await wait_for(pilot, lambda: screen.state == "failed", what="the error")
+        assert screen.error_line.startswith("layer sha256:") and "is not a tar archive" in screen.error_line
+        assert screen.table.keys == [] and screen.table.empty_text == screen.error_line
+        text = assert_screen_safe(app)
+        assert "is not a tar archive" in text and "Traceback" not in text
+        await pilot.press("r")  # reads again, and says the same
+        await wait_for(pilot, lambda: screen.state == "failed", what="the error again")
+
+
+async def test_c_copies_the_highlighted_path(layered, make_app):
+    app = make_app(layered.ref(layered.image_tag))
+    async with app.run_test(size=SIZE) as pilot:
+        _, tree = await open_tree(pilot, app)
+        tree.move_cursor([n for n in tree.root.children if isinstance(n.data, LayerItem)][2])
+        tree.focus()
+        await pilot.press("f")
+        screen = await files_screen(pilot, app)
+        await pilot.press("e")
+        cursor_to(screen, "c")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.clipboard == "/tmp/cache/c", what="the path copied")
