@@ -19,7 +19,7 @@ from acrbrowse.compare.usage import RepositoryUsage, TagUsage, blobs_of_manifest
 from acrbrowse.oci.manifest import Manifest
 from acrbrowse.present.safe import safe_text
 from acrbrowse.present.units import human_size
-from acrbrowse.ui.keys import USAGE_KEYS, bindings
+from acrbrowse.ui.keys import TABLE_KEYS, USAGE_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
@@ -44,6 +44,12 @@ def check_line(usage: RepositoryUsage) -> Text:
     else:
         text.append(f"✗ off by {usage.unique_bytes - alone - usage.shared_bytes:,} bytes", style="red")
     return text
+
+
+class UsageTable(VirtualTable, inherit_bindings=False):
+    """The lists' keys but Enter: a row opens nothing."""
+
+    BINDINGS = bindings(tuple(key for key in TABLE_KEYS if key.action != "select"))
 
 
 class UsageScreen(Screen[None]):
@@ -82,7 +88,7 @@ class UsageScreen(Screen[None]):
         with Horizontal(id="usage-progress"):
             yield ProgressBar(total=None, show_eta=False, id="usage-bar")
             yield Static(id="usage-progress-text")
-        yield VirtualTable(COLUMNS, self._cell, empty_text="", id="usage-table")
+        yield UsageTable(COLUMNS, self._cell, empty_text="", id="usage-table")
         yield Static(id="usage-info")
         yield PinnedFooter()
 
@@ -94,8 +100,9 @@ class UsageScreen(Screen[None]):
         self.table.focus()
         if self.state == "asking":
             confirm = self.query_one("#usage-confirm", Static)
-            confirm.update(Text(f"This reads the manifests of {len(self.tag_names):,} tags (more for indexes): "
-                                "each is a pull of Docker Hub's quota. Enter goes on, Esc doesn't."))
+            # one line at 80 columns: an index's platforms are more manifests, hence the "+"
+            confirm.update(Text(f"Reads {len(self.tag_names):,}+ manifests: pulls of Docker Hub's quota. "
+                                "Enter goes on, Esc doesn't."))
             confirm.add_class("asking")
             self._show()
         else:
