@@ -161,6 +161,7 @@ def _print_diff_text(about_a, about_b, layers, changes, history, files, pair) ->
 async def cmd_usage(args: argparse.Namespace) -> int:
     from acrbrowse.compare.usage import read_tag_blobs, usage_of
     from acrbrowse.present.compare import usage_json, usage_lines
+    from acrbrowse.present.order import natural_key
 
     reference = _require_repository(args.reference)
     repository = reference.repository
@@ -171,6 +172,7 @@ async def cmd_usage(args: argparse.Namespace) -> int:
         tags: list[str] = []
         async for page in client.tag_pages(repository):
             tags.extend(page)
+        tags.sort(key=natural_key)
         if client.counts_pulls:
             say(f"reading the manifests of {len(tags)} tags: on this registry each counts against the pull quota",
                 "note")

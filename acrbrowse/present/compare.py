@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from acrbrowse.present.safe import terminal_safe
@@ -75,13 +76,37 @@ def _entry_brief(entry: FileEntry) -> str:
     return text
 
 
+def _aspect(entry: FileEntry, what: str) -> str:
+    """One aspect of a version, as `what` names it ("size", "mode", …)."""
+    from acrbrowse.present.files import KIND_NAMES, mode_text, owner_text
+
+    if what == "type":
+        return KIND_NAMES[entry.kind]
+    if what == "size":
+        return f"{entry.size:,}"
+    if what == "mode":
+        return mode_text(entry)
+    if what == "owner":
+        return f"{owner_text(entry)} ({entry.uid}:{entry.gid})"
+    if what == "link":
+        return terminal_safe(entry.link or "", 120) or '""'
+    if what == "time":
+        try:
+            return datetime.fromtimestamp(entry.mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        except (OverflowError, OSError, ValueError):  # a layer may claim any time
+            return str(entry.mtime)
+    raise ValueError(what)
+
+
 def file_lines(changes: Sequence[FileChange]) -> Iterator[str]:
-    """`+ path`, `- path`, `~ path (size, mode): A's version -> B's`."""
+    """`+ path  mode owner size`, `- path  …`, `~ path: size 50,000 -> 60,000, mode … -> …`."""
     for change in changes:
         path = terminal_safe(change.path or "/")
         mark = FILE_MARKS[change.kind.value]
         if change.a is not None and change.b is not None:
-            yield f"{mark} {path} ({', '.join(change.what)}): {_entry_brief(change.a)} -> {_entry_brief(change.b)}"
+            a, b = change.a, change.b
+            yield f"{mark} {path}: " + ", ".join(f"{what} {_aspect(a, what)} -> {_aspect(b, what)}"
+                                                 for what in change.what)
         else:
             entry = change.b if change.b is not None else change.a
             assert entry is not None
