@@ -85,3 +85,14 @@ def test_history_alignment_keeps_both_sides_in_order(a_steps, b_steps):
     for line in lines:
         assert (line.change == "same") == (line.a is not None and line.b is not None)
         assert line.change != "same" or line.a == line.b
+
+
+def test_volumes_are_parsed_sorted_and_a_wrong_type_is_refused():
+    import pytest
+
+    from acrbrowse.oci.errors import MalformedResponse
+
+    assert config({"Volumes": {"/z": {}, "/a": {}}}).runtime.volumes == ("/a", "/z")
+    assert config({"Volumes": None}).runtime.volumes == ()
+    with pytest.raises(MalformedResponse, match="config.Volumes must be an object"):
+        config({"Volumes": ["/a"]})
