@@ -56,12 +56,16 @@ def summary_text(layers: LayerComparison) -> Text:
     return text
 
 
+LAYER_CELL = 34  # "  2 sha256:3dc554bab5f6     1.3 kB"
+
+
 def _layer_cell(layer: Descriptor | None, position: int | None) -> Text:
-    if layer is None or position is None:
-        return Text(" " * 29)
-    text = Text(f"{position + 1:>3} ")
-    text.append_text(safe_text(short_digest(layer.digest), style="cyan"))
-    text.append(f" {human_size(layer.size):>10}", style="green")
+    text = Text()
+    if layer is not None and position is not None:
+        text.append(f"{position + 1:>3} ")
+        text.append_text(safe_text(short_digest(layer.digest), style="cyan"))
+        text.append(f" {human_size(layer.size):>10}", style="green")
+    text.truncate(LAYER_CELL, pad=True)
     return text
 
 
@@ -291,7 +295,7 @@ class DiffScreen(Screen[None]):
     def _lines(self) -> list[Line]:
         if self.comparison is None:
             return []
-        lines = [Line(heading("Layers")), Line(Text("       A" + " " * 27 + "│    B", style="dim"))]
+        lines = [Line(heading("Layers")), Line(Text(f"   {'  # A':<{LAYER_CELL}}  │ {'  # B'}", style="dim"))]
         lines += [Line(layer_line(row), row) for row in self.comparison.rows]
         lines += [Line(Text()), Line(heading("Files"))]
         if self.file_changes is None:
