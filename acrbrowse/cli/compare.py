@@ -176,7 +176,19 @@ async def cmd_usage(args: argparse.Namespace) -> int:
         if client.counts_pulls:
             say(f"reading the manifests of {len(tags)} tags: on this registry each counts against the pull quota",
                 "note")
-        blobs = await read_tag_blobs(client, repository, tags)
+        progress = sys.stderr.isatty()
+
+        def counted(_tag: str, done: int) -> None:
+            if progress:
+                sys.stderr.write(f"\r\x1b[Kreading manifests: {done} of {len(tags)} tags")
+                sys.stderr.flush()
+
+        try:
+            blobs = await read_tag_blobs(client, repository, tags, on_tag=counted)
+        finally:
+            if progress and tags:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
     usage = usage_of(blobs)
     if args.json:
         print(json.dumps({"registry": reference.registry, "repository": repository, **usage_json(usage)}, indent=2))

@@ -98,7 +98,14 @@ async def read_merged_pair(a: ImageSide, b: ImageSide, *, cache: ListingCache | 
         if on_layer is not None:
             on_layer(reads[layer.digest], done, len(wanted))
 
-    await asyncio.gather(*(read(layer, in_a, in_b) for layer, in_a, in_b in wanted))
+    tasks = [asyncio.ensure_future(read(layer, in_a, in_b)) for layer, in_a, in_b in wanted]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:  # one layer failed (or the caller gave up): the others stop too
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     # Merging a large image takes seconds of CPU: off the event loop.
     merged_a, merged_b = await asyncio.to_thread(
         lambda: (merge([listings[layer.digest] for layer in a.image.layers]),
