@@ -23,7 +23,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     diff = sub.add_parser("diff", parents=[common],
                           help="compare two images: layers shared and not, config and history differences, and "
                                "with --files the files added, removed and modified")
-    diff.add_argument("first", metavar="REF1", help="REGISTRY/REPO[:TAG|@DIGEST]")
+    diff.add_argument("first", metavar="REF1",
+                      help="REGISTRY/REPO[:TAG|@DIGEST] (--username and --password-stdin are for its registry)")
     diff.add_argument("second", metavar="REF2",
                       help="REGISTRY/REPO[:TAG|@DIGEST], or a bare TAG or @DIGEST of REF1's repository")
     diff.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="the platform to compare when a tag is an index")
@@ -54,12 +55,18 @@ def second_reference(first: Reference, text: str) -> Reference:
 
 @contextlib.asynccontextmanager
 async def _clients(args: argparse.Namespace, session: Session, a: Reference, b: Reference):
-    """A client for each registry (one when both images are in the same)."""
+    """A client for each registry (one when both images are in the same). --username and
+    --password-stdin name REF1's credential (standard input is read once); REF2's own registry
+    finds its credential in the environment, the keyring or Docker's config."""
     async with contextlib.AsyncExitStack() as stack:
         client_a = await stack.enter_async_context(
             session.opened(a, resolve_credential(args, session, a.registry)))
-        client_b = client_a if b.registry == a.registry else await stack.enter_async_context(
-            session.opened(b, resolve_credential(args, session, b.registry)))
+        if b.registry == a.registry:
+            client_b = client_a
+        else:
+            others = argparse.Namespace(**{**vars(args), "username": None, "password_stdin": False})
+            client_b = await stack.enter_async_context(
+                session.opened(b, resolve_credential(others, session, b.registry)))
         yield client_a, client_b
 
 
@@ -174,7 +181,8 @@ async def cmd_usage(args: argparse.Namespace) -> int:
             tags.extend(page)
         tags.sort(key=natural_key)
         if client.counts_pulls:
-            say(f"reading the manifests of {len(tags)} tags: on this registry each counts against the pull quota",
+            say(f"reading the manifests of {len(tags)} tags (and of their platforms): on this registry each read counts "
+                "against the pull quota",
                 "note")
         progress = sys.stderr.isatty()
 

@@ -192,3 +192,13 @@ def test_an_index_needs_a_platform(cli, layered):
               "--json")
     assert arm.code == 0, arm.err
     assert all(row["state"] == "shared" for row in json.loads(arm.out)["layers"]["rows"])
+
+
+def test_the_credential_flags_are_for_the_first_registry(cli, compared, testbed):
+    user = next(iter(testbed.users))
+    result = cli("diff", f"{testbed.basic.host}/{compared.repository}:a", compared.ref("b"), "-u", user,
+                 "--password-stdin", "--json", stdin=testbed.users[user] + "\n")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert (document["a"]["manifest"], document["b"]["manifest"]) == (compared.a.digest, compared.b.digest)
+    assert document["a"]["registry"] == testbed.basic.host
