@@ -13,9 +13,11 @@ import pytest
 from acrbrowse.compare.files import FileChangeKind
 from acrbrowse.compare.layers import LayerState
 from acrbrowse.present.units import human_size
+from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.screens.browser import BrowserScreen
 from acrbrowse.ui.screens.diff import DiffScreen
-from acrbrowse.ui.tree.nodes import PlatformEntry
+from acrbrowse.ui.screens.files import FilesScreen
+from acrbrowse.ui.tree.nodes import LayerItem, PlatformEntry
 from tests.layerfiles import layers as L
 from tests.oci.pushing import scratch_repository
 from tests.ui.conftest import SIZE, assert_screen_safe, tags_listed, wait_for
@@ -123,7 +125,9 @@ async def test_mark_a_tag_and_compare_another(pair, make_app):
         assert f"1 shared layer of 3 ({human_size(len(pair.blobs['base']))})" in head
         assert f"only in A: 1 ({human_size(len(pair.blobs['a']))})" in head
 
-        await pilot.press("f")
+        row = next(i for i, line in enumerate(screen.lines) if line.layer and line.layer.state is LayerState.ONLY_A)
+        screen.table.cursor = row
+        await pilot.press("enter")  # on a layer only A holds: the files that differ
         await wait_for(pilot, lambda: screen.state == "files", what="the files that differ")
         found = changes(screen)
         assert found["opt/a.txt"] is FileChangeKind.REMOVED
@@ -248,3 +252,40 @@ async def test_esc_stops_reading_the_files(pair, make_app, fault_proxy):
         assert "stopped" in str(screen.query_one("#diff-info").render())
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="closed")
+
+
+async def test_the_files_read_only_layers_not_listed_before(pair, make_app, session, fault_proxy, tmp_path):
+    """With the listing cache on: after the Files view of "one" (its two layers listed), comparing it
+    with "two" fetches from the registry only the two layers "two" holds alone; the shared base
+    comes from the cache. `m` on the tree's root marks the tag it was opened by."""
+    proxy = fault_proxy(pair.registry)
+    # the caches in the test's own folder (the session's env is all a Session reads)
+    env = dict(session.env, ACRBROWSE_CACHE_DIR=str(tmp_path / "caches"))
+    cached = Session(SessionOptions(timeout=10.0, use_cache=True), env=env, settings=session.settings,
+                     keyring_backend=session.keyring_backend, include_helper_list=False)
+    app = make_app(f"{proxy.host}/{pair.repository}:one", session=cached)
+    async with app.run_test(size=SIZE) as pilot:
+        browser = await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        tree = browser.manifest_tree
+        await wait_for(pilot, lambda: any(isinstance(n.data, LayerItem) for n in tree.root.children), what="layers")
+        tree.move_cursor(tree.root)
+        tree.focus()
+        await pilot.press("f")
+        files = await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen, what="files")
+        await wait_for(pilot, lambda: files.state == "done", what="one's files")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="back in the browser")
+        await pilot.press("m")
+        assert browser.marked is not None and browser.marked.reference == "one" and browser.marked.platform is None
+        await tags_listed(pilot)
+        browser.tags.table.focus()
+        await cursor_on_tag(pilot, browser, "two")
+        await pilot.press("d")
+        screen = await diff_screen(pilot, app)
+        before = len(proxy.log)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: screen.state == "files", what="the files that differ")
+        fetched = {entry.path.split("/blobs/")[1].split("?")[0] for entry in proxy.log[before:]
+                   if entry.method == "GET" and "/blobs/" in entry.path}
+        assert fetched == {L.sha256(pair.blobs["b"]), L.sha256(pair.blobs["cleanup"])}
+        assert changes(screen)["opt/a.txt"] is FileChangeKind.REMOVED
