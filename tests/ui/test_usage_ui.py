@@ -132,3 +132,27 @@ async def test_on_docker_hub_it_asks_first(pair, make_app, fault_proxy):
         screen = await usage_screen(pilot, app)
         assert len(screen.by_tag) == 3
         assert hub.pulls >= 3  # one per tag at least (the index's platforms too)
+
+
+async def test_esc_cancels_the_reading(pair, make_app, fault_proxy):
+    proxy = fault_proxy(pair.registry)
+    with httpx.Client(base_url=f"http://{pair.registry}", timeout=30) as http:
+        index = http.get(f"/v2/{pair.repository}/manifests/multi", headers={"Accept": ACCEPT}).json()
+    arm = next(entry["digest"] for entry in index["manifests"] if entry["platform"]["architecture"] == "arm64")
+    proxy.delay("GET", rf"/manifests/{arm}$", 30)  # the index's arm64 image answers after 30 s
+    app = make_app(f"{proxy.host}/{pair.repository}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await tags_listed(pilot)
+        browser.tags.table.focus()
+        await pilot.press("U")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen) and app.screen, what="the usage")
+        await wait_for(pilot, lambda: screen.read == 2, what="the two tags that answer")
+        await pilot.pause()
+        assert screen.state == "reading"
+        text = assert_screen_safe(app)
+        assert "2 of 3 tags read · Esc cancels" in text and "Usage of scratch/compare-" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.state == "cancelled", what="cancelled")
+        assert isinstance(app.screen, UsageScreen)  # the first Esc cancels, the view stays
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="closed")

@@ -142,17 +142,19 @@ class DiffScreen(Screen[None]):
         self._filesystems: dict[str, MergedFilesystem] = {}  # by image digest: a swap merges nothing again
 
     def compose(self) -> ComposeResult:
-        yield Static(id="diff-title")
-        with Horizontal(id="diff-progress"):
-            yield ProgressBar(total=None, show_eta=False, id="diff-bar")
-            yield Static(id="diff-progress-text")
-        yield VirtualTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
-        yield Static(id="diff-info")
+        # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
+        self.title_line, self.info_line = Static(id="diff-title"), Static(id="diff-info")
+        self.progress_row = Horizontal(id="diff-progress")
+        self.bar = ProgressBar(total=None, show_eta=False, id="diff-bar")
+        self.progress_line = Static(id="diff-progress-text")
+        self.table = VirtualTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
+        yield self.title_line
+        with self.progress_row:
+            yield self.bar
+            yield self.progress_line
+        yield self.table
+        yield self.info_line
         yield PinnedFooter()
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#diff-table", VirtualTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -196,7 +198,7 @@ class DiffScreen(Screen[None]):
             return
         self.state, self.error_line = "reading files", ""
         self._progress.clear()
-        self.query_one("#diff-progress").add_class("reading")
+        self.progress_row.add_class("reading")
         self._show()
         self._worker = self._read_files(self.pair)
 
@@ -239,8 +241,8 @@ class DiffScreen(Screen[None]):
         total = sum(layer.size for layer in self._to_read)
         rate = sum(p.rate for p in self._progress.values())
         eta = (total - received) / rate if rate > 0 else None
-        self.query_one("#diff-bar", ProgressBar).update(total=max(total, 1), progress=min(received, total))
-        self.query_one("#diff-progress-text", Static).update(Text(progress_text(received, total, rate, eta)))
+        self.bar.update(total=max(total, 1), progress=min(received, total))
+        self.progress_line.update(Text(progress_text(received, total, rate, eta)))
 
     # ---- painting ---------------------------------------------------------------------------
 
@@ -248,7 +250,7 @@ class DiffScreen(Screen[None]):
         busy = self.state in ("loading", "reading files")
         self.table.busy = self.state == "loading"
         if not busy:
-            self.query_one("#diff-progress").remove_class("reading")
+            self.progress_row.remove_class("reading")
         self._show_title()
         self.lines = self._lines()
         self.table.empty_text = self.error_line if self.state == "failed" else \
@@ -269,16 +271,17 @@ class DiffScreen(Screen[None]):
             text.append_text(summary_text(self.comparison))
         if self.state == "loading":
             text.append("  · reading the manifests…", style="italic")
-        self.query_one("#diff-title", Static).update(text)
+        self.title_line.update(text)
 
     def _show_info(self) -> None:
-        info = self.query_one("#diff-info", Static)
+        info = self.info_line
         if self.state == "failed":
             info.update(Text(self.error_line, style="red"))
         elif self.state == "reading files":
             info.update(Text("reading the layers' files… Esc stops", style="italic"))
         elif self.state == "stopped":
-            info.update(Text("stopped · f reads the files again", style="yellow"))
+            again = "f reads the files again" if self.pair is not None else "Esc closes"
+            info.update(Text(f"stopped · {again}", style="yellow"))
         elif self.state == "files" and self.file_changes is not None:
             info.update(Text(self._files_summary()))
         elif self.state == "ready":

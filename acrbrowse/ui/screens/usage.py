@@ -83,23 +83,26 @@ class UsageScreen(Screen[None]):
         self._worker: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="usage-title")
-        yield Static(id="usage-confirm")
-        with Horizontal(id="usage-progress"):
-            yield ProgressBar(total=None, show_eta=False, id="usage-bar")
-            yield Static(id="usage-progress-text")
-        yield UsageTable(COLUMNS, self._cell, empty_text="", id="usage-table")
-        yield Static(id="usage-info")
+        # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
+        self.title_line, self.confirm_line, self.info_line = (Static(id=f"usage-{part}")
+                                                             for part in ("title", "confirm", "info"))
+        self.progress_row = Horizontal(id="usage-progress")
+        self.bar = ProgressBar(total=None, show_eta=False, id="usage-bar")
+        self.progress_line = Static(id="usage-progress-text")
+        self.table = UsageTable(COLUMNS, self._cell, empty_text="", id="usage-table")
+        yield self.title_line
+        yield self.confirm_line
+        with self.progress_row:
+            yield self.bar
+            yield self.progress_line
+        yield self.table
+        yield self.info_line
         yield PinnedFooter()
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#usage-table", VirtualTable)
 
     def on_mount(self) -> None:
         self.table.focus()
         if self.state == "asking":
-            confirm = self.query_one("#usage-confirm", Static)
+            confirm = self.confirm_line
             # one line at 80 columns: an index's platforms are more manifests, hence the "+"
             confirm.update(Text(f"Reads {len(self.tag_names):,}+ manifests: pulls of Docker Hub's quota. "
                                 "Enter goes on, Esc doesn't."))
@@ -111,16 +114,17 @@ class UsageScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         if self.state == "asking" and event.key == "enter":
             event.stop()
-            self.query_one("#usage-confirm").remove_class("asking")
+            self.confirm_line.remove_class("asking")
             self._start()
 
     # ---- reading ------------------------------------------------------------------------------
 
     def _start(self) -> None:
         self.state, self.error_line, self.read = "reading", "", 0
-        self.query_one("#usage-progress").add_class("reading")
+        self.progress_row.add_class("reading")
         self.table.busy, self.table.busy_cancellable = True, True
         self._took(0)
+        self._show_title()
         self._worker = self._read()
 
     @work(exclusive=True, group="usage")
@@ -155,21 +159,21 @@ class UsageScreen(Screen[None]):
     def _took(self, count: int) -> None:
         self.read += count
         total = len(self.tag_names)
-        self.query_one("#usage-bar", ProgressBar).update(total=max(total, 1), progress=self.read)
-        self.query_one("#usage-progress-text", Static).update(
-            Text(f"reading manifests: {self.read:,} of {total:,} tags · Esc cancels"))
+        self.bar.update(total=max(total, 1), progress=self.read)
+        self.progress_line.update(
+            Text(f"{self.read:,} of {total:,} tags read · Esc cancels"))
 
     # ---- painting -----------------------------------------------------------------------------
 
     def _show(self) -> None:
         if self.state != "reading":
-            self.query_one("#usage-progress").remove_class("reading")
+            self.progress_row.remove_class("reading")
             self.table.busy = False
         self._show_title()
         self.table.empty_text = {"failed": self.error_line, "cancelled": "cancelled · Esc closes",
                                  "asking": "Enter reads the manifests"}.get(self.state, "no tags")
         self.table.set_keys(self._sorted(), keep=self.table.cursor_key)
-        info = self.query_one("#usage-info", Static)
+        info = self.info_line
         if self.state == "failed":
             info.update(Text(self.error_line, style="red"))
         elif self.usage is not None:
@@ -184,7 +188,7 @@ class UsageScreen(Screen[None]):
             text.append(f" · {human_size(self.usage.unique_bytes)} unique, "
                         f"{human_size(self.usage.shared_bytes)} shared", style="green")
             text.append(f" · sorted by {self.order}", style="dim")
-        self.query_one("#usage-title", Static).update(text)
+        self.title_line.update(text)
 
     def _sorted(self) -> list[str]:
         tags = list(self.by_tag)
