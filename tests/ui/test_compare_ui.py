@@ -5,9 +5,11 @@ files that differ, x swaps the two, Esc stops a read at once."""
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from acrbrowse.compare.files import FileChangeKind
@@ -289,3 +291,40 @@ async def test_the_files_read_only_layers_not_listed_before(pair, make_app, sess
                    if entry.method == "GET" and "/blobs/" in entry.path}
         assert fetched == {L.sha256(pair.blobs["b"]), L.sha256(pair.blobs["cleanup"])}
         assert changes(screen)["opt/a.txt"] is FileChangeKind.REMOVED
+
+
+def push_with_config(registry: str, repository: str, tag: str, layer: bytes, runtime: dict) -> None:
+    """An image of one layer whose config holds `runtime` (env, labels, cmd…) as a registry gives it."""
+    with httpx.Client(base_url=f"http://{registry}", timeout=60) as http:
+        config = json.dumps({
+            "architecture": "amd64", "os": "linux", "config": runtime,
+            "rootfs": {"type": "layers", "diff_ids": [L.sha256(L.uncompressed(layer))]},
+            "history": [{"created_by": runtime.get("Cmd", ["step"])[0]}]}).encode()
+        manifest = {"schemaVersion": 2, "mediaType": L.OCI_MANIFEST,
+                    "config": {"mediaType": L.OCI_CONFIG, "digest": L._push_blob(http, repository, config),
+                               "size": len(config)},
+                    "layers": [{"mediaType": L.media_type("gzip"), "digest": L._push_blob(http, repository, layer),
+                                "size": len(layer)}]}
+        L._push_manifest(http, repository, tag, manifest)
+
+
+async def test_hostile_config_values_never_reach_the_screen_raw(pair, make_app, testbed):
+    repository = scratch_repository("compare-hostile")
+    layer = pair.blobs["base"]
+    push_with_config(testbed.anon.host, repository, "calm", layer,
+                     {"Env": ["PATH=/usr/bin"], "Labels": {"team": "a"}, "Cmd": ["run"]})
+    push_with_config(testbed.anon.host, repository, "evil", layer,
+                     {"Env": ["PATH=/usr/bin", f"X={EVIL}"], "Labels": {"team\u202e": "b\x9b2J"},
+                      "Cmd": ["run\x1b]52;c;cGF5bG9hZA==\x07"]})
+    app = make_app(f"{testbed.anon.host}/{repository}")
+    async with app.run_test(size=SIZE) as pilot:
+        browser = await browse_tags(pilot, app)
+        await cursor_on_tag(pilot, browser, "calm")
+        await pilot.press("m")
+        await cursor_on_tag(pilot, browser, "evil")
+        await pilot.press("d")
+        screen = await diff_screen(pilot, app)
+        fields = {(change.field, change.key) for change in screen.config_changes}
+        assert ("env", "X") in fields and ("cmd", None) in fields
+        text = assert_screen_safe(app)
+        assert "evil\\x1b[31mred\\x07" in text  # escaped, shown
