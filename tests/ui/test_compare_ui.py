@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from acrbrowse.compare.files import FileChangeKind
-from acrbrowse.compare.layers import LayerState
+from acrbrowse.compare.layers import LayerRow, LayerState
 from acrbrowse.present.units import human_size
 from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.screens.browser import BrowserScreen
@@ -127,7 +127,7 @@ async def test_mark_a_tag_and_compare_another(pair, make_app):
         assert f"1 shared layer of 3 ({human_size(len(pair.blobs['base']))})" in head
         assert f"only in A: 1 ({human_size(len(pair.blobs['a']))})" in head
 
-        row = next(i for i, line in enumerate(screen.lines) if line.layer and line.layer.state is LayerState.ONLY_A)
+        row = next(i for i, line in enumerate(screen.lines) if isinstance(line, LayerRow) and line.state is LayerState.ONLY_A)
         screen.table.cursor = row
         await pilot.press("enter")  # on a layer only A holds: the files that differ
         await wait_for(pilot, lambda: screen.state == "files", what="the files that differ")

@@ -5,7 +5,7 @@ the layers they do not share (a shared layer is read once, or comes from the lis
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections import Counter
 
 from rich.text import Text
 from textual import on, work
@@ -38,10 +38,9 @@ FILE_MARK = {FileChangeKind.ADDED: ("+", "green"), FileChangeKind.REMOVED: ("−
 HISTORY_MARK = {"same": (" ", "dim"), "removed": ("−", "red"), "added": ("+", "green")}
 
 
-@dataclass(frozen=True)
-class Line:
-    text: Text
-    layer: LayerRow | None = None  # a layer row: Enter on a differing one lists the files
+# A row of the view: a line made once, or a thing drawn only when it scrolls into view (a diff of
+# 200,000 files would take seconds to draw whole).
+Row = Text | LayerRow | FileChange | ConfigChange | HistoryLine
 
 
 def summary_text(layers: LayerComparison) -> Text:
@@ -133,12 +132,13 @@ class DiffScreen(Screen[None]):
         self.config_changes: list[ConfigChange] = []
         self.history: list[HistoryLine] = []
         self.file_changes: list[FileChange] | None = None
-        self.lines: list[Line] = []
+        self.lines: list[Row] = []
         self.state = "loading"  # loading, ready, reading files, files, stopped, failed
         self.error_line = ""
         self._progress: dict[str, Progress] = {}
         self._to_read: list[Descriptor] = []
         self._worker: Worker[None] | None = None
+        self._file_counts: Counter[FileChangeKind] = Counter()
         self._filesystems: dict[str, MergedFilesystem] = {}  # by image digest: a swap merges nothing again
 
     def compose(self) -> ComposeResult:
@@ -222,6 +222,7 @@ class DiffScreen(Screen[None]):
             self._show()
             return
         self.file_changes = changes
+        self._file_counts = Counter(change.kind for change in changes)
         self.state = "files"
         self._show()
 
@@ -290,42 +291,50 @@ class DiffScreen(Screen[None]):
             info.update("")
 
     def _files_summary(self) -> str:
-        changes = self.file_changes or []
-        counts = {kind: sum(1 for c in changes if c.kind is kind) for kind in FileChangeKind}
+        counts = self._file_counts
         return (f"files: {counts[FileChangeKind.ADDED]:,} added, {counts[FileChangeKind.REMOVED]:,} removed, "
                 f"{counts[FileChangeKind.MODIFIED]:,} modified")
 
-    def _lines(self) -> list[Line]:
+    def _lines(self) -> list[Row]:
         if self.comparison is None:
             return []
-        lines = [Line(heading("Layers")), Line(Text(f"   {'  # A':<{LAYER_CELL}}  │ {'  # B'}", style="dim"))]
-        lines += [Line(layer_line(row), row) for row in self.comparison.rows]
-        lines += [Line(Text()), Line(heading("Files"))]
+        lines: list[Row] = [heading("Layers"), Text(f"   {'  # A':<{LAYER_CELL}}  │ {'  # B'}", style="dim")]
+        lines += self.comparison.rows
+        lines += [Text(), heading("Files")]
         if self.file_changes is None:
             hint = "reading…" if self.state == "reading files" else "f lists the files that differ"
-            lines.append(Line(Text(f"   {hint}", style="dim italic")))
+            lines.append(Text(f"   {hint}", style="dim italic"))
         elif not self.file_changes:
-            lines.append(Line(Text("   the same files", style="dim")))
+            lines.append(Text("   the same files", style="dim"))
         else:
-            lines.append(Line(Text(f"   {self._files_summary()}", style="dim")))
-            lines += [Line(file_line(change)) for change in self.file_changes]
-        lines += [Line(Text()), Line(heading("Config"))]
+            lines.append(Text(f"   {self._files_summary()}", style="dim"))
+            lines += self.file_changes
+        lines += [Text(), heading("Config")]
         if self.pair is not None and (self.pair[0].config is None or self.pair[1].config is None):
-            lines.append(Line(Text("   no image config to compare", style="dim")))
+            lines.append(Text("   no image config to compare", style="dim"))
         elif not self.config_changes:
-            lines.append(Line(Text("   the same", style="dim")))
-        lines += [Line(config_line(change)) for change in self.config_changes]
-        lines += [Line(Text()), Line(heading("History"))]
-        lines += [Line(history_line(line)) for line in self.history]
+            lines.append(Text("   the same", style="dim"))
+        lines += self.config_changes
+        lines += [Text(), heading("History")]
+        lines += self.history
         return lines
 
     def _cell(self, key: int, column: Column) -> Text:
-        return self.lines[key].text if key < len(self.lines) else Text()
+        row = self.lines[key] if key < len(self.lines) else Text()
+        if isinstance(row, LayerRow):
+            return layer_line(row)
+        if isinstance(row, FileChange):
+            return file_line(row)
+        if isinstance(row, ConfigChange):
+            return config_line(row)
+        if isinstance(row, HistoryLine):
+            return history_line(row)
+        return row
 
     @on(VirtualTable.Selected, "#diff-table")
     def _selected(self, event: VirtualTable.Selected) -> None:
-        line = self.lines[event.key] if isinstance(event.key, int) and event.key < len(self.lines) else None
-        if line is not None and line.layer is not None and line.layer.state is not LayerState.SHARED:
+        row = self.lines[event.key] if isinstance(event.key, int) and event.key < len(self.lines) else None
+        if isinstance(row, LayerRow) and row.state is not LayerState.SHARED:
             self.action_files()
 
     # ---- keys -------------------------------------------------------------------------------
