@@ -53,26 +53,26 @@ def _standing(paths: MergedPaths) -> Iterator[int]:
 def compare_files(a: MergedFilesystem, b: MergedFilesystem) -> list[FileChange]:
     """In path order: both views are in `path_order`, so one walk of each, side by side, pairs them."""
     out: list[FileChange] = []
+    a_paths, b_paths = a.paths.paths, b.paths.paths
     a_rows, b_rows = _standing(a.paths), _standing(b.paths)
     a_row, b_row = next(a_rows, None), next(b_rows, None)
-    while a_row is not None or b_row is not None:
-        a_key = path_order(a.paths.path(a_row)) if a_row is not None else None
-        b_key = path_order(b.paths.path(b_row)) if b_row is not None else None
-        if b_key is None or (a_key is not None and a_key < b_key):
-            assert a_row is not None
-            entry = a.paths[a_row].entry
-            out.append(FileChange(a.paths.path(a_row), FileChangeKind.REMOVED, entry, None, ()))
-            a_row = next(a_rows, None)
-        elif a_key is None or b_key < a_key:
-            assert b_row is not None
-            entry = b.paths[b_row].entry
-            out.append(FileChange(b.paths.path(b_row), FileChangeKind.ADDED, None, entry, ()))
-            b_row = next(b_rows, None)
-        else:
-            assert a_row is not None and b_row is not None
+    while a_row is not None and b_row is not None:
+        a_path, b_path = a_paths[a_row], b_paths[b_row]
+        if a_path == b_path:  # most paths: no sort key needed
             old, new = a.paths[a_row].entry, b.paths[b_row].entry
-            what = differences(old, new)
-            if what:
-                out.append(FileChange(a.paths.path(a_row), FileChangeKind.MODIFIED, old, new, what))
+            if old != new:
+                out.append(FileChange(a_path, FileChangeKind.MODIFIED, old, new, differences(old, new)))
             a_row, b_row = next(a_rows, None), next(b_rows, None)
+        elif path_order(a_path) < path_order(b_path):
+            out.append(FileChange(a_path, FileChangeKind.REMOVED, a.paths[a_row].entry, None, ()))
+            a_row = next(a_rows, None)
+        else:
+            out.append(FileChange(b_path, FileChangeKind.ADDED, None, b.paths[b_row].entry, ()))
+            b_row = next(b_rows, None)
+    while a_row is not None:
+        out.append(FileChange(a_paths[a_row], FileChangeKind.REMOVED, a.paths[a_row].entry, None, ()))
+        a_row = next(a_rows, None)
+    while b_row is not None:
+        out.append(FileChange(b_paths[b_row], FileChangeKind.ADDED, None, b.paths[b_row].entry, ()))
+        b_row = next(b_rows, None)
     return out
