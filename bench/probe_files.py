@@ -27,6 +27,7 @@ from acrbrowse.ui.tree.nodes import LayerItem  # noqa: E402
 from bench.probe_ui import rss_kib  # noqa: E402
 
 POLL = 0.002
+FRAME = 1 / 60
 
 
 async def until(pilot, predicate, timeout: float = 120.0):
@@ -59,14 +60,19 @@ async def probe(ref: str, keys: bool) -> dict:
         tree.focus()
         await pilot.pause()
         started = time.monotonic()
-        await pilot.press("enter")
+        # Not awaited: Pilot's press returns only once the app is idle, which it is not while a layer streams.
+        pressing = asyncio.ensure_future(pilot.press("enter"))
         screen = await until(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen)
+        await until(pilot, lambda: len(screen.view.listing) > 0)
+        out["first_entries"] = time.monotonic() - started
         await until(pilot, lambda: len(screen.table.keys) > 0)
-        await pilot.pause()
+        await asyncio.sleep(FRAME)  # painted by the next frame (pilot.pause would wait for the stream's end)
         out["first_rows"] = time.monotonic() - started
         await until(pilot, lambda: screen.state != "reading")
         out["listed"] = time.monotonic() - started
+        await pressing
         out["state"] = screen.state
+        out["rss_listed_kib"] = rss_kib()
         out["entries"] = len(screen.view.listing)
         if keys:
             await pilot.pause()

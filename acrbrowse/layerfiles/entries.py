@@ -89,7 +89,9 @@ class Listing(Sequence[FileEntry]):
         self.extend(entries)
 
     def __len__(self) -> int:
-        return len(self._paths)
+        # The column appended last: an entry counts once every column has it, so a reader in another
+        # thread never sees half an entry while a stream appends.
+        return len(self._owners)
 
     def append(self, entry: FileEntry) -> None:
         index = len(self._paths)
@@ -105,9 +107,9 @@ class Listing(Sequence[FileEntry]):
         if slot is None:
             slot = self._name_index[owner] = len(self._names)
             self._names.append(owner)
-        self._owners.append(slot)
         if entry.link:
             self._links[index] = entry.link
+        self._owners.append(slot)
 
     def extend(self, entries: Iterable[FileEntry]) -> None:
         for entry in entries:
@@ -120,7 +122,7 @@ class Listing(Sequence[FileEntry]):
                          self._mtimes[index])
 
     def __iter__(self) -> Iterator[FileEntry]:
-        for index in range(len(self._paths)):
+        for index in range(len(self)):
             yield self[index]
 
     @property

@@ -14,7 +14,7 @@ from acrbrowse.layerfiles.entries import FileEntry, Listing
 from acrbrowse.layerfiles.listcache import ListingCache
 from acrbrowse.layerfiles.reader import LayerReader
 from acrbrowse.layerfiles.toc import ESTARGZ, ESTARGZ_TOC_NAME, read_toc, toc_plan
-from acrbrowse.limits import MiB
+from acrbrowse.limits import KiB
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import UnreadableLayer
 from acrbrowse.oci.manifest import Descriptor
@@ -22,7 +22,9 @@ from acrbrowse.oci.source import Source
 from acrbrowse.present.units import short_digest
 
 QUEUED_CHUNKS = 16  # what the download may run ahead of the reader (chunks are at most 1 MiB)
-BATCH_BYTES = 4 * MiB  # what the reader takes at once, at most
+# What the reader takes at once, at most: a layer of headers alone inflates ~100x, and a batch's entries
+# are held as objects until they are in the listing's columns.
+BATCH_BYTES = 256 * KiB
 PROGRESS_EVERY = 0.1  # seconds between progress reports
 
 
@@ -97,12 +99,22 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
     """The listing read from the whole blob (into `into`, when given), verified against its digest at the end."""
     check_listable(layer)
     reader = LayerReader(layer.media_type)
+    plan = toc_plan(layer)
+    # An eStargz layer's own TOC entry is format, not content: a TOC read leaves it out, so a stream does too.
+    hidden = ESTARGZ_TOC_NAME if plan is not None and plan.format == ESTARGZ else None
 
     def read(step: Callable[..., list[FileEntry]], *data: bytes) -> list[FileEntry]:
+        """In the worker thread: decompress, walk the tar, and append to the listing there (a
+        Listing may grow in one thread while another reads the entries it already has)."""
         try:
-            return step(*data)
+            entries = step(*data)
         except UnreadableLayer as error:  # the reader's words ("the layer …"), naming the layer
             raise UnreadableLayer(named(error.message, layer)) from None
+        if hidden is not None:
+            entries = [entry for entry in entries if entry.path != hidden]
+        listing.extend(entries)
+        return entries
+
     listing = into if into is not None else Listing()
     listing.method = "stream"
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=QUEUED_CHUNKS)
@@ -123,17 +135,9 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
         except BaseException as error:  # handed to the reading side, which raises it
             await queue.put(error)
 
-    plan = toc_plan(layer)
-    # An eStargz layer's own TOC entry is format, not content: a TOC read leaves it out, so a stream does too.
-    hidden = ESTARGZ_TOC_NAME if plan is not None and plan.format == ESTARGZ else None
-
     def took(entries: Sequence[FileEntry]) -> None:
-        if hidden is not None:
-            entries = [entry for entry in entries if entry.path != hidden]
-        if entries:
-            listing.extend(entries)
-            if on_entries is not None:
-                on_entries(entries)
+        if entries and on_entries is not None:
+            on_entries(entries)
 
     started = time.monotonic()
     reported = 0.0

@@ -4,7 +4,9 @@ and each row's cells. No widgets here: the screen (screens/files.py) paints what
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from array import array
 from collections.abc import Callable, Sequence
 
@@ -42,24 +44,34 @@ class FileView:
         self.node_of_ref = array("i")  # the tree node of each listing entry (or merged path)
         self.expanded: set[int] = set()
         self.order = "name"
-        self.matches: list[int] | None = None  # the nodes a filter matched (None: no filter)
-        self._rows: list[int] | None = None  # the tree rows, until something changes
+        self.matches: Sequence[int] | None = None  # the nodes a filter matched (None: no filter)
+        self._rows: Sequence[int] | None = None  # the tree rows, until something changes
         self._merged_paths: Sequence[str] = []
         self._wasted_below: dict[int, int] = {}  # a directory's descendants' wasted bytes (merged view)
 
     # ---- content ---------------------------------------------------------------------------
 
     def adopt(self, listing: Listing) -> None:
-        """Show this listing (a stream fills it as it goes: `grow` after each batch)."""
+        """Show this listing from now on (the tree starts again): `grow` takes its entries in."""
         self.listing = listing
-        self.grow()
-
-    def grow(self) -> None:
-        """Take the listing's entries that arrived since the last call."""
-        listing, nodes = self.listing, self.node_of_ref
-        for ref in range(len(nodes), len(listing)):
-            nodes.append(self._add_node(listing[ref], ref))
+        self.tree = FileTree()
+        self.node_of_ref = array("i")
+        self.expanded.clear()
         self._rows = None
+
+    def grow(self, budget: float | None = None) -> bool:
+        """Take the listing's entries that arrived since the last call, for at most `budget` seconds
+        (the screen grows the tree in slices, so keys and paints go on); True once caught up."""
+        listing, nodes = self.listing, self.node_of_ref
+        deadline = time.monotonic() + budget if budget is not None else None
+        start, end = len(nodes), len(listing)
+        for ref in range(start, end):
+            nodes.append(self._add_node(listing[ref], ref))
+            if deadline is not None and ref % 256 == 255 and time.monotonic() > deadline:
+                break
+        if len(nodes) > start:
+            self._rows = None
+        return len(nodes) == len(listing)
 
     def add(self, entries: Sequence[FileEntry]) -> None:
         """More entries, appended to the listing."""
@@ -128,7 +140,7 @@ class FileView:
 
     # ---- rows ------------------------------------------------------------------------------
 
-    def rows(self) -> list[int]:
+    def rows(self) -> Sequence[int]:
         if self.matches is not None:
             return self.matches
         if self._rows is None:
@@ -165,16 +177,23 @@ class FileView:
         self._rows = None
         return True
 
-    def filter(self, query: str) -> list[int] | None:
-        """The nodes whose path holds every word of `query`, in path order (None: no filter). Reads
-        only: safe to run in a thread while the screen paints."""
+    def filter(self, query: str) -> Sequence[int] | None:
+        """The nodes whose path holds every word of `query`, in the listing's order (a layer's, or
+        the merged view's path order); None: no filter. Reads only: safe to run in a thread while the
+        screen paints. An array, a node once: a million matches cost 4 MB, not a list of ints and a set."""
         search = path_search(query)
         if search is None:
             return None
-        paths = self.paths
-        found = [ref for ref, path in enumerate(paths) if search(path)]
         nodes = self.node_of_ref
-        return sorted({nodes[ref] for ref in found}, key=lambda node: self._sort_path(node))
+        seen = bytearray(len(self.tree))
+        found = array("i")
+        for ref, path in enumerate(itertools.islice(self.paths, len(nodes))):  # what the tree holds so far
+            if search(path):
+                node = nodes[ref]
+                if not seen[node]:
+                    seen[node] = 1
+                    found.append(node)
+        return found
 
     def _sort_path(self, node: int) -> str:
         ref = self.tree.ref(node)

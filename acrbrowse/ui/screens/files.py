@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -31,6 +32,7 @@ from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 PARALLEL_LAYERS = 3  # layers read at once for the merged view
 PAINT_EVERY = 0.1  # seconds between repaints while entries arrive (longer when a repaint costs more)
+GROW_SLICE = 0.012  # seconds the tree takes new entries for at once, before the app handles keys and paints
 
 LAYER_COLUMNS = (
     Column("name", "name"),
@@ -160,24 +162,33 @@ class FilesScreen(Screen[None]):
             self._finished()
 
     async def _read_layer(self) -> None:
+        """The stream appends to the listing in its thread; here the tree takes the new entries in
+        slices of GROW_SLICE seconds, so that keys and paints go on between them."""
         position, layer = self.target.layers[0]
         app = app_of(self)
-        listing = Listing()
-        self.view.adopt(listing)
-
-        def took(entries: object) -> None:
-            if isinstance(entries, Listing) and entries is not self.view.listing:
-                self.view.adopt(entries)  # from the cache or a table of contents, whole
-            else:
-                self.view.grow()
+        view = self.view
+        view.adopt(Listing())
+        reading = asyncio.ensure_future(read_listing(
+            app.source(self.target.registry), self.target.repository, layer, cache=app.session.listing_cache,
+            on_progress=lambda p: self._took_progress(position, p), into=view.listing))
+        try:
+            while not reading.done():
+                if view.grow(GROW_SLICE):
+                    await asyncio.wait([reading], timeout=GROW_SLICE)
+                else:
+                    await asyncio.sleep(0)  # more to take: let the app handle what waits first
+                self._dirty = True
+                if not self.table.keys and len(view.tree) > 1:  # the first entries: shown now, not at the next tick
+                    self._paint_if_dirty(force=True)
+            result = reading.result()
+            if result is not view.listing:  # from the cache or a table of contents, whole
+                view.adopt(result)
+            while not view.grow(GROW_SLICE):
+                self._dirty = True
+                await asyncio.sleep(0)
             self._dirty = True
-
-        result = await read_listing(app.source(self.target.registry), self.target.repository, layer,
-                                    cache=app.session.listing_cache, on_entries=took,
-                                    on_progress=lambda p: self._took_progress(position, p), into=listing)
-        if result is not self.view.listing:
-            self.view.adopt(result)
-        self._dirty = True
+        finally:
+            reading.cancel()
 
     async def _read_merged(self) -> None:
         app = app_of(self)
@@ -394,7 +405,7 @@ class FilesScreen(Screen[None]):
         matches = self.view.filter(query)
         self.app.call_from_thread(self._show_matches, query, matches)
 
-    def _show_matches(self, query: str, matches: list[int] | None) -> None:
+    def _show_matches(self, query: str, matches: Sequence[int] | None) -> None:
         if query != self.filter_input.value:
             return  # a later keystroke's answer is on its way
         self.view.matches = matches
