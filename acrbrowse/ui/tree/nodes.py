@@ -534,6 +534,8 @@ class LayerItem(PartItem):
         block = annotations_block(self.blob.descriptor.annotations)
         if block is not None:
             parts += [section("Annotations"), block]
+        if not self.blob.is_foreign:
+            parts.append(Text("\nEnter or f lists its files, without pulling the image.", style="dim"))
         return Group(*parts)
 
     def raw(self) -> Raw | None:
