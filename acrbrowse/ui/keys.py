@@ -87,12 +87,17 @@ TABLE_KEYS = (
     Key("acrbrowse.last", "end,G,shift+g", "last", "Last", "Move to the last row", "End / G", show=False),
     Key("acrbrowse.open", "enter", "select", "Open", "Open the repository or tag", "Enter", footer_display=False),
 )
-# The files view's list: the lists' keys, Enter expanding a directory (off the footer: the arrows do it too).
-FILE_TABLE_KEYS = tuple(
-    Key("acrbrowse.files_open", "enter", "select", "Open", "Files view: expand or collapse the directory", "Enter",
-        show=False) if key.action == "select" else key
-    for key in TABLE_KEYS
-)
+def _lists_keys_but_enter(key_id: str, help: str) -> tuple[Key, ...]:
+    """The lists' keys, Enter doing what `help` says (off the footer)."""
+    return tuple(Key(key_id, "enter", "select", "Open", help, "Enter", show=False) if key.action == "select" else key
+                 for key in TABLE_KEYS)
+
+
+# The files view's list: Enter expands a directory (the arrows do it too).
+FILE_TABLE_KEYS = _lists_keys_but_enter("acrbrowse.files_open", "Files view: expand or collapse the directory")
+# The comparison's lines: Enter on a layer only one side holds lists the files that differ.
+DIFF_TABLE_KEYS = _lists_keys_but_enter("acrbrowse.diff_open",
+                                        "Comparison: on a layer only one side holds, the files that differ")
 # The tags pane's own (while the focus is in it).
 TAGS_KEYS = (
     Key("acrbrowse.toggle_attached", "a", "toggle_attached", "Attached",

@@ -139,8 +139,8 @@ class BrowserScreen(Screen[None]):
 
     # Keys that type text in an input (a filter, the repository name): hidden from the footer while
     # one has focus, where pressing them types rather than acts.
-    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "files", "reload", "goto", "copy_menu",
-                                "sign_in"})
+    TYPED_IN_INPUT = frozenset({"filter", "copy_digest", "copy_reference", "raw", "files", "mark", "diff", "usage",
+                                "reload", "goto", "copy_menu", "sign_in"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "files" and self.focused_pane not in (Pane.TREE, Pane.DETAIL):

@@ -25,7 +25,7 @@ from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.present.files import progress_text
 from acrbrowse.present.safe import safe_text
 from acrbrowse.present.units import human_size, short_digest
-from acrbrowse.ui.keys import DIFF_KEYS, bindings
+from acrbrowse.ui.keys import DIFF_KEYS, DIFF_TABLE_KEYS, bindings
 from acrbrowse.ui.marking import Resolved, Side, resolve_pair
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
@@ -111,6 +111,12 @@ def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
+class DiffTable(VirtualTable, inherit_bindings=False):
+    """The lists' keys; Enter on a layer only one side holds lists the files that differ."""
+
+    BINDINGS = bindings(DIFF_TABLE_KEYS)
+
+
 class DiffScreen(Screen[None]):
     BINDINGS = bindings(DIFF_KEYS)
     DEFAULT_CSS = """
@@ -147,7 +153,7 @@ class DiffScreen(Screen[None]):
         self.progress_row = Horizontal(id="diff-progress")
         self.bar = ProgressBar(total=None, show_eta=False, id="diff-bar")
         self.progress_line = Static(id="diff-progress-text")
-        self.table = VirtualTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
+        self.table = DiffTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
         yield self.title_line
         with self.progress_row:
             yield self.bar
