@@ -34,6 +34,7 @@ def test_comparison_with_its_files(snap_compare, make_app, testbed, size):
         await pilot.press("f")
         await wait_for(pilot, lambda: screen.state == "files", what="the files that differ")
         await pilot.press("down", "down")  # the cursor on the layer only A holds
+        app.clear_notifications()  # the mark's toast would cover the comparison
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -50,6 +51,7 @@ def test_usage(snap_compare, make_app, testbed, size):
         await pilot.press("U")
         screen = await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen) and app.screen)
         await wait_for(pilot, lambda: screen.state == "done", what="the manifests read")
+        app.clear_notifications()  # the mark's toast would cover the comparison
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
