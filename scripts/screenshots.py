@@ -1,4 +1,4 @@
-"""Write README screenshots: screenshots/{start,browse,tree,tree-80x24,login}.svg.
+"""Write README screenshots: screenshots/{start,browse,tree,tree-80x24,login,files,files-merged,compare}.svg.
 
 Starts the test bed (tests.testbed), drives the app with Pilot at 160x45 (tree-80x24.svg: at
 80x24, the smallest terminal the layout is made for) and saves SVGs. The
@@ -26,7 +26,11 @@ from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
 from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
 from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
-from acrbrowse.ui.tree.nodes import EntryItem  # noqa: E402
+from acrbrowse.ui.screens.diff import DiffScreen  # noqa: E402
+from acrbrowse.ui.screens.files import FilesScreen  # noqa: E402
+from acrbrowse.ui.tree.nodes import EntryItem, LayerItem  # noqa: E402
+from tests.layerfiles import layers as L  # noqa: E402
+from tests.layerfiles.images import push_layered_images  # noqa: E402
 from tests.testbed import Testbed  # noqa: E402
 
 SIZE = (160, 45)
@@ -109,6 +113,56 @@ async def shoot(bed: Testbed, out: Path, workdir: Path) -> list[Path]:
         await until(pilot, lambda: platforms_sized(screen))
         await pilot.pause(0.3)
         written.append(Path(app.save_screenshot("tree-80x24.svg", str(out))))
+
+    # Inside an image: a layer's files, the merged filesystem, and two tags compared.
+    images = push_layered_images(bed.anon.host, "samples/webapp")
+    app = app_for(images.ref(images.image_tag))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        tree = screen.manifest_tree
+        await until(pilot, lambda: any(isinstance(n.data, LayerItem) for n in tree.root.children))
+        tree.focus()
+        tree.move_cursor([n for n in tree.root.children if isinstance(n.data, LayerItem)][0])
+        await pilot.press("enter")
+        files = await until(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen)
+        await until(pilot, lambda: files.state == "done")
+        await pilot.press("e")
+        files.table.cursor = [files.view.tree.path(n) for n in files.table.keys].index("usr/bin/app")
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("files.svg", str(out))))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        tree.move_cursor(tree.root)
+        await pilot.press("f")
+        files = await until(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen)
+        await until(pilot, lambda: files.state == "done")
+        await pilot.press("e", "s", "s")
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        written.append(Path(app.save_screenshot("files-merged.svg", str(out))))
+
+    # two releases on one base: 1.1 adds the clean-up layer to 1.0's two
+    specs = [(images.blobs[0], L.media_type("gzip"), None), (images.blobs[1], L.media_type("zstd"), None),
+             (images.blobs[2], L.media_type("none", docker=True), None)]
+    L.push_layers_image(bed.anon.host, "samples/webapp", "1.0", specs[:2])
+    L.push_layers_image(bed.anon.host, "samples/webapp", "1.1", specs)
+    app = app_for(f"{bed.anon.host}/samples/webapp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, BrowserScreen) and app.screen)
+        await until(pilot, lambda: screen.tags.complete)
+        table = screen.tags.table
+        table.focus()
+        table.cursor = table.keys.index("1.0")
+        await pilot.press("m")
+        table.cursor = table.keys.index("1.1")
+        await pilot.press("d")
+        diff = await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen)
+        await until(pilot, lambda: diff.state == "ready")
+        await pilot.press("f")
+        await until(pilot, lambda: diff.state == "files")
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        written.append(Path(app.save_screenshot("compare.svg", str(out))))
 
     app = app_for(bed.token.host)
     async with app.run_test(size=SIZE) as pilot:
