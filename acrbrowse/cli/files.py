@@ -66,13 +66,11 @@ class ProgressLine:
     def update(self, position: int, progress: Progress) -> None:
         if not self.enabled:
             return
+        from acrbrowse.layerfiles.fetch import overall
         from acrbrowse.present.files import progress_text
 
         self.received[position] = progress
-        received = sum(p.received for p in self.received.values())
-        total = sum(p.total for p in self.received.values())
-        rate = sum(p.rate for p in self.received.values())
-        eta = (total - received) / rate if rate > 0 else None
+        received, total, rate, eta = overall(self.received.values(), sum(p.total for p in self.received.values()))
         what = f"layer {position + 1}" if self.layers == 1 else f"{len(self.received)} of {self.layers} layers"
         self.stream.write(f"\r\x1b[Kreading {what}: {progress_text(received, total, rate, eta)}")
         self.stream.flush()

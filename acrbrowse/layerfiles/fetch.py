@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from acrbrowse.layerfiles.entries import FileEntry, Listing
@@ -49,6 +49,14 @@ class Progress:
     @property
     def fraction(self) -> float:
         return min(self.received / self.total, 1.0) if self.total > 0 else 1.0
+
+
+def overall(parts: Iterable[Progress], total: int) -> tuple[int, int, float, float | None]:
+    """Several blobs read at once as one: (bytes received, `total`, their rates added, seconds left)."""
+    parts = list(parts)
+    received = sum(p.received for p in parts)
+    rate = sum(p.rate for p in parts)
+    return received, total, rate, (max(total - received, 0) / rate if rate > 0 else None)
 
 
 EntriesCallback = Callable[[Sequence[FileEntry]], None]

@@ -10,16 +10,15 @@ from collections import Counter
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from acrbrowse.compare.config import ConfigChange, HistoryLine, compare_configs
 from acrbrowse.compare.fetch import ImageSide, distinct_layers, read_merged_pair
 from acrbrowse.compare.files import FileChange, FileChangeKind, compare_files
 from acrbrowse.compare.layers import LayerComparison, LayerRow, LayerState, compare_layers
-from acrbrowse.layerfiles.fetch import Progress
+from acrbrowse.layerfiles.fetch import Progress, overall
 from acrbrowse.layerfiles.merge import MergedFilesystem
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.present.files import progress_text
@@ -29,6 +28,7 @@ from acrbrowse.ui.keys import DIFF_KEYS, DIFF_TABLE_KEYS, bindings
 from acrbrowse.ui.marking import Resolved, Side, resolve_pair
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.read_progress import ReadProgress
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 LINE = Column("line", "")
@@ -122,10 +122,6 @@ class DiffScreen(Screen[None]):
     DEFAULT_CSS = """
     DiffScreen { layout: vertical; }
     #diff-title { height: auto; max-height: 3; padding: 0 1; background: $panel; }
-    #diff-progress { height: 1; padding: 0 1; display: none; }
-    #diff-progress.reading { display: block; }
-    #diff-progress ProgressBar { width: auto; margin-right: 2; }
-    #diff-progress-text { width: 1fr; color: $text-muted; }
     #diff-table { height: 1fr; }
     #diff-info { height: 1; padding: 0 1; background: $panel; }
     """
@@ -150,14 +146,10 @@ class DiffScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
         self.title_line, self.info_line = Static(id="diff-title"), Static(id="diff-info")
-        self.progress_row = Horizontal(id="diff-progress")
-        self.bar = ProgressBar(total=None, show_eta=False, id="diff-bar")
-        self.progress_line = Static(id="diff-progress-text")
+        self.progress = ReadProgress(id="diff-progress")
         self.table = DiffTable((LINE,), self._cell, empty_text="", show_header=False, id="diff-table")
         yield self.title_line
-        with self.progress_row:
-            yield self.bar
-            yield self.progress_line
+        yield self.progress
         yield self.table
         yield self.info_line
         yield PinnedFooter()
@@ -204,7 +196,7 @@ class DiffScreen(Screen[None]):
             return
         self.state, self.error_line = "reading files", ""
         self._progress.clear()
-        self.progress_row.add_class("reading")
+        self.progress.start()
         self._show()
         self._worker = self._read_files(self.pair)
 
@@ -244,12 +236,8 @@ class DiffScreen(Screen[None]):
 
     def _took_progress(self, digest: str, progress: Progress) -> None:
         self._progress[digest] = progress
-        received = sum(p.received for p in self._progress.values())
-        total = sum(layer.size for layer in self._to_read)
-        rate = sum(p.rate for p in self._progress.values())
-        eta = (total - received) / rate if rate > 0 else None
-        self.bar.update(total=max(total, 1), progress=min(received, total))
-        self.progress_line.update(Text(progress_text(received, total, rate, eta)))
+        received, total, rate, eta = overall(self._progress.values(), sum(layer.size for layer in self._to_read))
+        self.progress.show(received, total, progress_text(received, total, rate, eta))
 
     # ---- painting ---------------------------------------------------------------------------
 
@@ -257,7 +245,7 @@ class DiffScreen(Screen[None]):
         busy = self.state in ("loading", "reading files")
         self.table.busy = self.state == "loading"
         if not busy:
-            self.progress_row.remove_class("reading")
+            self.progress.stop()
         self._show_title()
         self.lines = self._lines()
         self.table.empty_text = self.error_line if self.state == "failed" else \

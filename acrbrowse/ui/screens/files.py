@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, ProgressBar, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from acrbrowse.layerfiles.entries import Listing
-from acrbrowse.layerfiles.fetch import Progress, read_listing
+from acrbrowse.layerfiles.fetch import Progress, overall, read_listing
 from acrbrowse.layerfiles.merge import merge
 from acrbrowse.oci.manifest import Descriptor, ImageManifest
 from acrbrowse.present.files import efficiency_text, progress_text
@@ -28,6 +27,7 @@ from acrbrowse.ui.fileview import FileView
 from acrbrowse.ui.keys import FILE_TABLE_KEYS, FILES_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.read_progress import ReadProgress
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 PARALLEL_LAYERS = 3  # layers read at once for the merged view
@@ -77,10 +77,6 @@ class FilesScreen(Screen[None]):
     DEFAULT_CSS = """
     FilesScreen { layout: vertical; }
     #files-title { height: 1; padding: 0 1; background: $panel; }
-    #files-progress { height: 1; padding: 0 1; display: none; }
-    #files-progress.reading { display: block; }
-    #files-progress ProgressBar { width: auto; margin-right: 2; }
-    #files-progress-text { width: 1fr; color: $text-muted; }
     #files-filter { display: none; height: 3; }
     #files-filter.shown { display: block; }
     #files-table { height: 1fr; }
@@ -105,9 +101,7 @@ class FilesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="files-title")
-        with Horizontal(id="files-progress"):
-            yield ProgressBar(total=None, show_eta=False, id="files-bar")
-            yield Static(id="files-progress-text")
+        yield ReadProgress(id="files-progress")
         yield Input(placeholder="filter the paths: every word, anywhere in the path", id="files-filter")
         yield FileTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
                         empty_text="no files", id="files-table")
@@ -136,7 +130,7 @@ class FilesScreen(Screen[None]):
         self.table.set_keys([])
         self.table.busy = True
         self.table.busy_cancellable = True
-        self.query_one("#files-progress").add_class("reading")
+        self.query_one(ReadProgress).start()
         self._show_title()
         self._reader = self._read()
 
@@ -208,16 +202,12 @@ class FilesScreen(Screen[None]):
 
     def _took_progress(self, position: int, progress: Progress) -> None:
         self._progress[position] = progress
-        received = sum(p.received for p in self._progress.values())
-        total = sum(layer.size for _, layer in self.target.layers)
-        rate = sum(p.rate for p in self._progress.values())
-        eta = (total - received) / rate if rate > 0 else None
-        self.query_one("#files-bar", ProgressBar).update(total=max(total, 1), progress=min(received, total))
-        self.query_one("#files-progress-text", Static).update(Text(progress_text(received, total, rate, eta)))
+        received, total, rate, eta = overall(self._progress.values(), sum(layer.size for _, layer in self.target.layers))
+        self.query_one(ReadProgress).show(received, total, progress_text(received, total, rate, eta))
 
     def _finished(self) -> None:
         self.table.busy = False
-        self.query_one("#files-progress").remove_class("reading")
+        self.query_one(ReadProgress).stop()
         if self.state == "cancelled":
             self.table.empty_text = "stopped · r reads again"
         elif self.state == "failed":

@@ -10,9 +10,8 @@ import asyncio
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from acrbrowse.compare.usage import RepositoryUsage, TagUsage, blobs_of_manifest, usage_of
@@ -22,6 +21,7 @@ from acrbrowse.present.units import human_size
 from acrbrowse.ui.keys import TABLE_KEYS, USAGE_KEYS, bindings
 from acrbrowse.ui.typed_app import app_of
 from acrbrowse.ui.widgets.footer import PinnedFooter
+from acrbrowse.ui.widgets.read_progress import ReadProgress
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
 PARALLEL_TAGS = 6
@@ -59,10 +59,6 @@ class UsageScreen(Screen[None]):
     #usage-title { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     #usage-confirm { height: auto; padding: 0 1; display: none; color: $warning; }
     #usage-confirm.asking { display: block; }
-    #usage-progress { height: 1; padding: 0 1; display: none; }
-    #usage-progress.reading { display: block; }
-    #usage-progress ProgressBar { width: auto; margin-right: 2; }
-    #usage-progress-text { width: 1fr; color: $text-muted; }
     #usage-table { height: 1fr; }
     #usage-info { height: 1; padding: 0 1; background: $panel; }
     """
@@ -86,15 +82,11 @@ class UsageScreen(Screen[None]):
         # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
         self.title_line, self.confirm_line, self.info_line = (Static(id=f"usage-{part}")
                                                              for part in ("title", "confirm", "info"))
-        self.progress_row = Horizontal(id="usage-progress")
-        self.bar = ProgressBar(total=None, show_eta=False, id="usage-bar")
-        self.progress_line = Static(id="usage-progress-text")
+        self.progress = ReadProgress(id="usage-progress")
         self.table = UsageTable(COLUMNS, self._cell, empty_text="", id="usage-table")
         yield self.title_line
         yield self.confirm_line
-        with self.progress_row:
-            yield self.bar
-            yield self.progress_line
+        yield self.progress
         yield self.table
         yield self.info_line
         yield PinnedFooter()
@@ -121,7 +113,7 @@ class UsageScreen(Screen[None]):
 
     def _start(self) -> None:
         self.state, self.error_line, self.read = "reading", "", 0
-        self.progress_row.add_class("reading")
+        self.progress.start()
         self.table.busy, self.table.busy_cancellable = True, True
         self._took(0)
         self._show_title()
@@ -159,15 +151,13 @@ class UsageScreen(Screen[None]):
     def _took(self, count: int) -> None:
         self.read += count
         total = len(self.tag_names)
-        self.bar.update(total=max(total, 1), progress=self.read)
-        self.progress_line.update(
-            Text(f"{self.read:,} of {total:,} tags read · Esc cancels"))
+        self.progress.show(self.read, total, f"{self.read:,} of {total:,} tags read · Esc cancels")
 
     # ---- painting -----------------------------------------------------------------------------
 
     def _show(self) -> None:
         if self.state != "reading":
-            self.progress_row.remove_class("reading")
+            self.progress.stop()
             self.table.busy = False
         self._show_title()
         self.table.empty_text = {"failed": self.error_line, "cancelled": "cancelled · Esc closes",
