@@ -93,6 +93,16 @@ async def diff_screen(pilot, app, state: str = "ready") -> DiffScreen:
     return screen
 
 
+async def compare(pilot, app, a: str, b: str) -> tuple[BrowserScreen, DiffScreen]:
+    """`m` on tag `a`, `d` on tag `b`: the browser and the comparison, ready."""
+    browser = await browse_tags(pilot, app)
+    await cursor_on_tag(pilot, browser, a)
+    await pilot.press("m")
+    await cursor_on_tag(pilot, browser, b)
+    await pilot.press("d")
+    return browser, await diff_screen(pilot, app)
+
+
 def title(screen: DiffScreen) -> str:
     return str(screen.query_one("#diff-title").render())
 
@@ -176,12 +186,7 @@ async def test_an_index_follows_the_marked_images_platform(pair, make_app):
     which is that same image, so every layer is shared and no file differs."""
     app = make_app(pair.ref())
     async with app.run_test(size=SIZE) as pilot:
-        browser = await browse_tags(pilot, app)
-        await cursor_on_tag(pilot, browser, "one")
-        await pilot.press("m")
-        await cursor_on_tag(pilot, browser, "multi")
-        await pilot.press("d")
-        screen = await diff_screen(pilot, app)
+        browser, screen = await compare(pilot, app, "one", "multi")
         assert screen.comparison is not None
         assert {row.state for row in screen.comparison.rows} == {LayerState.SHARED}
         assert "multi linux/amd64" in title(screen)
@@ -240,12 +245,7 @@ async def test_esc_stops_reading_the_files(pair, make_app, fault_proxy):
     proxy.delay("GET", rf"/blobs/sha256:{slow}", 30)  # B's layer answers after 30 s
     app = make_app(f"{proxy.host}/{pair.repository}")
     async with app.run_test(size=SIZE) as pilot:
-        browser = await browse_tags(pilot, app)
-        await cursor_on_tag(pilot, browser, "one")
-        await pilot.press("m")
-        await cursor_on_tag(pilot, browser, "two")
-        await pilot.press("d")
-        screen = await diff_screen(pilot, app)
+        browser, screen = await compare(pilot, app, "one", "two")
         await pilot.press("f")
         await wait_for(pilot, lambda: screen.state == "reading files", what="reading")
         await pilot.press("escape")
@@ -318,12 +318,7 @@ async def test_hostile_config_values_never_reach_the_screen_raw(pair, make_app, 
                       "Cmd": ["run\x1b]52;c;cGF5bG9hZA==\x07"]})
     app = make_app(f"{testbed.anon.host}/{repository}")
     async with app.run_test(size=SIZE) as pilot:
-        browser = await browse_tags(pilot, app)
-        await cursor_on_tag(pilot, browser, "calm")
-        await pilot.press("m")
-        await cursor_on_tag(pilot, browser, "evil")
-        await pilot.press("d")
-        screen = await diff_screen(pilot, app)
+        browser, screen = await compare(pilot, app, "calm", "evil")
         fields = {(change.field, change.key) for change in screen.config_changes}
         assert ("env", "X") in fields and ("cmd", None) in fields
         text = assert_screen_safe(app)
