@@ -24,10 +24,10 @@ from acrbrowse.oci.name import parse_reference  # noqa: E402
 from acrbrowse.session import Session, SessionOptions  # noqa: E402
 from acrbrowse.ui.app import AcrBrowseApp  # noqa: E402
 from acrbrowse.ui.screens.browser import BrowserScreen  # noqa: E402
-from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
-from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
 from acrbrowse.ui.screens.diff import DiffScreen  # noqa: E402
 from acrbrowse.ui.screens.files import FilesScreen  # noqa: E402
+from acrbrowse.ui.screens.login import LoginScreen  # noqa: E402
+from acrbrowse.ui.screens.start import StartScreen  # noqa: E402
 from acrbrowse.ui.tree.nodes import EntryItem, LayerItem  # noqa: E402
 from tests.layerfiles import layers as L  # noqa: E402
 from tests.layerfiles.images import push_layered_images  # noqa: E402
