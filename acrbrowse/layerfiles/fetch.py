@@ -16,7 +16,7 @@ from acrbrowse.layerfiles.reader import LayerReader
 from acrbrowse.layerfiles.toc import ESTARGZ, ESTARGZ_TOC_NAME, read_toc, toc_plan
 from acrbrowse.limits import KiB
 from acrbrowse.oci import mediatypes as mt
-from acrbrowse.oci.errors import UnreadableLayer
+from acrbrowse.oci.errors import MalformedResponse, UnreadableLayer
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.source import Source
 from acrbrowse.present.units import short_digest
@@ -130,8 +130,13 @@ async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
     async def download() -> None:
         try:
             chunks = source.blob_stream(repository, layer.digest)
+            sent = 0
             try:
                 async for chunk in chunks:
+                    sent += len(chunk)
+                    if sent > layer.size:  # a blob that never ends: no more than its descriptor says
+                        raise MalformedResponse(f"layer {short_digest(layer.digest)}: the registry sent more than the "
+                                                f"{layer.size:,} bytes its descriptor says")
                     await queue.put(chunk)
             finally:
                 close = getattr(chunks, "aclose", None)  # the response is released at once, not when collected

@@ -96,6 +96,17 @@ def tree_json_exact(run: Run, registry: HostileRegistry) -> None:
         assert json.dumps(text, ensure_ascii=False)[1:-1] in document, f"{text!r} not kept exact in --json"
 
 
+def layer_files_escaped(run: Run, registry: HostileRegistry) -> None:
+    for text in HOSTILE_STRINGS:
+        assert f"etc/{terminal_safe(text)}" in run.out and f"-> {terminal_safe(text)}" in run.out, text
+
+
+def layer_files_exact(run: Run, registry: HostileRegistry) -> None:
+    files = {f["path"]: f for f in json.loads(run.out)["files"]}
+    for text in HOSTILE_STRINGS:
+        assert files[f"etc/{text}"]["user"] == text and text in {f.get("link") for f in files.values()}
+
+
 def error_escaped(run: Run, registry: HostileRegistry) -> None:
     assert terminal_safe(OSC52)[:12] in run.err  # the registry's words, shown escaped
 
@@ -217,6 +228,13 @@ CASES = [
     Case("index-fanout", ("tree", "{host}/index-fanout:latest"), (0, 1), wall=90, cost=20,
          check=requests_at_most("/manifests/sha256:", 4096)),
     Case("index-duplicates", ("tree", "{host}/index-dup:latest"), (0, 1), check=requests_at_most("/manifests/sha256:", 1)),
+    # a layer's files (acrbrowse ls)
+    Case("layer-names", ("ls", "{host}/layer-names:latest", "--layer", "1"), (0,), check=layer_files_escaped),
+    Case("layer-names-json", ("ls", "{host}/layer-names:latest", "--layer", "1", "--json"), (0,),
+         check=layer_files_exact),
+    Case("layer-names-merged", ("ls", "{host}/layer-names:latest"), (0,), notices=(0, 1), check=layer_files_escaped),
+    Case("layer-endless", ("ls", "{host}/layer-endless:latest", "--layer", "1"), check=sent_at_most("/blobs/", 16 * MB)),
+    Case("layer-bomb", ("ls", "{host}/layer-bomb:latest", "--layer", "1")),
     # the token service
     Case("token-expires-400-digits", ("tags", "{host}/token-expires400"), (0, 1)),
     Case("token-50mb", ("tags", "{host}/token-50mb"),

@@ -22,10 +22,11 @@ from acrbrowse.oci.name import parse_reference
 from acrbrowse.session import Session, SessionOptions
 from acrbrowse.ui.app import AcrBrowseApp
 from acrbrowse.ui.screens.browser import BrowserScreen
+from acrbrowse.ui.screens.files import FilesScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.screens.start import StartScreen
-from acrbrowse.ui.tree.nodes import ConfigItem, ErrorLeaf, ManifestItem
+from acrbrowse.ui.tree.nodes import ConfigItem, ErrorLeaf, LayerItem, ManifestItem
 from tests.hostile.conftest import control_chars, secrets_in
 from tests.testbed.hostile import (
     BIDI,
@@ -207,6 +208,36 @@ async def test_tree_with_hostile_fields(make_app, hostile):
                 assert_sound(app, hostile)
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: app.screen is screen, what="back from the raw view")
+
+
+@pytest.mark.parametrize("shape", ["layer-names", "layer-endless", "layer-bomb"])
+async def test_files_of_a_hostile_layer(make_app, hostile, shape):
+    """Names that attack the terminal are shown escaped (copying one is refused); a blob that never
+    ends and a tar bomb each end in one line in the files view, and the app goes on."""
+    app = make_app(f"{{host}}/{shape}:latest")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await browser(pilot)
+        tree = screen.manifest_tree
+        await wait_for(pilot, lambda: any(isinstance(n.data, LayerItem) for n in tree.root.children), what="the layer")
+        tree.focus()
+        tree.move_cursor(next(n for n in tree.root.children if isinstance(n.data, LayerItem)))
+        await pilot.press("enter")
+        files = await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen, what="the files")
+        await wait_for(pilot, lambda: files.state in ("done", "failed"), what="the listing")
+        await pilot.pause()
+        if shape == "layer-names":
+            assert files.state == "done"
+            await pilot.press("e")
+            for row in range(len(files.table.keys)):
+                files.table.cursor = row
+                await pilot.press("c")  # a path holding a control character is not copied
+            await pilot.pause()
+        else:
+            assert files.state == "failed" and len(files.error_line.splitlines()) == 1
+            assert ("more than" in files.error_line) if shape == "layer-endless" else ("truncated" in files.error_line)
+        assert_sound(app, hostile)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back in the browser")
 
 
 # ---- data that must end in one error line, in the pane that asked for it -------------------------

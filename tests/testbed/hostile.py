@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import socket
+import tarfile
 import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -151,6 +152,29 @@ def hostile_config() -> dict:
     }
 
 
+OCI_TAR = "application/vnd.oci.image.layer.v1.tar"
+
+
+def hostile_tar(*, claimed_size: int | None = None) -> bytes:
+    """A layer's tar whose names, link targets and owners attack a terminal; with `claimed_size`, a
+    last file whose header claims that many bytes that never come (a tar bomb, its end cut off)."""
+    parts = []
+    for i, text in enumerate(HOSTILE_STRINGS):
+        info = tarfile.TarInfo(f"etc/{text}")
+        info.uname, info.gname = text, CLEAR
+        data = text.encode()
+        info.size = len(data)
+        parts += [info.tobuf(tarfile.PAX_FORMAT), data, bytes(-len(data) % 512)]
+        link = tarfile.TarInfo(f"bin/link{i}")
+        link.type, link.linkname = tarfile.SYMTYPE, text
+        parts.append(link.tobuf(tarfile.PAX_FORMAT))
+    if claimed_size is None:
+        return b"".join([*parts, bytes(1024)])
+    bomb = tarfile.TarInfo("bomb")
+    bomb.size = claimed_size
+    return b"".join([*parts, bomb.tobuf(tarfile.GNU_FORMAT), bytes(512)])
+
+
 @functools.cache
 def _documents() -> tuple[Store, dict[str, dict], dict]:
     """The stored documents (built once per process: the big indexes take ~0.3 s)."""
@@ -181,6 +205,11 @@ def _documents() -> tuple[Store, dict[str, dict], dict]:
         "index-dup": s.index([{"digest": s.image()["digest"], "size": 1}] * 30_000),
         "redirect-bearer": s.image(),
         "redirect-basic": s.image(),
+        # layers: hostile names inside; a blob that never ends (its descriptor says how long it is);
+        # a header claiming a file of 2**40 - 1 bytes whose data never comes
+        "layer-names": s.image(layers=[s.add(hostile_tar(), OCI_TAR)]),
+        "layer-endless": s.image(layers=[s.add(hostile_tar(), OCI_TAR)]),
+        "layer-bomb": s.image(layers=[s.add(hostile_tar(claimed_size=2**40 - 1), OCI_TAR)]),
     }
     return s, manifests, s.image(deep_json())
 
@@ -278,6 +307,9 @@ class Shapes:
     def blob(self, shape: str, name: str, digest: str) -> Answer:
         if shape == "huge-config":
             return Answer(200, {"Content-Type": "application/octet-stream"}, _repeat(b" " * MB, HUGE, b"{"), length=HUGE)
+        if shape == "layer-endless" and digest == self.manifests_layer("layer-endless"):
+            head = self.store.blobs[digest][1]
+            return Answer(200, {"Content-Type": "application/octet-stream"}, _repeat(b"\0" * MB, None, head))
         if shape in ("redirect-bearer", "redirect-basic"):
             target = f"http://{FOREIGN_HOST}:{self.server.foreign_port}/blob/{shape}/{digest}?sig=x"
             return Answer(307, {"Location": target}, b"")
@@ -285,6 +317,11 @@ class Shapes:
         if known is None:
             return _json({"errors": [{"code": "BLOB_UNKNOWN", "message": "blob unknown"}]}, 404)
         return Answer(200, {"Content-Type": "application/octet-stream"}, known[1])
+
+    def manifests_layer(self, shape: str) -> str:
+        """The digest of the first layer of `shape`'s image."""
+        image = json.loads(self.store.blobs[self.manifests[shape]["digest"]][1])
+        return image["layers"][0]["digest"]
 
     # ---- who must sign in, and how -----------------------------------------------------------
 
