@@ -197,6 +197,9 @@ async def cmd_usage(args: argparse.Namespace) -> int:
             if progress and tags:
                 sys.stderr.write("\r\x1b[K")
                 sys.stderr.flush()
+    if len(blobs) < len(tags):
+        left_out = len(tags) - len(blobs)
+        say(f"{left_out} of the {len(tags)} tags listed left out: not valid tag names, or gone when read", "warning")
     usage = usage_of(blobs)
     if args.json:
         print(json.dumps({"registry": reference.registry, "repository": repository, **usage_json(usage)}, indent=2))

@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from acrbrowse.oci.errors import InvalidReference, ManifestNotFound
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
+from acrbrowse.oci.name import validate_tag
 from acrbrowse.oci.source import Source
 
 PARALLEL_TAGS = 3  # tags read at once
@@ -70,22 +72,38 @@ async def blobs_of_manifest(source: Source, repository: str, manifest: Manifest,
             await blobs_of_manifest(source, repository, child, blobs, depth + 1)
 
 
+def is_valid_tag(name: str) -> bool:
+    try:
+        validate_tag(name)
+    except InvalidReference:
+        return False
+    return True
+
+
 async def read_tag_blobs(source: Source, repository: str, tags: Sequence[str], *,
                          on_tag: Callable[[str, int], None] | None = None,
                          parallel: int = PARALLEL_TAGS) -> dict[str, dict[str, int]]:
-    """Each tag's blobs ({digest: size}), in the order of `tags`; `on_tag(tag, done)` after each."""
+    """Each tag's blobs ({digest: size}), in the order of `tags`; `on_tag(tag, done)` after each. A
+    name that is not a valid tag (a registry may list anything), and a tag gone by the time it is
+    read, are left out of the result."""
+    tags = [tag for tag in tags if is_valid_tag(tag)]
     gate = asyncio.Semaphore(parallel)
     done = 0
 
-    async def one(tag: str) -> dict[str, int]:
+    async def one(tag: str) -> dict[str, int] | None:
         nonlocal done
         async with gate:
             blobs: dict[str, int] = {}
-            await blobs_of_manifest(source, repository, await source.manifest_for_tag(repository, tag), blobs)
+            try:
+                manifest = await source.manifest_for_tag(repository, tag)
+            except ManifestNotFound:
+                manifest = None
+            if manifest is not None:
+                await blobs_of_manifest(source, repository, manifest, blobs)
         done += 1
         if on_tag is not None:
             on_tag(tag, done)
-        return blobs
+        return blobs if manifest is not None else None
 
     found = await asyncio.gather(*(one(tag) for tag in tags))
-    return dict(zip(tags, found, strict=True))
+    return {tag: blobs for tag, blobs in zip(tags, found, strict=True) if blobs is not None}

@@ -107,6 +107,23 @@ def layer_files_exact(run: Run, registry: HostileRegistry) -> None:
         assert files[f"etc/{text}"]["user"] == text and text in {f.get("link") for f in files.values()}
 
 
+def diff_escaped(run: Run, registry: HostileRegistry) -> None:
+    for text in (TITLE, BIDI, CLEAR, C1, "RUN " + OSC52):
+        assert terminal_safe(text) in run.out, f"{text!r} not shown escaped"
+
+
+def diff_json_exact(run: Run, registry: HostileRegistry) -> None:
+    document = json.dumps(json.loads(run.out), ensure_ascii=False)
+    for text in (TITLE, BIDI, CLEAR, OSC52):
+        assert json.dumps(text, ensure_ascii=False)[1:-1] in document, f"{text!r} not kept exact in --json"
+
+
+def hostile_image(registry: HostileRegistry) -> str:
+    """The image inside tree-hostile's index: its config's every field attacks the terminal."""
+    store, index = registry.shapes.store, registry.shapes.manifests["tree-hostile"]
+    return json.loads(store.blobs[index["digest"]][1])["manifests"][0]["digest"]
+
+
 def error_escaped(run: Run, registry: HostileRegistry) -> None:
     assert terminal_safe(OSC52)[:12] in run.err  # the registry's words, shown escaped
 
@@ -235,6 +252,11 @@ CASES = [
     Case("layer-names-merged", ("ls", "{host}/layer-names:latest"), (0,), notices=(0, 1), check=layer_files_escaped),
     Case("layer-endless", ("ls", "{host}/layer-endless:latest", "--layer", "1"), check=sent_at_most("/blobs/", 16 * MB)),
     Case("layer-bomb", ("ls", "{host}/layer-bomb:latest", "--layer", "1")),
+    # comparing: a config whose every field attacks; a tag list of names that are no tags
+    Case("diff-config", ("diff", "{host}/plain:latest", "@{hostile_image}"), (0,), check=diff_escaped),
+    Case("diff-config-json", ("diff", "{host}/plain:latest", "@{hostile_image}", "--json"), (0,),
+         check=diff_json_exact),
+    Case("usage-hostile-tags", ("usage", "{host}/tags-hostile"), (0,), notices=(1, 1)),
     # the token service
     Case("token-expires-400-digits", ("tags", "{host}/token-expires400"), (0, 1)),
     Case("token-50mb", ("tags", "{host}/token-50mb"),
@@ -290,7 +312,8 @@ def run_case(case: Case, home: Path) -> Outcome:
         if case.setup:
             case.setup(home, registry)
         plain = registry.shapes.manifests["plain"]["digest"]
-        args = [arg.replace("{host}", registry.host).replace("{plain}", plain) for arg in case.args]
+        args = [arg.replace("{host}", registry.host).replace("{plain}", plain)
+                .replace("{hostile_image}", hostile_image(registry)) for arg in case.args]
         env = {"PATH": f"{home / 'bin'}:/usr/bin:/bin"}
         run = run_cli([*args, "--timeout", f"{case.timeout:g}"], home, credential=case.credential, env=env,
                       kill_after=case.bound + 30)
