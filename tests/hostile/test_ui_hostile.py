@@ -26,6 +26,7 @@ from acrbrowse.ui.screens.files import FilesScreen
 from acrbrowse.ui.screens.login import LoginScreen
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.screens.start import StartScreen
+from acrbrowse.ui.screens.usage import UsageScreen
 from acrbrowse.ui.tree.nodes import ConfigItem, ErrorLeaf, LayerItem, ManifestItem
 from tests.hostile.conftest import control_chars, secrets_in
 from tests.testbed.hostile import (
@@ -181,6 +182,11 @@ async def test_hostile_tags(make_app, hostile):
                 await pilot.pause()
             assert_sound(app, hostile)
         assert app.clipboard == ""
+        await pilot.press("m", "d", "U")  # mark, compare, usage: names that are no tags go nowhere
+        usage = await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen) and app.screen, what="usage")
+        await wait_for(pilot, lambda: usage.state == "done", what="the usage")
+        assert usage.left_out >= len(HOSTILE_STRINGS)  # each hostile name is no valid tag: left out, and said
+        assert_sound(app, hostile)
 
 
 async def test_tree_with_hostile_fields(make_app, hostile):

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from acrbrowse.compare.usage import RepositoryUsage, TagUsage, blobs_of_manifest, usage_of
+from acrbrowse.oci.errors import InvalidReference, ManifestNotFound
 from acrbrowse.oci.manifest import Manifest
 from acrbrowse.present.safe import safe_text
 from acrbrowse.present.units import human_size
@@ -68,6 +69,7 @@ class UsageScreen(Screen[None]):
         """`known`: the manifests the tags pane has already read (not read again)."""
         super().__init__()
         self.registry, self.repository, self.tag_names = registry, repository, list(tags)
+        self.left_out = 0  # listed names that are no tags, or tags gone when read
         self.known = known
         self.counts_pulls = counts_pulls
         self.usage: RepositoryUsage | None = None
@@ -125,9 +127,14 @@ class UsageScreen(Screen[None]):
         source = app.source(self.registry)
         gate = asyncio.Semaphore(PARALLEL_TAGS)
 
-        async def one(tag: str) -> tuple[str, dict[str, int]]:
+        async def one(tag: str) -> tuple[str, dict[str, int] | None]:
+            """None for a listed name that is no tag, or a tag gone by now: left out, and said."""
             async with gate:
-                manifest = self.known.get(tag) or await source.manifest_for_tag(self.repository, tag)
+                try:
+                    manifest = self.known.get(tag) or await source.manifest_for_tag(self.repository, tag)
+                except (InvalidReference, ManifestNotFound):
+                    self._took(1)
+                    return tag, None
                 blobs: dict[str, int] = {}
                 await blobs_of_manifest(source, self.repository, manifest, blobs)
             self._took(1)
@@ -135,7 +142,9 @@ class UsageScreen(Screen[None]):
 
         try:
             found = dict(await asyncio.gather(*(one(tag) for tag in self.tag_names)))
-            usage = usage_of({tag: found[tag] for tag in self.tag_names})
+            read = {tag: blobs for tag in self.tag_names if (blobs := found[tag]) is not None}
+            self.left_out = len(self.tag_names) - len(read)
+            usage = usage_of(read)
         except asyncio.CancelledError:
             self.state = "cancelled"
             self._show()
@@ -178,6 +187,8 @@ class UsageScreen(Screen[None]):
             text.append(f" · {human_size(self.usage.unique_bytes)} unique, "
                         f"{human_size(self.usage.shared_bytes)} shared", style="green")
             text.append(f" · sorted by {self.order}", style="dim")
+        if self.left_out:
+            text.append(f" · {self.left_out:,} left out: not valid tag names, or gone when read", style="yellow")
         self.title_line.update(text)
 
     def _sorted(self) -> list[str]:
