@@ -109,3 +109,26 @@ def test_a_cut_stream_is_one_line_and_not_cached(cli, layered, fault_proxy):
     assert_one_line_error(result)
     again = cli("ls", layered.ref(layered.image_tag), "--layer", "1", "--json")
     assert json.loads(again.out)["layer"]["readFrom"] == "stream"  # nothing of the cut read was kept
+
+
+def test_progress_goes_to_a_terminal_only():
+    import io
+
+    from acrbrowse.cli.files import ProgressLine
+    from acrbrowse.layerfiles.fetch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        line = ProgressLine(stream, 3)
+        line.update(0, Progress(1_000_000, 4_000_000, 10, 1.0))
+        line.update(2, Progress(1_000_000, 2_000_000, 5, 1.0))
+        line.clear()
+    assert pipe.getvalue() == ""
+    shown = terminal.getvalue().split("\r\x1b[K")
+    assert shown[1] == "reading 1 of 3 layers: 1.0 MB of 4.0 MB (25 %) · 1.0 MB/s · 3 s left"
+    assert shown[2] == "reading 2 of 3 layers: 2.0 MB of 6.0 MB (33 %) · 2.0 MB/s · 2 s left"
+    assert shown[3] == ""  # cleared at the end
