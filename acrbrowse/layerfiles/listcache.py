@@ -9,7 +9,6 @@ header, count, checksum or zlib stream does not hold is damaged: deleted, and a 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import re
@@ -144,12 +143,13 @@ def _write(handle: IO[bytes], digest: str, listing: Listing) -> None:
 def _batches(listing: Listing) -> Iterator[list[list[Any]]]:
     """The listing as column batches of a few thousand entries (no giant string in memory); entries
     with very long names go one per batch."""
-    entries = iter(listing)
-    while batch := list(itertools.islice(entries, _BATCH_ENTRIES)):
-        if sum(len(entry.path) + len(entry.link) for entry in batch) <= _BATCH_TEXT:
-            yield [list(column) for column in zip(*batch, strict=True)]
+    for start in range(0, len(listing), _BATCH_ENTRIES):
+        columns = listing.columns(start, min(start + _BATCH_ENTRIES, len(listing)))
+        paths, links = columns[0], columns[8]
+        if sum(map(len, paths)) + sum(map(len, links)) <= _BATCH_TEXT:
+            yield columns
         else:
-            yield from ([[value] for value in entry] for entry in batch)
+            yield from ([[value] for value in entry] for entry in zip(*columns, strict=True))
 
 
 def _lines(handle: IO[bytes]) -> Iterator[bytes]:
@@ -196,5 +196,7 @@ def _add_batch(listing: Listing, columns: Any) -> None:
             or not all(type(text) is str for column in (paths, users, groups, links) for text in column)
             or not all(type(kind) is int and 0 <= kind < len(_KINDS) for kind in kinds)):
         raise _Damaged
-    columns[1] = [_KINDS[kind] for kind in kinds]
-    listing.extend(map(FileEntry._make, zip(*columns, strict=True)))
+    try:
+        listing.extend_columns(columns)
+    except (ValueError, TypeError, OverflowError):
+        raise _Damaged from None
