@@ -338,7 +338,7 @@ class FilesScreen(Screen[None]):
         self.view.order = orders[(orders.index(self.view.order) + 1) % len(orders)]
         self.view.changed()
         self._repaint()
-        self.notify(f"Sorted by {self.view.order}", timeout=2)
+        self.notify(f"Sorted by {self.view.order}", timeout=2, markup=False)
 
     def action_reload(self) -> None:
         if self.state != "reading":
