@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from acrbrowse.oci.errors import InvalidReference, ManifestNotFound
+from acrbrowse.oci.errors import ManifestNotFound
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
-from acrbrowse.oci.name import validate_tag
+from acrbrowse.oci.name import is_valid_tag
 from acrbrowse.oci.source import Source
 
 PARALLEL_TAGS = 3  # tags read at once
@@ -70,14 +70,6 @@ async def blobs_of_manifest(source: Source, repository: str, manifest: Manifest,
                 continue
             child = await source.manifest_by_digest(repository, entry.digest)
             await blobs_of_manifest(source, repository, child, blobs, depth + 1)
-
-
-def is_valid_tag(name: str) -> bool:
-    try:
-        validate_tag(name)
-    except InvalidReference:
-        return False
-    return True
 
 
 async def read_tag_blobs(source: Source, repository: str, tags: Sequence[str], *,

@@ -166,6 +166,11 @@ def validate_tag(tag: str) -> str:
     return tag
 
 
+def is_valid_tag(name: object) -> bool:
+    """Whether `name` may be used as a tag (a registry may list anything as one)."""
+    return isinstance(name, str) and _TAG_RE.fullmatch(name) is not None
+
+
 def validate_digest(digest: str) -> str:
     """An OCI digest with sha256 (64 lowercase hex digits) or sha512 (128); others are refused."""
     if not isinstance(digest, str):

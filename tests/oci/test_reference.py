@@ -230,3 +230,15 @@ def test_repository_in_completes_docker_hub_official_images():
     assert repository_in("myreg.azurecr.io", " dotnet/nightly/aspnet/ ") == "dotnet/nightly/aspnet"
     with pytest.raises(InvalidReference):
         repository_in("docker.io", "Alpine")
+
+
+@pytest.mark.parametrize("name", ["latest", "8.0-amd64", "_x", "a" * 128, "a" * 129, "-x", ".x", "a b", "a\x1b", "", None, 5])
+def test_is_valid_tag_agrees_with_validate_tag(name):
+    from acrbrowse.oci.name import is_valid_tag, validate_tag
+
+    try:
+        validate_tag(name)
+        valid = True
+    except InvalidReference:
+        valid = False
+    assert is_valid_tag(name) is valid

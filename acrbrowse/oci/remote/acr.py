@@ -35,7 +35,7 @@ from acrbrowse.oci.errors import (
     RepositoryNotFound,
     oci_error_codes,
 )
-from acrbrowse.oci.name import METADATA_READ, metadata_scope, validate_digest, validate_repository, validate_tag
+from acrbrowse.oci.name import METADATA_READ, is_valid_tag, metadata_scope, validate_digest, validate_repository
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import (
     ChangeableAttributes,
@@ -340,9 +340,7 @@ def parse_tag(item: object) -> TagMetadata | None:
     if not isinstance(item, dict):
         return None
     name = item.get("name")
-    try:
-        validate_tag(name)  # type: ignore[arg-type]  # checked: a non-str raises
-    except RegistryError:
+    if not is_valid_tag(name):
         return None
     assert isinstance(name, str)
     return TagMetadata(name, digest=_digest(item.get("digest")), created=parse_time(item.get("createdTime")),
@@ -358,7 +356,7 @@ def parse_manifest_metadata(item: object) -> ManifestMetadata | None:
     if digest is None:
         return None
     tags = item.get("tags")
-    names = tuple(t for t in tags if isinstance(t, str) and _valid_tag(t)) if isinstance(tags, list) else ()
+    names = tuple(t for t in tags if is_valid_tag(t)) if isinstance(tags, list) else ()
     refs = item.get("references")
     references = tuple(ref for ref in map(_reference, refs) if ref is not None) if isinstance(refs, list) else ()
     changeable = item.get("changeableAttributes")
@@ -377,14 +375,6 @@ def _reference(item: object) -> PlatformRef | None:
     if digest is None:
         return None
     return PlatformRef(digest, architecture=_text(item.get("architecture"), 64), os=_text(item.get("os"), 64))
-
-
-def _valid_tag(name: str) -> bool:
-    try:
-        validate_tag(name)
-    except RegistryError:
-        return False
-    return True
 
 
 def parse_repository(doc: dict[str, Any], repository: str) -> RepositoryDetails:
