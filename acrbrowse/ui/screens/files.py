@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -47,6 +47,13 @@ MERGED_COLUMNS = (
     Column("change", "change", 8),
     Column("wasted", "wasted", 9, justify="right"),
 )
+
+# Each column's cell, drawn by the view.
+CELLS: dict[str, Callable[[FileView, int], Text]] = {
+    "name": FileView.name_cell, "size": FileView.size_cell, "mode": FileView.mode_cell,
+    "owner": FileView.owner_cell, "layer": FileView.layer_cell, "change": FileView.change_cell,
+    "wasted": FileView.wasted_cell,
+}
 
 
 @dataclass(frozen=True)
@@ -277,20 +284,7 @@ class FilesScreen(Screen[None]):
             info.update(Text(order, style="dim"))
 
     def _cell(self, node: int, column: Column) -> Text | str:
-        view = self.view
-        if column.key == "name":
-            return view.name_cell(node)
-        if column.key == "size":
-            return view.size_cell(node)
-        if column.key == "mode":
-            return view.mode_cell(node)
-        if column.key == "owner":
-            return view.owner_cell(node)
-        if column.key == "layer":
-            return view.layer_cell(node)
-        if column.key == "change":
-            return view.change_cell(node)
-        return view.wasted_cell(node)
+        return CELLS[column.key](self.view, node)
 
     @on(VirtualTable.Highlighted, "#files-table")
     def _highlighted(self) -> None:
