@@ -22,8 +22,8 @@ from acrbrowse.oci.source import Source
 from acrbrowse.present.units import short_digest
 
 QUEUED_CHUNKS = 16  # what the download may run ahead of the reader (chunks are at most 1 MiB)
-# What the reader takes at once, at most: a layer of headers alone inflates ~100x, and a batch's entries
-# are held as objects until they are in the listing's columns.
+# What the reader takes at once (chunks are joined up to this; a bigger chunk goes alone): a layer of
+# headers alone inflates ~100x, and a batch's entries are held as objects until they are in the listing's columns.
 BATCH_BYTES = 256 * KiB
 PROGRESS_EVERY = 0.1  # seconds between progress reports
 
@@ -84,7 +84,7 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
     drops what it showed); `on_progress` sees the bytes read while the blob streams. A stream fills
     `into` when given (the caller reads it as it grows); the cache and a TOC return a listing of their own."""
     check_listable(layer)
-    # The cache reads and writes a million entries in about 2 s: off the event loop.
+    # The cache reads and writes a million entries in about a second: off the event loop.
     listing = await asyncio.to_thread(cache.get, layer.digest) if cache is not None else None
     if listing is None:
         listing = await read_toc(source, repository, layer)
@@ -104,8 +104,8 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
 async def stream_listing(source: Source, repository: str, layer: Descriptor, *,
                          on_entries: EntriesCallback | None = None,
                          on_progress: ProgressCallback | None = None, into: Listing | None = None) -> Listing:
-    """The listing read from the whole blob (into `into`, when given), verified against its digest at the end."""
-    check_listable(layer)
+    """The listing read from the whole blob (into `into`, when given), verified against its digest at the end.
+    (A foreign layer: refused by read_listing, and by the reader.)"""
     reader = LayerReader(layer.media_type)
     plan = toc_plan(layer)
     # An eStargz layer's own TOC entry is format, not content: a TOC read leaves it out, so a stream does too.
