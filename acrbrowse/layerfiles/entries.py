@@ -85,6 +85,7 @@ class Listing(Sequence[FileEntry]):
         self._names: list[str] = []
         self._name_index: dict[str, int] = {}
         self._links: dict[int, str] = {}
+        self._total_size = 0  # kept as entries come: a title repainted while a million stream in reads it
         self.complete = False
         self.method = ""  # how it was read: "stream", "eStargz table of contents", "cache", …
         self.extend(entries)
@@ -98,7 +99,9 @@ class Listing(Sequence[FileEntry]):
         index = len(self._paths)
         self._paths.append(entry.path)
         self._kinds.append(int(entry.kind))
-        self._sizes.append(min(max(entry.size, 0), _MAX_SIZE))
+        size = min(max(entry.size, 0), _MAX_SIZE)
+        self._sizes.append(size)
+        self._total_size += size
         self._modes.append(entry.mode & 0o7777)
         self._uids.append(min(max(entry.uid, 0), _MAX_ID))
         self._gids.append(min(max(entry.gid, 0), _MAX_ID))
@@ -150,6 +153,7 @@ class Listing(Sequence[FileEntry]):
         self._kinds.extend(kinds)
         for column, values in zip((self._sizes, self._modes, self._uids, self._gids, self._mtimes), new, strict=True):
             column.extend(values)
+        self._total_size += sum(new[0])
         self._links.update((start + offset, link) for offset, link in enumerate(links) if link)
         self._owners.extend(slots)  # last: the entries count once every column has them
 
@@ -180,4 +184,4 @@ class Listing(Sequence[FileEntry]):
     @property
     def total_size(self) -> int:
         """The bytes of every entry's content (what the layer unpacks to, tar headers aside)."""
-        return sum(self._sizes)
+        return self._total_size

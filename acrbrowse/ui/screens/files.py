@@ -107,21 +107,18 @@ class FilesScreen(Screen[None]):
         return self.target.layer is None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="files-title")
-        yield ReadProgress(id="files-progress")
-        yield Input(placeholder="filter the paths: every word, anywhere in the path", id="files-filter")
-        yield FileTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
-                        empty_text="no files", id="files-table")
-        yield Static(id="files-info")
+        # Held, not queried: a worker that wakes while the screen is being taken down still finds them.
+        self.title_line, self.info_line = Static(id="files-title"), Static(id="files-info")
+        self.progress = ReadProgress(id="files-progress")
+        self.filter_input = Input(placeholder="filter the paths: every word, anywhere in the path", id="files-filter")
+        self.table = FileTable(MERGED_COLUMNS if self.merged_view else LAYER_COLUMNS, self._cell,
+                               empty_text="no files", id="files-table")
+        yield self.title_line
+        yield self.progress
+        yield self.filter_input
+        yield self.table
+        yield self.info_line
         yield PinnedFooter()
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#files-table", VirtualTable)
-
-    @property
-    def filter_input(self) -> Input:
-        return self.query_one("#files-filter", Input)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -137,7 +134,7 @@ class FilesScreen(Screen[None]):
         self.table.set_keys([])
         self.table.busy = True
         self.table.busy_cancellable = True
-        self.query_one(ReadProgress).start()
+        self.progress.start()
         self._show_title()
         self._reader = self._read()
 
@@ -210,11 +207,11 @@ class FilesScreen(Screen[None]):
     def _took_progress(self, position: int, progress: Progress) -> None:
         self._progress[position] = progress
         received, total, rate, eta = overall(self._progress.values(), sum(layer.size for _, layer in self.target.layers))
-        self.query_one(ReadProgress).show(received, total, progress_text(received, total, rate, eta))
+        self.progress.show(received, total, progress_text(received, total, rate, eta))
 
     def _finished(self) -> None:
         self.table.busy = False
-        self.query_one(ReadProgress).stop()
+        self.progress.stop()
         if self.state == "cancelled":
             self.table.empty_text = "stopped · r reads again"
         elif self.state == "failed":
@@ -270,11 +267,11 @@ class FilesScreen(Screen[None]):
             text.append("  · stopped", style="yellow")
         elif self.state == "failed":
             text.append("  · failed", style="red")
-        self.query_one("#files-title", Static).update(text)
+        self.title_line.update(text)
 
     def _show_info(self) -> None:
         node = self.table.cursor_key
-        info = self.query_one("#files-info", Static)
+        info = self.info_line
         if self.state == "failed":
             info.update(Text(self.error_line, style="red"))
         elif isinstance(node, int):
