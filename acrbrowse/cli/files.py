@@ -4,7 +4,6 @@ the registry without pulling the image. Progress goes to stderr when it is a ter
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from acrbrowse.layerfiles.fetch import Progress
     from acrbrowse.oci.manifest import Descriptor, ImageManifest
 
-PARALLEL_LAYERS = 3  # layers read at once for the merged view
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -82,7 +80,7 @@ class ProgressLine:
 
 
 async def cmd_ls(args: argparse.Namespace) -> int:
-    from acrbrowse.layerfiles.fetch import read_listing
+    from acrbrowse.layerfiles.fetch import read_listings
     from acrbrowse.oci.platforms import image_for, parse_platform
 
     reference = _manifest_reference(args.reference)
@@ -96,15 +94,10 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         image = await image_for(client, repository, reference.manifest_ref, spec, what)
         chosen = [pick_layer(image, args.layer)] if args.layer else list(enumerate(image.layers))
         progress = ProgressLine(sys.stderr, len(chosen))
-        gate = asyncio.Semaphore(PARALLEL_LAYERS)
-
-        async def listing_of(position: int, layer: Descriptor) -> Listing:
-            async with gate:
-                return await read_listing(client, repository, layer, cache=session.listing_cache,
-                                          on_progress=lambda p: progress.update(position, p))
-
         try:
-            listings = await asyncio.gather(*(listing_of(position, layer) for position, layer in chosen))
+            listings = await read_listings([(client, repository, layer) for _, layer in chosen],
+                                           cache=session.listing_cache,
+                                           on_progress=lambda i, p: progress.update(chosen[i][0], p))
         finally:
             progress.clear()
     about = {"registry": reference.registry, "repository": repository, "reference": reference.manifest_ref,

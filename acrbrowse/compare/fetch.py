@@ -14,13 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acrbrowse.layerfiles.entries import Listing
-from acrbrowse.layerfiles.fetch import Progress, read_listing
+from acrbrowse.layerfiles.fetch import PARALLEL_LAYERS, Progress, read_listings
 from acrbrowse.layerfiles.listcache import ListingCache
 from acrbrowse.layerfiles.merge import MergedFilesystem, merge
 from acrbrowse.oci.manifest import Descriptor, ImageManifest
 from acrbrowse.oci.source import Source
-
-PARALLEL_LAYERS = 3  # layers read at once
 
 
 @dataclass(frozen=True)
@@ -80,32 +78,22 @@ async def read_merged_pair(a: ImageSide, b: ImageSide, *, cache: ListingCache | 
     """Both merged filesystems, each distinct layer's listing read once (at most `parallel` at a time)
     through `read_listing` (cache, TOC, stream). A layer both hold is read from A's registry."""
     wanted = distinct_layers(a.image, b.image)
-    gate = asyncio.Semaphore(parallel)
-    listings: dict[str, Listing] = {}
     reads: dict[str, LayerRead] = {}
-    done = 0
 
-    async def read(layer: Descriptor, in_a: bool, in_b: bool) -> None:
-        nonlocal done
-        side = a if in_a else b
-        async with gate:
-            listing = await read_listing(
-                side.source, side.repository, layer, cache=cache,
-                on_progress=(lambda p: on_progress(layer, p)) if on_progress is not None else None)
-        listings[layer.digest] = listing
+    def read(position: int, listing: Listing) -> None:
+        layer, in_a, in_b = wanted[position]
         reads[layer.digest] = LayerRead(layer, listing.method, in_a, in_b)
-        done += 1
         if on_layer is not None:
-            on_layer(reads[layer.digest], done, len(wanted))
+            on_layer(reads[layer.digest], len(reads), len(wanted))
 
-    tasks = [asyncio.ensure_future(read(layer, in_a, in_b)) for layer, in_a, in_b in wanted]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:  # one layer failed (or the caller gave up): the others stop too
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    sources: list[tuple[Source, str, Descriptor]] = []
+    for layer, in_a, _ in wanted:
+        side = a if in_a else b  # a layer both hold is read from A's registry
+        sources.append((side.source, side.repository, layer))
+    found = await read_listings(
+        sources, cache=cache, on_listing=read, parallel=parallel,
+        on_progress=(lambda position, p: on_progress(wanted[position][0], p)) if on_progress is not None else None)
+    listings = {layer.digest: listing for (layer, _, _), listing in zip(wanted, found, strict=True)}
     # Merging a large image takes seconds of CPU: off the event loop.
     merged_a, merged_b = await asyncio.to_thread(
         lambda: (merge([listings[layer.digest] for layer in a.image.layers]),

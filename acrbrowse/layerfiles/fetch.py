@@ -26,6 +26,7 @@ QUEUED_CHUNKS = 16  # what the download may run ahead of the reader (chunks are 
 # headers alone inflates ~100x, and a batch's entries are held as objects until they are in the listing's columns.
 BATCH_BYTES = 256 * KiB
 PROGRESS_EVERY = 0.1  # seconds between progress reports
+PARALLEL_LAYERS = 3  # layers read at once (the merged view, a comparison)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,33 @@ async def read_listing(source: Source, repository: str, layer: Descriptor, *, ca
     if cache is not None:
         await asyncio.to_thread(cache.put, layer.digest, listing)
     return listing
+
+
+async def read_listings(layers: Sequence[tuple[Source, str, Descriptor]], *, cache: ListingCache | None = None,
+                        on_progress: Callable[[int, Progress], None] | None = None,
+                        on_listing: Callable[[int, Listing], None] | None = None,
+                        parallel: int = PARALLEL_LAYERS) -> list[Listing]:
+    """Each (source, repository, layer)'s listing, at most `parallel` read at once; `on_progress` and
+    `on_listing` get the layer's position in `layers`. When one fails (or the caller gives up), the
+    others stop too: no download goes on behind an error."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(position: int, source: Source, repository: str, layer: Descriptor) -> Listing:
+        progress = (lambda p: on_progress(position, p)) if on_progress is not None else None
+        async with gate:
+            listing = await read_listing(source, repository, layer, cache=cache, on_progress=progress)
+        if on_listing is not None:
+            on_listing(position, listing)
+        return listing
+
+    tasks = [asyncio.ensure_future(one(position, *spec)) for position, spec in enumerate(layers)]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def stream_listing(source: Source, repository: str, layer: Descriptor, *,

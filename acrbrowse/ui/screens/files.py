@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from acrbrowse.layerfiles.entries import Listing
-from acrbrowse.layerfiles.fetch import Progress, overall, read_listing
+from acrbrowse.layerfiles.fetch import Progress, overall, read_listing, read_listings
 from acrbrowse.layerfiles.merge import merge
 from acrbrowse.oci.manifest import Descriptor, ImageManifest
 from acrbrowse.present.files import efficiency_text, progress_text
@@ -30,7 +30,6 @@ from acrbrowse.ui.widgets.footer import PinnedFooter
 from acrbrowse.ui.widgets.read_progress import ReadProgress
 from acrbrowse.ui.widgets.virtual_table import Column, VirtualTable
 
-PARALLEL_LAYERS = 3  # layers read at once for the merged view
 PAINT_EVERY = 0.1  # seconds between repaints while entries arrive (longer when a repaint costs more)
 GROW_SLICE = 0.012  # seconds the tree takes new entries for at once, before the app handles keys and paints
 
@@ -190,15 +189,9 @@ class FilesScreen(Screen[None]):
 
     async def _read_merged(self) -> None:
         app = app_of(self)
-        source, cache = app.source(self.target.registry), app.session.listing_cache
-        gate = asyncio.Semaphore(PARALLEL_LAYERS)
-
-        async def one(position: int, layer: Descriptor) -> Listing:
-            async with gate:
-                return await read_listing(source, self.target.repository, layer, cache=cache,
-                                          on_progress=lambda p: self._took_progress(position, p))
-
-        listings = await asyncio.gather(*(one(position, layer) for position, layer in self.target.layers))
+        source = app.source(self.target.registry)
+        listings = await read_listings([(source, self.target.repository, layer) for _, layer in self.target.layers],
+                                       cache=app.session.listing_cache, on_progress=self._took_progress)
         view = FileView()
         await asyncio.to_thread(lambda: view.show_merged(merge(listings)))
         self.view = view
