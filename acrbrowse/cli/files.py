@@ -133,7 +133,7 @@ def print_layer(as_json: bool, about: dict[str, Any], position: int, layer: Desc
         _write_json_rows(out, {**about, "layer": _layer_json(position, layer, listing)}, "files",
                          (entry_json(entry) for entry in listing))
         return
-    width = max((len(f"{entry.size:,}") for entry in listing), default=1)
+    width = len(f"{max((listing.size(i) for i in range(len(listing))), default=0):,}")  # no entry made for it
     for entry in listing:
         out.write(entry_line(entry, width) + "\n")
 
@@ -153,7 +153,7 @@ def print_merged(as_json: bool, about: dict[str, Any], image: ImageManifest, lis
                                                "change": row.change.value, "wasted": row.wasted}
                                               for row in merged.paths))
         return
-    width = max((len(f"{row.entry.size:,}") for row in merged.paths), default=1)
+    width = len(f"{max((merged.paths.size(i) for i in range(len(merged.paths))), default=0):,}")
     digits = len(str(len(listings)))
     for row in merged.paths:
         wasted = f"  (wasted {row.wasted:,})" if row.wasted else ""

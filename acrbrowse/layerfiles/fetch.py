@@ -15,7 +15,6 @@ from acrbrowse.layerfiles.listcache import ListingCache
 from acrbrowse.layerfiles.reader import LayerReader
 from acrbrowse.layerfiles.toc import ESTARGZ, ESTARGZ_TOC_NAME, read_toc, toc_plan
 from acrbrowse.limits import KiB
-from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import MalformedResponse, UnreadableLayer
 from acrbrowse.oci.manifest import Descriptor
 from acrbrowse.oci.source import Source
@@ -41,16 +40,6 @@ class Progress:
         """Bytes per second so far (0 before anything arrived)."""
         return self.received / self.elapsed if self.elapsed > 0 else 0.0
 
-    @property
-    def eta(self) -> float | None:
-        """Seconds left at the rate so far; None until there is a rate."""
-        rate = self.rate
-        return max(self.total - self.received, 0) / rate if rate > 0 else None
-
-    @property
-    def fraction(self) -> float:
-        return min(self.received / self.total, 1.0) if self.total > 0 else 1.0
-
 
 def overall(parts: Iterable[Progress], total: int) -> tuple[int, int, float, float | None]:
     """Several blobs read at once as one: (bytes received, `total`, their rates added, seconds left)."""
@@ -66,7 +55,7 @@ ProgressCallback = Callable[[Progress], None]
 
 def check_listable(layer: Descriptor) -> None:
     """A foreign (non-distributable) layer is not in the registry: say so rather than ask for it."""
-    if mt.is_foreign_layer(layer.media_type):
+    if layer.is_foreign:
         raise UnreadableLayer(f"layer {short_digest(layer.digest)} is a foreign layer: its bytes are not in this "
                               "registry (they come from the URLs in its descriptor), so acrbrowse does not fetch it")
 

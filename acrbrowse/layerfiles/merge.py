@@ -149,6 +149,11 @@ class MergedPaths(Sequence[MergedPath]):
     def wasted(self, row: int) -> int:
         return self._wasted[row]
 
+    def size(self, row: int) -> int:
+        """The row's entry's size, read from its listing without making the entry (0: implied directory)."""
+        origin = self._origin[row]
+        return self._listings[origin].size(self._index[row]) if origin >= 0 else 0
+
 
 class _Record:
     """The merged state of one path while the layers are applied: the entry that stands (as the

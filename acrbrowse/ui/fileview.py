@@ -14,12 +14,11 @@ from rich.text import Text
 
 from acrbrowse.layerfiles.entries import OPAQUE_MARKER, FileEntry, Kind, Listing
 from acrbrowse.layerfiles.merge import Change, MergedFilesystem
-from acrbrowse.layerfiles.tree import FileTree
+from acrbrowse.layerfiles.tree import ORDERS, FileTree
 from acrbrowse.present.files import mode_text, owner_text
 from acrbrowse.present.safe import terminal_safe
 from acrbrowse.present.units import human_size
 
-ORDERS = ("name", "size")
 MERGED_ORDERS = ("name", "size", "wasted")
 _CHANGE_STYLES = {Change.ADDED: "green", Change.MODIFIED: "yellow", Change.REMOVED: "red"}
 
@@ -96,11 +95,12 @@ class FileView:
                 continue
             size = 0 if removed else row.entry.size
             self.node_of_ref.append(self.tree.add(row.path, ref, size=size, is_dir=row.entry.kind is Kind.DIR))
-        for ref, row in enumerate(merged.paths):  # each directory's wasted bytes: its own and everything below
-            if row.wasted:
+        for ref in range(len(merged.paths)):  # each directory's wasted bytes: its own and everything below
+            wasted = merged.paths.wasted(ref)  # the column: no row made for it
+            if wasted:
                 node = self.tree.parent(self.node_of_ref[ref])
                 while node > 0:
-                    self._wasted_below[node] = self._wasted_below.get(node, 0) + row.wasted
+                    self._wasted_below[node] = self._wasted_below.get(node, 0) + wasted
                     node = self.tree.parent(node)
         self._rows = None
 
