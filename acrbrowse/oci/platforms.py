@@ -68,8 +68,10 @@ def choose_platform(index: ImageIndex, spec: PlatformSpec | None, what: str) -> 
 
 async def image_for(source: Source, repository: str, reference: str, spec: PlatformSpec | None,
                     what: str) -> ImageManifest:
-    """The image manifest `reference` names, through its index (and nested indexes) to `spec`'s."""
-    manifest: Manifest = await source.get_manifest(repository, reference)
+    """The image manifest `reference` (a tag or a digest) names, through its index (and nested
+    indexes) to `spec`'s."""
+    manifest: Manifest = await (source.manifest_by_digest(repository, reference) if ":" in reference
+                                else source.get_manifest(repository, reference))
     for _ in range(MAX_INDEX_DEPTH):
         if not isinstance(manifest, ImageIndex):
             break

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acrbrowse.oci.errors import InvalidReference
 from acrbrowse.oci.manifest import ImageConfig, ImageManifest
 from acrbrowse.oci.platforms import PlatformSpec, image_for, parse_platform
 from acrbrowse.oci.source import Source
@@ -48,22 +49,15 @@ class Resolved:
 def _spec(label: str | None) -> PlatformSpec | None:
     try:
         return parse_platform(label) if label else None
-    except Exception:  # an odd platform name from the registry: the index's only platform, or the error
+    except InvalidReference:  # an odd platform name from the registry: the index's only platform, or the error
         return None
 
 
 async def resolve(source: Source, side: Side, platform: str | None) -> Resolved:
     """`side` as an image: its own platform's when it names one, else `platform`'s in an index (an image
     is taken as it is); raises RegistryError (e.g. an index without that platform)."""
-    what = side.label
-    if side.digest is not None:
-        manifest = await source.manifest_by_digest(side.repository, side.digest)
-        if not isinstance(manifest, ImageManifest):
-            image = await image_for(source, side.repository, side.digest, _spec(side.platform or platform), what)
-        else:
-            image = manifest
-    else:
-        image = await image_for(source, side.repository, side.reference, _spec(side.platform or platform), what)
+    image = await image_for(source, side.repository, side.digest or side.reference, _spec(side.platform or platform),
+                            side.label)
     config = await source.get_config(side.repository, image.config) \
         if image.config is not None and not image.is_artifact else None
     own = side.platform

@@ -758,9 +758,8 @@ class BrowserScreen(Screen[None]):
         return None
 
     def action_mark(self) -> None:
-        """m: mark the highlighted tag or platform (again: unmark it)."""
-        if isinstance(self.focused, Input):
-            return
+        """m: mark the highlighted tag or platform (again: unmark it). (Typed, not acted on, in an
+        input: check_action.)"""
         side = self._highlighted_side()
         app = app_of(self)
         if side is None:
@@ -777,8 +776,6 @@ class BrowserScreen(Screen[None]):
 
     def action_diff(self) -> None:
         """d: compare the marked tag or platform (A) with the highlighted one (B)."""
-        if isinstance(self.focused, Input):
-            return
         app, mark, side = app_of(self), self.marked, self._highlighted_side()
         if mark is None:
             app.notify("Mark a tag or a platform with m first; d on another compares the two", severity="warning",
@@ -795,8 +792,6 @@ class BrowserScreen(Screen[None]):
 
     def action_usage(self) -> None:
         """U: what each tag in view (the tags pane's filtered list) holds alone and shares."""
-        if isinstance(self.focused, Input):
-            return
         app, repository = app_of(self), self.tags.repository
         if self.focused_pane is not Pane.TAGS or repository is None:
             app.notify("Open a repository's tags: U there shows what each tag holds alone", severity="warning",
