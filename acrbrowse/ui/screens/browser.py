@@ -345,8 +345,8 @@ class BrowserScreen(Screen[None]):
             return
         image, layer = target
         platform = next((n.data.name for n in _ancestors(node) if isinstance(n.data, PlatformEntry)), "")
-        title = f"{repository}:{self.manifest_tree.reference}" if ":" not in (self.manifest_tree.reference or ":") \
-            else f"{repository}@{short_digest(self.manifest_tree.reference or '')}"
+        root = self.manifest_tree.root.data
+        title = root.title if isinstance(root, RootItem) else repository  # REPO:TAG or REPO@short digest
         from acrbrowse.ui.screens.files import FilesScreen, FilesTarget
 
         self.app.push_screen(FilesScreen(FilesTarget(self.registry, repository, image, layer,

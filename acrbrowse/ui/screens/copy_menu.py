@@ -29,8 +29,6 @@ from acrbrowse.ui.typed_app import app_of
 SHOWN_WIDTH = 88  # an option's text, shortened in the middle beyond this (or the terminal's width)
 OPTION_MARGIN = 26  # the letter, what it is, the dialog's border and padding
 
-# Here until keys.py (the lead's) lists them; each option's own letter is shown in the list.
-
 
 @dataclass(frozen=True)
 class Copyable:

@@ -24,8 +24,6 @@ from acrbrowse.ui.typed_app import app_of
 LISTED = 8  # suggestions under the input
 NAME_LIMIT = 300  # longer than any valid REG/REPO:TAG: not offered
 
-# Here until keys.py (the lead's) lists them: one place for a dialog's keys.
-
 EMPTY_MESSAGE = "type a reference: REPO[:TAG], REGISTRY/REPO[:TAG] or REGISTRY/REPO@sha256:…"
 
 
