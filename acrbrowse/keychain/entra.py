@@ -43,6 +43,11 @@ SOURCE_IDENTITY = "Entra ID (azure-identity)"
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,253}")  # a GUID or a domain name
 
 
+def is_tenant(text: object) -> bool:
+    """Whether `text` can name an Entra ID tenant (a GUID or a domain name)."""
+    return isinstance(text, str) and _TENANT.fullmatch(text) is not None
+
+
 class EntraError(CredentialError):
     """No Entra ID token: no way to get one, not signed in, wrong tenant, expired, timed out."""
 
@@ -74,7 +79,7 @@ def entra_scope(registry: str) -> str:
 
 def check_tenant(tenant: str | None) -> str | None:
     """A tenant ID or domain as given, or EntraError when it can't be one (it goes on az's argv)."""
-    if tenant is not None and not _TENANT.fullmatch(tenant):
+    if tenant is not None and not is_tenant(tenant):
         raise EntraError(f"{terminal_safe(tenant, limit=60)!r} is not a tenant ID or domain name")
     return tenant
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from acrbrowse import boundedjson
+from acrbrowse.keychain.entra import is_tenant
 from acrbrowse.keychain.errors import (
     CredentialError,
     IncompleteCredential,
@@ -48,7 +48,6 @@ HEADER_MARK = "acrbrowse"
 FORMAT_VERSION = 1
 KINDS: tuple[CredentialKind, ...] = ("password", "identity_token", "entra")
 # A tenant is a GUID or a domain name: anything else in the header is ignored, never used.
-_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,253}")
 SOURCE = "keyring"
 
 if TYPE_CHECKING:
@@ -130,7 +129,7 @@ def layout_entries(secret: str, kind: CredentialKind, max_units: int = MAX_ENTRY
     facts: dict[str, object] = {}
     if expires_at is not None and math.isfinite(expires_at):
         facts["expires"] = round(expires_at, 3)
-    if tenant is not None and _TENANT.fullmatch(tenant):
+    if tenant is not None and is_tenant(tenant):
         facts["tenant"] = tenant
     inline = _encode_header(kind, len(secret), 0, secret, facts)
     if utf16_units(inline) <= max_units:
@@ -158,7 +157,7 @@ def parse_header(value: str) -> Header:
         raise ValueError("the header has neither a secret nor pieces")
     expires, tenant = data.get("expires"), data.get("tenant")
     expires = _finite(expires)
-    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
+    if not is_tenant(tenant):
         tenant = None
     return Header(kind, length, chunks, secret if chunks == 0 else None, expires, tenant)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from acrbrowse.oci.errors import ManifestNotFound
+from acrbrowse.oci.kinds import referrers_tag
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest, Manifest
 from acrbrowse.oci.source import ManifestMetadata, Source
 
@@ -77,11 +78,6 @@ def _blobs(digests: Iterable[str], manifests: Mapping[str, Manifest]) -> dict[st
     return out
 
 
-def _is_referrers_tag(tag: str) -> bool:
-    algorithm, dash, encoded = tag.partition("-")
-    return bool(dash) and algorithm in ("sha256", "sha512") and len(encoded) in (64, 128)
-
-
 def find_untagged(listed: Iterable[ManifestMetadata], manifests: Mapping[str, Manifest]) -> UntaggedReport:
     """The orphans among `listed` (every manifest of a repository), given the manifests read so far
     (`manifests`, by digest: their subjects, children and blobs)."""
@@ -89,7 +85,7 @@ def find_untagged(listed: Iterable[ManifestMetadata], manifests: Mapping[str, Ma
     by_digest = {m.digest: m for m in order}
     tagged = _closure((m.digest for m in order if m.tagged), manifests, by_digest)
     referrer_roots = {d for d, m in manifests.items() if getattr(m, "subject", None) is not None}
-    referrer_roots |= {d for m in order if any(map(_is_referrers_tag, m.tags))
+    referrer_roots |= {d for m in order if any(referrers_tag(tag) is not None for tag in m.tags)
                        for d in _children(m.digest, manifests, by_digest)}
     attached = _closure(referrer_roots, manifests, by_digest) - tagged
     loose = [m for m in order if m.digest not in tagged and m.digest not in attached]
