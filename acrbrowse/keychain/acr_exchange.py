@@ -10,6 +10,7 @@ redirect.
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,11 @@ def _challenge(http: httpx.Client, base: str, registry: str) -> Challenge | None
 
 def _send(http: httpx.Client, registry: str, method: str, url: httpx.URL, *, cap: int,
           data: dict[str, str] | None = None, secret: str = "") -> tuple[int, httpx.Headers, bytes]:
-    """One request, its body read up to `cap` bytes; transport failures as RegistryErrors."""
+    """One request, its body read up to `cap` bytes, the whole exchange within the client's timeout
+    (httpx's own is per read: a byte just in time would keep it going); transport failures as RegistryErrors."""
+    timeout = http.timeout.read or 30.0
+    deadline = time.monotonic() + timeout
+    late = Timeout(f"{registry} did not answer within {timeout:g} s", hint=Hint.RAISE_TIMEOUT, registry=registry)
     try:
         with http.stream(method, url, data=data) as response:
             body = bytearray()
@@ -126,12 +131,13 @@ def _send(http: httpx.Client, registry: str, method: str, url: httpx.URL, *, cap
                 body += chunk
                 if len(body) > cap:
                     raise MalformedResponse(f"{registry} answered {method} {url.path} with more than {cap:,} bytes")
+                if time.monotonic() > deadline:
+                    raise late
             return response.status_code, response.headers, bytes(body)
     except RegistryError:
         raise
     except httpx.TimeoutException:
-        raise Timeout(f"{registry} did not answer within {http.timeout.read:g} s", hint=Hint.RAISE_TIMEOUT,
-                      registry=registry) from None
+        raise late from None
     except httpx.ConnectError as exc:
         raise _connect_error(registry, exc, secret) from None
     except httpx.HTTPError as exc:
