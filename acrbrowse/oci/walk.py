@@ -144,9 +144,8 @@ async def walk(client: Source, reference: Reference, *, with_configs: bool = Tru
         tree.nodes, tree.truncated = index_nodes(root)
     else:
         tree.nodes = [ImageNode(root.descriptor(), manifest=root)]
-    skipped = await fill_nodes(client, repository, tree.nodes, with_configs=with_configs, concurrency=concurrency,
-                               budget=budget)
-    gate = asyncio.Semaphore(concurrency)
+    gate = asyncio.Semaphore(concurrency)  # one limit for the whole tree: nested indexes, referrers and all
+    skipped = await fill_nodes(client, repository, tree.nodes, with_configs=with_configs, budget=budget, gate=gate)
     skipped += await _walk_nested(client, repository, tree.nodes, {root.digest}, set(), 1, budget, gate,
                                   with_configs=with_configs)
     if skipped:
@@ -224,7 +223,8 @@ async def _walk_nested(client: Source, repository: str, nodes: list[ImageNode], 
         else:
             expanded.add(index.digest)
             node.children, node.children_truncated = index_nodes(index)
-            skipped += await fill_nodes(client, repository, node.children, with_configs=with_configs, budget=budget)
+            skipped += await fill_nodes(client, repository, node.children, with_configs=with_configs, budget=budget,
+                                        gate=gate)
             skipped += await _walk_nested(client, repository, node.children, path | {index.digest}, expanded,
                                           depth + 1, budget, gate, with_configs=with_configs)
     return skipped
@@ -262,7 +262,7 @@ class Referrers:
             found = found[:room]
         self.budget.referrers += len(found)
         unread = [node for node in found if node.manifest is None]
-        await fill_nodes(self.client, self.repository, unread, with_configs=False, budget=self.budget)
+        await fill_nodes(self.client, self.repository, unread, with_configs=False, budget=self.budget, gate=self.gate)
         if wanted is not None:  # cosign's tags have no artifactType to filter on: their manifest tells
             found = [n for n in found if n.tag is None or (n.image is not None and n.image.effective_artifact_type == wanted)]
         if depth < self.max_depth:
@@ -292,14 +292,16 @@ class Referrers:
 
 
 async def fill_nodes(client: Source, repository: str, nodes: list[ImageNode], *, with_configs: bool = True,
-                     concurrency: int = DEFAULT_CONCURRENCY, budget: Budget | None = None) -> int:
-    """Fill `nodes` concurrently (at most `concurrency` at once): each distinct digest fetched once,
-    the result shared by every node that names it; past TREE_BYTES (counted in `budget`, shared by
-    one tree's calls) the rest are left unread. Returns how many digests were left unread."""
+                     concurrency: int = DEFAULT_CONCURRENCY, budget: Budget | None = None,
+                     gate: asyncio.Semaphore | None = None) -> int:
+    """Fill `nodes` concurrently (at most `concurrency` at once, or as `gate` allows: a tree shares
+    one): each distinct digest fetched once, the result shared by every node that names it; past
+    TREE_BYTES (counted in `budget`, shared by one tree's calls) the rest are left unread. Returns how
+    many digests were left unread. Nothing holding `gate` may wait for it again."""
     by_digest: dict[str, list[ImageNode]] = {}
     for node in nodes:
         by_digest.setdefault(node.descriptor.digest, []).append(node)
-    limit = asyncio.Semaphore(concurrency)
+    limit = gate if gate is not None else asyncio.Semaphore(concurrency)
     spent = budget if budget is not None else Budget()
     skipped = 0
 

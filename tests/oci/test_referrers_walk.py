@@ -196,3 +196,33 @@ async def test_the_referrers_tag_reads_as_the_referrers_of_its_subject(scratch_r
     assert lines[1].endswith("OCI image index, 3 artifacts")
     assert lines[2] == f"referrers of {app.amd64.digest}"
     assert any(line.startswith("├── SBOM (SPDX)  ") for line in lines)
+
+
+class CountingClient(RegistryClient):
+    """A real client that counts the registry calls in flight at once."""
+
+    in_flight = peak = 0
+
+    def _counted(name: str):  # noqa: N805  (a decorator factory inside the class body)
+        async def call(self, *args, **kwargs):
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                return await getattr(RegistryClient, name)(self, *args, **kwargs)
+            finally:
+                self.in_flight -= 1
+        return call
+
+    manifest_by_digest = _counted("manifest_by_digest")
+    referrers = _counted("referrers")
+    head_manifest = _counted("head_manifest")
+    get_config = _counted("get_config")
+
+
+async def test_one_limit_holds_for_the_whole_tree_referrers_included(scratch_registry, app):
+    """Platforms, nested indexes, referrers and their cosign tags share walk()'s one concurrency limit."""
+    async with CountingClient(scratch_registry.anon.host) as client:
+        tree = await walk(client, parse_reference(f"{scratch_registry.anon.host}/{app.repository}:1.0"),
+                          referrers=True, concurrency=2)
+    assert tree.errors == [] and len(tree.nodes[0].referrers) == 5
+    assert 1 < client.peak <= 2
