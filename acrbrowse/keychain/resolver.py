@@ -221,9 +221,8 @@ def known_registries(
         recent, logins = [], {}
     for registry in recent:
         add(registry, SOURCE_RECENT, None)
-    entra_logins = _entra_logins(settings)
     for registry in sorted(logins):
-        if registry in entra_logins:
+        if logins[registry].kind == "entra":
             add(registry, SOURCE_ENTRA_LOGIN, None)
         else:
             add(registry, SOURCE_KEYRING, logins[registry].username)
@@ -238,19 +237,11 @@ def known_registries(
 
 def stored_entra_login(registry: str, settings: Config) -> bool:
     """Whether `login --azure` is what the keyring keeps for `registry`."""
-    return normalize_registry(registry) in _entra_logins(settings)
-
-
-def _entra_logins(settings: Config) -> set[str]:
-    """The stored logins of kind "entra" (read from the index itself: Config's StoredLogin knows
-    only "password" and "identity_token")."""
     try:
-        section = settings.document().get("stored_logins")
+        login = settings.stored_login(registry)
     except ConfigError:
-        return set()
-    if not isinstance(section, dict):
-        return set()
-    return {registry for registry, entry in section.items() if isinstance(entry, dict) and entry.get("kind") == "entra"}
+        return False
+    return login is not None and login.kind == "entra"
 
 
 def _for_user(credential: Credential | None, username: str | None, registry: str,
