@@ -73,12 +73,13 @@ async def blobs_of_manifest(source: Source, repository: str, manifest: Manifest,
 
 
 async def read_tag_blobs(source: Source, repository: str, tags: Sequence[str], *,
+                         known: Mapping[str, Manifest] | None = None,
                          on_tag: Callable[[str, int], None] | None = None,
                          parallel: int = PARALLEL_TAGS) -> dict[str, dict[str, int]]:
-    """Each tag's blobs ({digest: size}), in the order of `tags`; `on_tag(tag, done)` after each. A
-    name that is not a valid tag (a registry may list anything), and a tag gone by the time it is
-    read, are left out of the result."""
-    tags = [tag for tag in tags if is_valid_tag(tag)]
+    """Each tag's blobs ({digest: size}), in the order of `tags`; `on_tag(tag, done)` after each name
+    (`done` counts every name of `tags`). A name that is not a valid tag (a registry may list
+    anything), and a tag gone by the time it is read, are left out of the result. `known`: manifests
+    already read, by tag (not read again)."""
     gate = asyncio.Semaphore(parallel)
     done = 0
 
@@ -86,10 +87,12 @@ async def read_tag_blobs(source: Source, repository: str, tags: Sequence[str], *
         nonlocal done
         async with gate:
             blobs: dict[str, int] = {}
-            try:
-                manifest = await source.manifest_for_tag(repository, tag)
-            except ManifestNotFound:
-                manifest = None
+            manifest = known.get(tag) if known is not None else None
+            if manifest is None and is_valid_tag(tag):
+                try:
+                    manifest = await source.manifest_for_tag(repository, tag)
+                except ManifestNotFound:
+                    manifest = None
             if manifest is not None:
                 await blobs_of_manifest(source, repository, manifest, blobs)
         done += 1

@@ -14,8 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker
 
-from acrbrowse.compare.usage import RepositoryUsage, TagUsage, blobs_of_manifest, usage_of
-from acrbrowse.oci.errors import InvalidReference, ManifestNotFound
+from acrbrowse.compare.usage import RepositoryUsage, TagUsage, read_tag_blobs, usage_of
 from acrbrowse.oci.manifest import Manifest
 from acrbrowse.present.safe import safe_text
 from acrbrowse.present.units import human_size
@@ -124,25 +123,10 @@ class UsageScreen(Screen[None]):
     @work(exclusive=True, group="usage")
     async def _read(self) -> None:
         app = app_of(self)
-        source = app.source(self.registry)
-        gate = asyncio.Semaphore(PARALLEL_TAGS)
-
-        async def one(tag: str) -> tuple[str, dict[str, int] | None]:
-            """None for a listed name that is no tag, or a tag gone by now: left out, and said."""
-            async with gate:
-                try:
-                    manifest = self.known.get(tag) or await source.manifest_for_tag(self.repository, tag)
-                except (InvalidReference, ManifestNotFound):
-                    self._took(1)
-                    return tag, None
-                blobs: dict[str, int] = {}
-                await blobs_of_manifest(source, self.repository, manifest, blobs)
-            self._took(1)
-            return tag, blobs
-
         try:
-            found = dict(await asyncio.gather(*(one(tag) for tag in self.tag_names)))
-            read = {tag: blobs for tag in self.tag_names if (blobs := found[tag]) is not None}
+            # names that are no tags, and tags gone by now, are left out (and said)
+            read = await read_tag_blobs(app.source(self.registry), self.repository, self.tag_names, known=self.known,
+                                        on_tag=lambda _tag, _done: self._took(1), parallel=PARALLEL_TAGS)
             self.left_out = len(self.tag_names) - len(read)
             usage = usage_of(read)
         except asyncio.CancelledError:
