@@ -173,6 +173,11 @@ class AcrBrowseApp(App[int]):
         """Where widgets read a registry's content: one client per registry for the app's life."""
         return self.session.client(registry)
 
+    def counts_pulls(self, registry: str) -> bool:
+        """Whether every manifest GET on `registry` spends pull quota (Docker Hub): rows then resolve
+        with HEAD only, and reading every tag's manifest is asked first."""
+        return self.session.client(registry).counts_pulls
+
     def repository_pages(self, registry: str) -> AsyncIterator[list[str]]:
         """The registry's catalog, page by page (the repositories pane reads it here). The first
         time for the start registry, its first page was asked for before the app was built."""

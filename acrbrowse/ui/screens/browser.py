@@ -803,11 +803,10 @@ class BrowserScreen(Screen[None]):
             return
         cached = app.tag_cache.of(self.registry, repository)
         known = {tag: entry.manifest for tag in tags if isinstance(entry := cached.get(tag), TagInfo)}
-        client = app.source(self.registry)
-        counts_pulls = isinstance(client, RegistryClient) and client.counts_pulls
         from acrbrowse.ui.screens.usage import UsageScreen
 
-        self.app.push_screen(UsageScreen(self.registry, repository, tags, known, counts_pulls=counts_pulls))
+        self.app.push_screen(UsageScreen(self.registry, repository, tags, known,
+                                         counts_pulls=app.counts_pulls(self.registry)))
 
 
 def _ancestors(node: TreeNode[TreeItem]) -> list[TreeNode[TreeItem]]:

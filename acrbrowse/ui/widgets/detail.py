@@ -15,7 +15,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from acrbrowse.oci.manifest import ImageIndex, ImageManifest
-from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import TagMetadata
 from acrbrowse.oci.walk import ImageNode, fill_nodes
 from acrbrowse.present.describe import IndexTotal, index_total
@@ -236,7 +235,7 @@ class DetailPane(VerticalScroll):
         else:
             self._stop_also()
         self.showing = (registry, repository, tag)
-        add_up = isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex) and not self._counts_pulls(registry)
+        add_up = isinstance(info, TagInfo) and isinstance(info.manifest, ImageIndex) and not app_of(self).counts_pulls(registry)
         if info is None or add_up:
             self._start_wait((registry, repository, tag, info, app_of(self).shown, None))
         else:
@@ -246,10 +245,6 @@ class DetailPane(VerticalScroll):
             assert isinstance(info, TagInfo)
             self._add_up(registry, repository, info)
 
-    def _counts_pulls(self, registry: str) -> bool:
-        source = app_of(self).source(registry)
-        return isinstance(source, RegistryClient) and source.counts_pulls
-
     def _tag_view(self, registry: str, repository: str, tag: str, *args) -> RenderableType:
         """tag_renderable, with what the listing said of the tag and whether reads are pulls."""
         cache = app_of(self).tag_cache
@@ -257,7 +252,7 @@ class DetailPane(VerticalScroll):
         rows = cache.of(registry, repository)
         attached = cache.attachments(registry, repository).attached(rows.get(tag), rows)
         return tag_renderable(registry, repository, tag, *args, listed=listed,
-                              counts_pulls=self._counts_pulls(registry), attached=attached)
+                              counts_pulls=app_of(self).counts_pulls(registry), attached=attached)
 
     def _show_tag(self, *args) -> None:
         if self._wait.active:

@@ -142,8 +142,8 @@ class RepositoriesPane(FilteredPane):
         if self._details_off:
             return False
         app = app_of(self)
-        client = app.source(self.registry)
-        if not isinstance(client, RegistryClient) or client.counts_pulls or not app.session.is_acr_registry(self.registry):
+        if not isinstance(app.source(self.registry), RegistryClient) or app.counts_pulls(self.registry) \
+                or not app.session.is_acr_registry(self.registry):
             return False
         return app.session.registry_metadata(self.registry).state in (MetadataState.UNKNOWN, MetadataState.AVAILABLE)
 

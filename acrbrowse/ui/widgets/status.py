@@ -30,16 +30,13 @@ class StatusLine(Static):
 
     def on_mount(self) -> None:
         self.display = False
-        if self._counts_pulls():  # a registry's name decides it: no timer for the others
+        if app_of(self).counts_pulls(self.registry):  # a registry's name decides it: no timer for the others
             self.set_interval(REFRESH_INTERVAL, self.refresh_quota)
-
-    def _counts_pulls(self) -> bool:
-        client = app_of(self).source(self.registry)
-        return isinstance(client, RegistryClient) and client.counts_pulls
 
     def refresh_quota(self) -> None:
         client = app_of(self).source(self.registry)
-        quota = client.pull_quota if isinstance(client, RegistryClient) and client.counts_pulls else None
+        quota = client.pull_quota if isinstance(client, RegistryClient) and app_of(self).counts_pulls(self.registry) \
+            else None
         if quota is None:
             self.display = False
             return

@@ -153,10 +153,6 @@ class TagsPane(FilteredPane):
         assert self.repository is not None
         return app_of(self).tag_cache.attachments(self.registry, self.repository)
 
-    def _counts_pulls(self) -> bool:
-        client = app_of(self).source(self.registry)
-        return isinstance(client, RegistryClient) and client.counts_pulls
-
     # ---- rendering -------------------------------------------------------------------------
 
     def _render_cell(self, tag: str, column: Column) -> Text | str:
@@ -547,7 +543,7 @@ class TagsPane(FilteredPane):
     def _unread_referrers(self) -> list[str]:
         """The referrers tags about rows in view whose index is not read yet (what they list is in it;
         not on Docker Hub, where each read is a pull)."""
-        if self.repository is None or self._counts_pulls():
+        if self.repository is None or app_of(self).counts_pulls(self.registry):
             return []
         info, unread = self.info, []
         for tag in self.table.visible_keys():
@@ -561,7 +557,7 @@ class TagsPane(FilteredPane):
         client = app_of(self).source(self.registry)
         limit = asyncio.Semaphore(TAG_INFO_CONCURRENCY)
         info = self.info
-        hub = isinstance(client, RegistryClient) and client.counts_pulls
+        hub = app_of(self).counts_pulls(self.registry)
 
         def store(tag: str, result: TagRow) -> None:
             info[tag] = result
