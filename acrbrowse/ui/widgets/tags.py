@@ -364,10 +364,7 @@ class TagsPane(FilteredPane):
                        title="Tags", markup=False)
             return
         self.newest_first = newest
-        cursor = self.table.cursor_key
-        self._use_order(newest=newest)
-        if cursor is not None and cursor in self.table.keys:
-            self.table.cursor = self.table.keys.index(cursor)
+        self._use_order(newest=newest)  # the table keeps the cursor on its tag (set_keys)
 
     def _shown(self, names: list[str]) -> list[str]:
         """`names` less the attached tags, unless they are shown."""
@@ -390,10 +387,7 @@ class TagsPane(FilteredPane):
         self.show_attached = not self.show_attached
         if self.repository is None:
             return
-        cursor = self.table.cursor_key
-        self._use_order(newest=isinstance(self._order, NewestFirst))
-        if cursor is not None and cursor in self.table.keys:
-            self.table.cursor = self.table.keys.index(cursor)
+        self._use_order(newest=isinstance(self._order, NewestFirst))  # the table keeps the cursor on its tag
         self._schedule_resolve()
 
     def _sync_attached_column(self) -> None:
