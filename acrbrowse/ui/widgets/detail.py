@@ -322,13 +322,14 @@ class DetailPane(VerticalScroll):
             return
         self._start_also(tree.registry, tree.repository, tree.reference, manifest.digest)
 
-    def _listed_tags(self, registry: str, repository: str) -> list[str] | None:
-        """Every tag of the repository, once the tags pane has listed them all; else None."""
+    def _listed_tags(self, registry: str, repository: str) -> tuple[int, list[str]] | None:
+        """(the listing's generation, every tag of the repository), once the tags pane has listed
+        them all; else None."""
         if not self.is_attached:
             return None
         for pane in self.screen.query(TagsPane):
             if pane.registry == registry and pane.repository == repository and pane.complete:
-                return pane.tags
+                return pane.generation, pane.tags
         return None
 
     def tags_listed(self, registry: str, repository: str) -> None:
@@ -351,16 +352,17 @@ class DetailPane(VerticalScroll):
         if also is not None and also.key == (registry, repository, tag, digest):
             if also.unchecked:  # over the cap: the tags pane may have resolved more rows since
                 known = app_of(self).tag_cache.of(registry, repository)
-                every = self._listed_tags(registry, repository) or []
+                every = (self._listed_tags(registry, repository) or (0, []))[1]
                 also.names = same_digest(known, digest, tag)
                 also.unchecked = sum(1 for name in every if name not in known and name != tag)
             return  # the same tag again (its size came): a check running goes on
         self._stop_also()
         entries = app_of(self).tag_cache.of(registry, repository)
         also = AlsoTagged(registry, repository, tag, digest, same_digest(entries, digest, tag))
-        listed = self._listed_tags(registry, repository)
-        if listed is not None:
-            heads = self._heads_for(registry, repository, listed)
+        listing = self._listed_tags(registry, repository)
+        if listing is not None:
+            generation, listed = listing
+            heads = self._heads_for(registry, repository, generation)
             also.names += [name for name, known in heads.items()
                            if known == digest and name != tag and name not in entries]
             unresolved = [name for name in listed if name not in entries and name not in heads and name != tag]
@@ -375,12 +377,13 @@ class DetailPane(VerticalScroll):
         else:
             self.also = also
 
-    def _heads_for(self, registry: str, repository: str, listed: list[str]) -> dict[str, str]:
-        """What HEADs told, for this listing of the tags (a reload lists them anew: they are asked again)."""
+    def _heads_for(self, registry: str, repository: str, generation: int) -> dict[str, str]:
+        """What HEADs told, for this listing of the tags: its generation changes on a load or reload,
+        which asks them again (re-ordering the list does not)."""
         key = (registry, repository)
         known = self._heads.get(key)
-        if known is None or known[0] != id(listed):
-            known = self._heads[key] = (id(listed), {})
+        if known is None or known[0] != generation:
+            known = self._heads[key] = (generation, {})
         return known[1]
 
     @work(exclusive=True, group="also-tagged")
