@@ -320,12 +320,18 @@ class RegistryClient:
         """A manifest read before, from memory or the disk cache, without asking the registry."""
         validate_repository(repository)
         validate_digest(digest)
-        known = self._manifests.get((repository, digest))
-        if known is None and self.cache is not None:
-            cached = self.cache.get(digest, max_bytes=MANIFEST_BYTES)
-            if cached is not None:
-                known = parse_manifest(cached[1], digest, cached[0])
+        key = (repository, digest)
+        known = self._manifests.get(key)
+        if known is None:
+            known = self._cached_manifest(digest)
+            if known is not None:
+                self._remember(key, known)  # asked again (each row in view): not read from disk again
         return known
+
+    def _cached_manifest(self, digest: str) -> Manifest | None:
+        """The manifest `digest` from the disk cache (verified there against its digest), or None."""
+        cached = self.cache.get(digest, max_bytes=MANIFEST_BYTES) if self.cache is not None else None
+        return parse_manifest(cached[1], digest, cached[0]) if cached is not None else None
 
     async def manifest_by_digest(self, repository: str, digest: str) -> Manifest:
         key = (repository, digest)
@@ -361,10 +367,9 @@ class RegistryClient:
         `announced_digest` set and a notice (a registry that announces another serialization's)."""
         label = self._manifest_label(repository, reference)
         by_digest = ":" in reference
-        if by_digest and self.cache is not None:
-            cached = self.cache.get(reference, max_bytes=MANIFEST_BYTES)
-            if cached is not None:
-                return parse_manifest(cached[1], reference, cached[0])
+        cached = self._cached_manifest(reference) if by_digest else None
+        if cached is not None:
+            return cached
         response = await self._get_content("GET", f"/v2/{repository}/manifests/{reference}", repository,
                                            what=f"read manifest {label}", accept=mt.MANIFEST_ACCEPT,
                                            body=(MANIFEST_BYTES, f"manifest {label}"))
