@@ -33,9 +33,9 @@ import zstandard
 from acrbrowse.layerfiles.entries import FileEntry, Kind, Listing, normalize_path, split_whiteout
 from acrbrowse.limits import LAYER_ENTRIES, TOC_BYTES
 from acrbrowse.oci import mediatypes as mt
-from acrbrowse.oci.errors import IntegrityError, MalformedResponse, RangeIgnored, RegistryError, UnreadableLayer
+from acrbrowse.oci.errors import IntegrityError, MalformedResponse, RangeIgnored, UnreadableLayer
 from acrbrowse.oci.manifest import Descriptor
-from acrbrowse.oci.name import validate_digest
+from acrbrowse.oci.name import digest_or_none
 from acrbrowse.oci.source import Source
 
 ESTARGZ = "eStargz"
@@ -83,10 +83,10 @@ def toc_plan(layer: Descriptor) -> TocPlan | None:
     if mt.is_foreign_layer(media_type) or layer.size <= 0:
         return None
     annotations = layer.annotations
-    toc_digest = _valid_digest(annotations.get(TOC_DIGEST_ANNOTATION))
+    toc_digest = digest_or_none(annotations.get(TOC_DIGEST_ANNOTATION))
     if media_type.endswith("zstd"):
         position = _position(_first(annotations, ZSTD_POSITION_ANNOTATIONS))
-        checksum = _valid_digest(_first(annotations, ZSTD_CHECKSUM_ANNOTATIONS))
+        checksum = digest_or_none(_first(annotations, ZSTD_CHECKSUM_ANNOTATIONS))
         if position is not None and checksum is not None:
             return TocPlan(ZSTD_CHUNKED, checksum, digest_of_compressed=True, position=position)
         if toc_digest is not None:
@@ -255,15 +255,6 @@ def _check_digest(data: bytes, expected: str, label: str) -> None:
 
 def _first(annotations: Any, keys: tuple[str, ...]) -> str | None:
     return next((annotations[key] for key in keys if isinstance(annotations.get(key), str)), None)
-
-
-def _valid_digest(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return validate_digest(value)
-    except (RegistryError, ValueError):
-        return None
 
 
 def _position(value: str | None) -> tuple[int, int, int] | None:

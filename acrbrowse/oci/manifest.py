@@ -25,7 +25,7 @@ from typing import Any
 from acrbrowse import boundedjson
 from acrbrowse.oci import mediatypes as mt
 from acrbrowse.oci.errors import InvalidReference, MalformedResponse
-from acrbrowse.oci.name import validate_digest
+from acrbrowse.oci.name import digest_or_none, validate_digest
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 MAX_SIZE = 2**63  # sizes are int64 in the OCI spec
@@ -186,11 +186,7 @@ class Descriptor:
     @property
     def attests(self) -> str | None:
         """For an attestation manifest, the digest of the image it is about (None unless a valid digest)."""
-        target = self.annotations.get(mt.REFERENCE_DIGEST_ANNOTATION)
-        try:
-            return validate_digest(target) if target is not None else None
-        except InvalidReference:
-            return None
+        return digest_or_none(self.annotations.get(mt.REFERENCE_DIGEST_ANNOTATION))
 
     @property
     def is_foreign(self) -> bool:

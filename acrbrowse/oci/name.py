@@ -171,6 +171,19 @@ def is_valid_tag(name: object) -> bool:
     return isinstance(name, str) and _TAG_RE.fullmatch(name) is not None
 
 
+MAX_DIGEST_LENGTH = 200  # longer than any digest validate_digest accepts (sha512: 135 characters)
+
+
+def digest_or_none(value: object) -> str | None:
+    """`value` when it is a digest validate_digest accepts (a registry's field may hold anything), else None."""
+    if not isinstance(value, str) or len(value) > MAX_DIGEST_LENGTH:  # no error message made for a megabyte
+        return None
+    try:
+        return validate_digest(value)
+    except InvalidReference:
+        return None
+
+
 def validate_digest(digest: str) -> str:
     """An OCI digest with sha256 (64 lowercase hex digits) or sha512 (128); others are refused."""
     if not isinstance(digest, str):

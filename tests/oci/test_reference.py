@@ -242,3 +242,14 @@ def test_is_valid_tag_agrees_with_validate_tag(name):
     except InvalidReference:
         valid = False
     assert is_valid_tag(name) is valid
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("sha256:" + "a" * 64, "sha256:" + "a" * 64), ("sha512:" + "b" * 128, "sha512:" + "b" * 128),
+    ("sha256:" + "A" * 64, None), ("md5:" + "0" * 32, None), ("sha256:" + "a" * 64 + "\n", None),
+    ("sha256:" + "a" * 10**6, None), (None, None), (5, None), ("", None),
+])
+def test_digest_or_none(value, expected):
+    from acrbrowse.oci.name import digest_or_none
+
+    assert digest_or_none(value) == expected

@@ -35,7 +35,7 @@ from acrbrowse.oci.errors import (
     RepositoryNotFound,
     oci_error_codes,
 )
-from acrbrowse.oci.name import METADATA_READ, is_valid_tag, metadata_scope, validate_digest, validate_repository
+from acrbrowse.oci.name import METADATA_READ, digest_or_none, is_valid_tag, metadata_scope, validate_repository
 from acrbrowse.oci.remote.client import RegistryClient
 from acrbrowse.oci.source import (
     ChangeableAttributes,
@@ -317,15 +317,6 @@ def _size(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SIZE else None
 
 
-def _digest(value: object) -> str | None:
-    if not isinstance(value, str) or len(value) > 200:
-        return None
-    try:
-        return validate_digest(value)
-    except RegistryError:
-        return None
-
-
 def parse_changeable(value: object) -> ChangeableAttributes | None:
     if not isinstance(value, dict):
         return None
@@ -343,7 +334,7 @@ def parse_tag(item: object) -> TagMetadata | None:
     if not is_valid_tag(name):
         return None
     assert isinstance(name, str)
-    return TagMetadata(name, digest=_digest(item.get("digest")), created=parse_time(item.get("createdTime")),
+    return TagMetadata(name, digest=digest_or_none(item.get("digest")), created=parse_time(item.get("createdTime")),
                        updated=parse_time(item.get("lastUpdateTime")), signed=_flag(item.get("signed")),
                        changeable=parse_changeable(item.get("changeableAttributes")))
 
@@ -352,7 +343,7 @@ def parse_manifest_metadata(item: object) -> ManifestMetadata | None:
     """One entry of /_manifests' "manifests"; None without a usable digest."""
     if not isinstance(item, dict):
         return None
-    digest = _digest(item.get("digest"))
+    digest = digest_or_none(item.get("digest"))
     if digest is None:
         return None
     tags = item.get("tags")
@@ -371,7 +362,7 @@ def parse_manifest_metadata(item: object) -> ManifestMetadata | None:
 def _reference(item: object) -> PlatformRef | None:
     if not isinstance(item, dict):
         return None
-    digest = _digest(item.get("digest"))
+    digest = digest_or_none(item.get("digest"))
     if digest is None:
         return None
     return PlatformRef(digest, architecture=_text(item.get("architecture"), 64), os=_text(item.get("os"), 64))

@@ -53,6 +53,7 @@ from acrbrowse.oci.name import (
     CATALOG_SCOPE,
     DOCKER_HUB,
     Reference,
+    digest_or_none,
     is_loopback_host,
     parse_registry,
     scope,
@@ -620,11 +621,7 @@ def gcr_tag_metadata(listed: Any) -> dict[str, TagMetadata] | None:
         return None
     found: dict[str, TagMetadata] = {}
     for digest, entry in listed.items():
-        try:
-            validate_digest(digest)
-        except RegistryError:
-            return None
-        if not isinstance(entry, dict):
+        if digest_or_none(digest) is None or not isinstance(entry, dict):
             return None
         tags = entry.get("tag") or []
         size = _whole_number(entry.get("imageSizeBytes"), MAX_SIZE - 1)
