@@ -98,6 +98,7 @@ class Session:
         self._metadata: dict[int, AcrMetadata] = {}  # by id() of the client it serves
         self._not_acr: set[str] = set()  # registries that proved they have no /acr/v1: never asked again
         self._listings: ListingCache | None = None
+        self._memo_read: dict[str, Challenge | None] = {}  # the realm memo's answers, read once (is_acr_registry)
 
     @property
     def listing_cache(self) -> ListingCache | None:
@@ -225,7 +226,11 @@ class Session:
         client = self._clients.get(registry)
         challenge = client.challenge if client is not None else None
         if challenge is None and self.challenges is not None:
-            challenge = self.challenges.get(registry)
+            # read once a session: the lists ask on every scroll, and the file only changes once a
+            # client has the challenge itself
+            if registry not in self._memo_read:
+                self._memo_read[registry] = self.challenges.get(registry)
+            challenge = self._memo_read[registry]
         return _acr_shaped(registry, challenge)
 
     def azure_credential(self, registry: str, tenant: str | None = None, *, timeout: float | None = None) -> Credential:
