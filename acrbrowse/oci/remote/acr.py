@@ -79,7 +79,6 @@ class AcrMetadata:
         self.reason: str | None = None  # the same, short: "not an Azure Container Registry", ...
         self._note_taken = False
         self._deciding = asyncio.Lock()
-        self.requests = 0  # /acr/v1 requests sent
         if not_acr:
             self._not_acr(tell=False)
 
@@ -127,7 +126,6 @@ class AcrMetadata:
 
     async def _get(self, url: httpx.URL, repository: str, what: str) -> httpx.Response:
         transport = self.client.transport
-        self.requests += 1
         try:
             response = await transport.send("GET", url, route=f"metadata:{repository}",
                                             scope=metadata_scope(repository),
