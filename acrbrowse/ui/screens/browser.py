@@ -15,7 +15,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from acrbrowse.oci.credential import Credential
 from acrbrowse.oci.errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -33,7 +32,7 @@ from acrbrowse.ui.layout import Need, arrange, cut
 from acrbrowse.ui.marking import Side
 from acrbrowse.ui.screens.copy_menu import Copyable, CopyMenuScreen, as_text, copy_choices
 from acrbrowse.ui.screens.goto import Completions, GotoScreen
-from acrbrowse.ui.screens.login import LoginScreen, SignOut
+from acrbrowse.ui.screens.login import LoginScreen, SignOut, user_label
 from acrbrowse.ui.screens.raw import RawScreen
 from acrbrowse.ui.taginfo import TagHead, TagInfo
 from acrbrowse.ui.tree.nodes import ConfigItem, LayerItem, ManifestItem, PlatformEntry, RootItem, TreeItem
@@ -68,12 +67,6 @@ PALETTE_KEY_FROM = 100  # narrower, the footer leaves the palette key (Ctrl+P st
 BACK_FROM = {Pane.DETAIL: Pane.TREE, Pane.TREE: Pane.TAGS, Pane.TAGS: Pane.REPOSITORIES}  # Esc moves left
 BACK_KEY = next(k.display for k in BROWSER_KEYS if k.action == "back")
 LEAVE_CONFIRM_SECONDS = 3.0  # the second Esc that leaves the registry comes within this, with no key between
-
-
-def user_label(credential: Credential) -> str:
-    """Who a credential signs in as, for the header and the sign-in dialog (an ACR refresh token's
-    user is a fixed all-zero GUID: Entra ID names it better)."""
-    return "Entra ID" if credential.kind == "entra" else credential.username
 
 
 class BrowserScreen(Screen[None]):

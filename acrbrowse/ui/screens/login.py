@@ -25,6 +25,12 @@ from acrbrowse.ui.typed_app import app_of
 SOURCE_LOGIN_DIALOG = "login dialog"
 
 
+
+def user_label(credential: Credential) -> str:
+    """Who a credential signs in as, for the header and the sign-in dialog (an ACR refresh token's
+    user is a fixed all-zero GUID: Entra ID names it better)."""
+    return "Entra ID" if credential.kind == "entra" else credential.username
+
 class SignOut:
     """What the dialog dismisses with when the user chose to sign out."""
 
@@ -199,7 +205,7 @@ class LoginScreen(ModalScreen["RegistryClient | SignOut | None"]):
         if credential.renew is not None:  # the client kept for the run renews its token itself
             await app_of(self).session.release(client)
             client = app_of(self).session.new_client(parse_registry(self.registry), credential)
-        name = "Entra ID" if credential.kind == "entra" else app_of(self).shown(credential.username)
+        name = app_of(self).shown(user_label(credential))
         if remember:
             try:
                 await asyncio.to_thread(app_of(self).session.save_login, self.registry, credential)
