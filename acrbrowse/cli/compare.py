@@ -161,7 +161,7 @@ def _print_diff_text(about_a, about_b, layers, changes, history, files, pair) ->
         out += [f"  {line}" for line in history_lines(history)]
     if pair is not None and files is not None:
         out += ["", f"files: {files_summary(files)}", *(f"  {line}" for line in file_lines(files))]
-        out += ["", f"layers read: {reads_summary(pair.reads)}", *(f"  {line}" for line in read_lines(pair.reads))]
+        out += ["", f"layers read: {reads_summary(pair)}", *(f"  {line}" for line in read_lines(pair.reads))]
     sys.stdout.write("".join(f"{line}\n" for line in out))
 
 

@@ -12,7 +12,7 @@ from acrbrowse.present.units import human_size, short_digest
 
 if TYPE_CHECKING:
     from acrbrowse.compare.config import ConfigChange, HistoryLine
-    from acrbrowse.compare.fetch import LayerRead
+    from acrbrowse.compare.fetch import LayerRead, MergedPair
     from acrbrowse.compare.files import FileChange
     from acrbrowse.compare.layers import LayerComparison
     from acrbrowse.compare.usage import RepositoryUsage
@@ -126,8 +126,8 @@ def read_lines(reads: Sequence[LayerRead]) -> Iterator[str]:
               f"{terminal_safe(read.method, 60)}"
 
 
-def reads_summary(reads: Sequence[LayerRead]) -> str:
-    fetched = [read for read in reads if read.method != "cache"]
+def reads_summary(pair: MergedPair) -> str:
+    reads, fetched = pair.reads, pair.fetched
     return (f"{plural(len(reads), 'distinct layer')}: {len(reads) - len(fetched)} from the listing cache, "
             f"{len(fetched)} read from the registry ({human_size(sum(r.layer.size for r in fetched))})")
 

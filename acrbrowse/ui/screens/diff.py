@@ -45,9 +45,8 @@ Row = Text | LayerRow | FileChange | ConfigChange | HistoryLine
 
 def summary_text(layers: LayerComparison) -> Text:
     """"2 shared layers of 3 (1.2 MB) · only in A: 1 (3.0 MB) · only in B: 2 (5.0 MB)"."""
-    shared = sum(1 for row in layers.rows if row.state is LayerState.SHARED)
-    only_a = sum(1 for row in layers.rows if row.state is LayerState.ONLY_A)
-    only_b = sum(1 for row in layers.rows if row.state is LayerState.ONLY_B)
+    shared, only_a, only_b = (layers.count(state) for state in (LayerState.SHARED, LayerState.ONLY_A,
+                                                                 LayerState.ONLY_B))
     most = max(shared + only_a, shared + only_b)
     text = Text(f"{shared} shared layer{'s' * (shared != 1)} of {most} ({human_size(layers.shared_bytes)})")
     text.append(f" · only in A: {only_a} ({human_size(layers.only_a_bytes)})", style="red")
